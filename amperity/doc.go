@@ -1,0 +1,2 @@
+// Package amperity is under construction.
+package amperity

@@ -1,0 +1,2 @@
+// Package brazetest is under construction.
+package brazetest

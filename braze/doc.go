@@ -1,0 +1,2 @@
+// Package braze is under construction.
+package braze

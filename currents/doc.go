@@ -1,0 +1,2 @@
+// Package currents decodes Braze Currents Avro files.
+package currents

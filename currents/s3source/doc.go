@@ -1,0 +1,2 @@
+// Package s3source is under construction.
+package s3source

@@ -1,0 +1,2 @@
+// Package diff is under construction.
+package diff

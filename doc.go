@@ -1,0 +1,44 @@
+// Package ampbraze is an embeddable Go SDK that moves customer data from
+// Amperity into Braze and reads Braze's Currents event stream back out.
+//
+// This root package holds documentation only. The work is done by four
+// packages that the caller composes:
+//
+//   - [github.com/ampbraze/ampbraze/braze]: a typed client for Braze's
+//     POST /users/track with batching inside Braze's limits, a shared rate
+//     limiter, retries and an outcome for every object sent.
+//     [github.com/ampbraze/ampbraze/braze/brazetest] is an in-process fake
+//     Braze for unit tests.
+//   - [github.com/ampbraze/ampbraze/amperity]: streaming readers for Amperity
+//     exports (delimited text, NDJSON, Parquet), strict typing of Amperity's
+//     data types, and a mapper from columns to Braze standard profile fields
+//     and custom attributes (birthdate, birthday and friends fold into dob).
+//   - [github.com/ampbraze/ampbraze/diff]: the delta engine. It plans only the
+//     attributes that changed since the last sync that Braze acknowledged and
+//     keeps that state in an embedded store.
+//   - [github.com/ampbraze/ampbraze/currents]: a decoder for the Avro files
+//     that Braze Currents writes to S3, with a typed Go event for every event
+//     type.
+//
+// # A sync from Amperity to Braze
+//
+// Read the export, map each row to Braze attributes, let the delta engine
+// keep only what changed, send, then acknowledge what Braze accepted:
+//
+//	mapper, _ := amperity.NewMapper(header, amperity.WithIDColumn("customer_id"))
+//	plan, _ := engine.Plan(ctx, "braze:customer-attributes", mapper.Records(rows))
+//	for res := range client.TrackAll(ctx, braze.AttributeUpdates(plan.Changes())) {
+//		plan.Ack(res)
+//	}
+//	err := plan.Commit(ctx)
+//
+// examples/quickstart runs the whole story in-process against the fake Braze:
+//
+//	go run ./examples/quickstart
+//
+// # Reading Currents
+//
+//	for ev, err := range currents.Events(f) {
+//		// ev.EventType(), ev.UserID(), ev.Time() ...
+//	}
+package ampbraze
