@@ -1,0 +1,20 @@
+package diff
+
+// Record is one input to a plan: a user key and the attribute values the
+// caller wants Braze to hold for it. Values come from the value model
+// described in the package documentation (nil, bool, int64, float64,
+// json.Number, string, time.Time, encoding.TextMarshaler such as a calendar
+// date, []string, map[string]any, []any).
+type Record struct {
+	// Key identifies the user (for Braze, usually the external_id).
+	Key string
+	// Attrs are the attribute values, in the caller's order. Names must be
+	// unique within a record.
+	Attrs []Attr
+}
+
+// Attr is one named attribute value.
+type Attr struct {
+	Name  string
+	Value any
+}
