@@ -1,0 +1,412 @@
+package amperity
+
+import (
+		"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+	"unicode/utf8"
+)
+
+// CSVReader streams a delimited export (CSV, TSV, PSV or any single ASCII
+// delimiter), plain or gzip-compressed, with LF or CRLF line endings and an
+// optional UTF-8 byte-order mark. It holds one record in memory at a time.
+type CSVReader struct {
+	cfg    readerConfig
+	schema Schema
+
+	delim, quote, escape byte
+	hasQuote, hasEscape  bool // hasEscape: an escape character other than the quote
+
+	lineReader
+	rowNum int64
+	used   bool
+	rec    []byte
+	ends   []int
+	quoted []bool
+}
+
+// fatalError marks reader errors after which no further row can be found.
+type fatalError struct{ error }
+
+func (e fatalError) Unwrap() error { return e.error }
+
+// NewCSVReader prepares to read delimited text from r and reads the header
+// (unless WithoutHeader), so that the schema is known and checked before any
+// row is read. Empty or duplicate header names, a header that differs from
+// the WithSchema schema, and a first line that looks like data are errors.
+func NewCSVReader(ctx context.Context, r io.Reader, opts ...ReaderOption) (*CSVReader, error) {
+	cfg := defaultReaderConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cr := &CSVReader{cfg: cfg}
+	if err := cr.checkConfig(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	br, err := openText(r, 64<<10)
+	if err != nil {
+		return nil, &InputError{Source: cfg.source, Err: err}
+	}
+	cr.lineReader = lineReader{br: br, max: cfg.maxRecord}
+	if !cfg.header {
+		cr.schema = *cfg.schema
+		return cr, nil
+	}
+	header, err := cr.readHeader()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHeader(header); err != nil {
+		return nil, &InputError{Source: cfg.source, Line: 1, Err: err}
+	}
+	if cfg.schema == nil {
+		if looksLikeData(header) {
+			return nil, &InputError{Source: cfg.source, Line: 1, Err: fmt.Errorf("%w: the first line looks like data; for a file without a header use WithoutHeader and WithSchema", ErrNoHeader)}
+		}
+		cr.schema = stringSchema(header)
+		return cr, nil
+	}
+	s, err := cfg.schema.bind(header)
+	if err != nil {
+		if len(header) == cfg.schema.Len() && looksLikeData(header) {
+			err = fmt.Errorf("%w: the first line looks like data, not the schema's column names; for a file without a header use WithoutHeader", ErrNoHeader)
+		}
+		return nil, &InputError{Source: cfg.source, Line: 1, Err: err}
+	}
+	cr.schema = s
+	return cr, nil
+}
+
+func (r *CSVReader) checkConfig() error {
+	c := &r.cfg
+	ascii := func(name string, v rune) error {
+		if v < 0 || v >= utf8.RuneSelf || v == '\n' || v == '\r' {
+			return &ConfigError{Err: ErrInvalidOption, Detail: fmt.Sprintf("%s %q must be a single ASCII character other than CR and LF", name, v)}
+		}
+		return nil
+	}
+	if c.delim == 0 {
+		return &ConfigError{Err: ErrInvalidOption, Detail: "delimiter must not be NUL"}
+	}
+	if err := ascii("delimiter", c.delim); err != nil {
+		return err
+	}
+	if err := ascii("quote", c.quote); err != nil {
+		return err
+	}
+	if c.escapeSet {
+		if err := ascii("escape", c.escape); err != nil || c.escape == 0 {
+			return &ConfigError{Err: ErrInvalidOption, Detail: fmt.Sprintf("escape %q must be a single ASCII character other than NUL, CR and LF", c.escape)}
+		}
+	}
+	if c.quote != 0 && c.quote == c.delim || c.escapeSet && c.escape == c.delim {
+		return &ConfigError{Err: ErrInvalidOption, Detail: "delimiter, quote and escape must differ"}
+	}
+	if !c.header && c.schema == nil {
+		return &ConfigError{Err: ErrInvalidOption, Detail: "WithoutHeader needs WithSchema to name the columns"}
+	}
+	if c.maxRecord <= 0 {
+		return &ConfigError{Err: ErrInvalidOption, Detail: "maximum record size must be positive"}
+	}
+	r.delim, r.quote, r.hasQuote = byte(c.delim), byte(c.quote), c.quote != 0
+	if c.escapeSet && c.escape != c.quote {
+		r.escape, r.hasEscape = byte(c.escape), true
+	}
+	return nil
+}
+
+// Schema returns the columns in file order, typed by WithSchema (or all
+// String without one).
+func (r *CSVReader) Schema() Schema { return r.schema }
+
+func (r *CSVReader) readHeader() ([]string, error) {
+	start, err := r.readRecord()
+	if err == io.EOF {
+		return nil, &InputError{Source: r.cfg.source, Err: fmt.Errorf("%w: the input is empty", ErrNoHeader)}
+	}
+	if err != nil {
+		return nil, r.wrap(err, 0, start)
+	}
+	if !utf8.Valid(r.rec) {
+		return nil, &InputError{Source: r.cfg.source, Line: start, Err: fmt.Errorf("%w in the header", ErrInvalidUTF8)}
+	}
+	s := string(r.rec)
+	names := make([]string, len(r.ends))
+	prev := 0
+	for i, e := range r.ends {
+		names[i] = s[prev:e]
+		prev = e
+	}
+	return names, nil
+}
+
+func (r *CSVReader) wrap(err error, row, line int64) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	fatal := false
+	var fe fatalError
+	if errors.As(err, &fe) {
+		fatal, err = true, fe.error
+	}
+	e := &InputError{Source: r.cfg.source, Row: row, Line: line, Err: err}
+	if fatal {
+		return fatalError{e}
+	}
+	return e
+}
+
+// Rows returns the data rows. It can be ranged over once. A row with the
+// wrong number of fields, invalid UTF-8 or a misplaced quote is yielded as
+// an *InputError and reading goes on with the next row, so the caller can
+// stop or skip; an unterminated quote, an oversized record, a read failure
+// or a cancelled ctx is yielded last. The Row's Cells slice is reused.
+func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
+	return func(yield func(Row, error) bool) {
+		if r.used {
+			yield(Row{}, errors.New("amperity: CSVReader.Rows called twice"))
+			return
+		}
+		r.used = true
+		n := r.schema.Len()
+		cells := make([]Cell, n)
+		for {
+			if r.rowNum&255 == 0 {
+				if err := ctx.Err(); err != nil {
+					yield(Row{}, err)
+					return
+				}
+			}
+			start, err := r.readRecord()
+			if err == io.EOF {
+				return
+			}
+			r.rowNum++
+			if err != nil {
+				err = r.wrap(err, r.rowNum, start)
+				var fe fatalError
+				if errors.As(err, &fe) {
+					yield(Row{}, fe.error)
+					return
+				}
+				if !yield(Row{}, err) {
+					return
+				}
+				continue
+			}
+			if len(r.ends) != n {
+				what := fmt.Sprintf("%v: %d fields, the header has %d", ErrRaggedRow, len(r.ends), n)
+				if len(r.ends) == 1 && len(r.rec) == 0 {
+					what = fmt.Sprintf("%v: blank line, the header has %d fields", ErrRaggedRow, n)
+				}
+				if !yield(Row{}, &InputError{Source: r.cfg.source, Row: r.rowNum, Line: start, Err: errorString(what, ErrRaggedRow)}) {
+					return
+				}
+				continue
+			}
+			if !utf8.Valid(r.rec) {
+				if !yield(Row{}, r.utf8Error(start)) {
+					return
+				}
+				continue
+			}
+			s := string(r.rec)
+			prev := 0
+			for i, e := range r.ends {
+				t := s[prev:e]
+				prev = e
+				cells[i] = Cell{Text: t, Null: (!r.quoted[i] || r.cfg.nullQuoted) && r.cfg.isNull(t)}
+			}
+			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: start, Cells: cells}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// errorString builds an error with a computed message that still matches
+// its sentinel under errors.Is.
+func errorString(msg string, sentinel error) error { return &wrapped{msg, sentinel} }
+
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
+
+func (r *CSVReader) utf8Error(start int64) error {
+	prev := 0
+	for i, e := range r.ends {
+		if !utf8.Valid(r.rec[prev:e]) {
+			return &InputError{Source: r.cfg.source, Row: r.rowNum, Line: start, Column: r.schema.Column(i).Name,
+				Value: shorten(string(bytes.ToValidUTF8(r.rec[prev:e], []byte("\uFFFD")))), Err: ErrInvalidUTF8}
+		}
+		prev = e
+	}
+	return &InputError{Source: r.cfg.source, Row: r.rowNum, Line: start, Err: ErrInvalidUTF8}
+}
+
+// readRecord reads one record into r.rec, r.ends and r.quoted and returns
+// the line it starts on. A misplaced quote is reported after the rest of the
+// physical line is consumed, so reading can go on with the next record.
+func (r *CSVReader) readRecord() (int64, error) {
+	line, err := r.readLine()
+	if err != nil {
+		return r.line + 1, err
+	}
+	start := r.line
+	r.rec, r.ends, r.quoted = r.rec[:0], r.ends[:0], r.quoted[:0]
+	for {
+		if r.hasQuote && len(line) > 0 && line[0] == r.quote {
+			// Quoted field.
+			line = line[1:]
+			for {
+				i := r.indexQuoted(line)
+				if i < 0 {
+					// The field goes on past this line.
+					r.rec = append(r.rec, line...)
+					if len(r.rec) > r.cfg.maxRecord {
+						return start, fatalError{fmt.Errorf("%w: a record is longer than %d bytes (a quote may be missing)", ErrRecordTooLarge, r.cfg.maxRecord)}
+					}
+					if line, err = r.readLine(); err != nil {
+						if err == io.EOF {
+							return start, fatalError{fmt.Errorf("%w: the quote opened in field %d on line %d is never closed", ErrUnterminatedQuote, len(r.ends)+1, start)}
+						}
+						return start, err
+					}
+					continue
+				}
+				r.rec = append(r.rec, line[:i]...)
+				if r.hasEscape && line[i] == r.escape {
+					if i+1 < len(line) {
+						r.rec = append(r.rec, line[i+1])
+						line = line[i+2:]
+					} else {
+						r.rec = append(r.rec, line[i])
+						line = line[i+1:]
+					}
+					continue
+				}
+				line = line[i+1:]
+				if !r.hasEscape && len(line) > 0 && line[0] == r.quote {
+					r.rec = append(r.rec, r.quote) // "" is a literal quote
+					line = line[1:]
+					continue
+				}
+				break
+			}
+			r.ends = append(r.ends, len(r.rec))
+			r.quoted = append(r.quoted, true)
+			switch {
+			case len(line) == 0 || line[0] == '\n':
+				return start, nil
+			case line[0] == r.delim:
+				line = line[1:]
+				continue
+			default:
+				return start, fmt.Errorf("%w: text after the closing quote of field %d", ErrBareQuote, len(r.ends))
+			}
+		}
+		// Unquoted field: up to the delimiter or the end of the line.
+		i := bytes.IndexByte(line, r.delim)
+		last := i < 0
+		if last {
+			i = len(line)
+			if i > 0 && line[i-1] == '\n' {
+				i--
+			}
+		}
+		field := line[:i]
+		if r.hasQuote && bytes.IndexByte(field, r.quote) >= 0 {
+			return start, fmt.Errorf("%w: a quote inside unquoted field %d", ErrBareQuote, len(r.ends)+1)
+		}
+		if r.hasEscape && bytes.IndexByte(field, r.escape) >= 0 {
+			var err error
+			if line, last, err = r.unescapeField(line, start); err != nil {
+				return start, err
+			}
+		} else {
+			r.rec = append(r.rec, field...)
+			if !last {
+				line = line[i+1:]
+			}
+		}
+		r.ends = append(r.ends, len(r.rec))
+		r.quoted = append(r.quoted, false)
+		if last {
+			return start, nil
+		}
+	}
+}
+
+// indexQuoted finds the next quote or escape character in a quoted field.
+func (r *CSVReader) indexQuoted(line []byte) int {
+	if !r.hasEscape {
+		return bytes.IndexByte(line, r.quote)
+	}
+	for i, c := range line {
+		if c == r.quote || c == r.escape {
+			return i
+		}
+	}
+	return -1
+}
+
+// unescapeField copies an unquoted field that contains the escape
+// character, which makes the next character (even a delimiter or newline)
+// literal. It returns the rest of the line and whether the record ended.
+func (r *CSVReader) unescapeField(line []byte, start int64) ([]byte, bool, error) {
+	for {
+		if len(line) == 0 {
+			return line, true, nil
+		}
+		c := line[0]
+		switch {
+		case c == r.escape:
+			if len(line) == 1 {
+				r.rec = append(r.rec, c)
+				return nil, true, nil
+			}
+			r.rec = append(r.rec, line[1])
+			escapedNewline := line[1] == '\n'
+			line = line[2:]
+			if escapedNewline {
+				if len(r.rec) > r.cfg.maxRecord {
+					return nil, true, fatalError{fmt.Errorf("%w: a record is longer than %d bytes", ErrRecordTooLarge, r.cfg.maxRecord)}
+				}
+				next, err := r.readLine()
+				if err == io.EOF {
+					return nil, true, nil
+				}
+				if err != nil {
+					return nil, true, err
+				}
+				line = next
+			}
+		case c == r.delim:
+			return line[1:], false, nil
+		case c == '\n':
+			return nil, true, nil
+		case r.hasQuote && c == r.quote:
+			return nil, true, fmt.Errorf("%w: a quote inside unquoted field %d", ErrBareQuote, len(r.ends)+1)
+		default:
+			r.rec = append(r.rec, c)
+			line = line[1:]
+		}
+	}
+}
+
+// String describes the reader's dialect, for logs.
+func (r *CSVReader) String() string {
+	return "delimited text, delimiter " + strconv.QuoteRune(r.cfg.delim)
+}

@@ -1,0 +1,134 @@
+package amperity
+
+//go:generate go run ./internal/isogen -o iso_tables.go
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Normalisers bring standard Braze fields to one spelling before anything
+// is hashed or sent, so that formatting noise never looks like a change.
+
+// isoEntry is one row of a generated lookup table.
+type isoEntry struct{ key, code string }
+
+func lookup(table []isoEntry, key string) (string, bool) {
+	i := sort.Search(len(table), func(i int) bool { return table[i].key >= key })
+	if i < len(table) && table[i].key == key {
+		return table[i].code, true
+	}
+	return "", false
+}
+
+// fold strips the accents found in ISO names ("Côte d'Ivoire", "Curaçao").
+// It must match the generator's.
+var fold = map[rune]rune{
+	'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
+	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o',
+	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
+}
+
+// isoKey lowercases, folds accents, drops apostrophes and turns any run of
+// other punctuation or space into one space: "U.S.A." -> "u s a",
+// "Côte d'Ivoire" -> "cote divoire".
+func isoKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if f, ok := fold[r]; ok {
+				r = f
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		case r == '\'' || r == '’':
+		default:
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// NormalizeCountry returns the ISO 3166-1 alpha-2 code for an alpha-2 or
+// alpha-3 code or an English country name, ignoring case, accents and
+// punctuation ("usa", "DEU", "United Kingdom", "Côte d'Ivoire"). Names that
+// stand for more than one country ("Korea") and anything unknown are errors:
+// Braze would store them as null.
+func NormalizeCountry(s string) (string, error) {
+	if len(s) == 2 && isASCIIAlpha(s) {
+		up := strings.ToUpper(s)
+		i := sort.SearchStrings(isoAlpha2[:], up)
+		if i < len(isoAlpha2) && isoAlpha2[i] == up {
+			return up, nil
+		}
+	}
+	if code, ok := lookup(countryTable[:], isoKey(s)); ok {
+		return code, nil
+	}
+	return "", fmt.Errorf("%w: not an ISO 3166-1 country code or unambiguous English country name", ErrInvalidValue)
+}
+
+func isASCIIAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeLanguage returns the ISO 639-1 code for a 639-1 or 639-2 code, a
+// locale tag whose language part is one ("en-US", "pt_BR"), or an English
+// language name ("German", "Spanish; Castilian").
+func NormalizeLanguage(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if i := strings.IndexAny(t, "-_"); i == 2 || i == 3 {
+		t = t[:i]
+	}
+	if code, ok := lookup(languageTable[:], isoKey(t)); ok {
+		return code, nil
+	}
+	return "", fmt.Errorf("%w: not an ISO 639 language code or English language name", ErrInvalidValue)
+}
+
+// NormalizeGender maps the usual spellings to Braze's letters: M, F, O
+// (other), N (not applicable), P (prefer not to say). "U" and "unknown"
+// mean null for Braze, reported as ok with an empty result.
+func NormalizeGender(s string) (letter string, err error) {
+	switch strings.ToLower(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == '_' || r == '-' || r == '/'
+	}), " ")) {
+	case "m", "male", "man", "masculine":
+		return "M", nil
+	case "f", "female", "woman", "feminine":
+		return "F", nil
+	case "o", "other", "non binary", "nonbinary", "diverse", "x":
+		return "O", nil
+	case "n", "not applicable", "n a", "na":
+		return "N", nil
+	case "p", "prefer not to say", "prefer not to answer", "undisclosed", "declined":
+		return "P", nil
+	case "u", "unknown":
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: not a gender Braze knows (M, F, O, N, P or a spelled-out form)", ErrInvalidValue)
+}
+
+// NormalizeEmail trims surrounding space. The case is kept unless lower is
+// set: the local part of an address is case-sensitive in principle.
+func NormalizeEmail(s string, lower bool) string {
+	s = strings.TrimSpace(s)
+	if lower {
+		s = strings.ToLower(s)
+	}
+	return s
+}

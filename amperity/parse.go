@@ -1,0 +1,471 @@
+package amperity
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ampbraze/ampbraze/braze"
+)
+
+// The type parsers are strict: they accept the documented text forms of
+// each Amperity type and nothing that would need guessing. Errors wrap
+// ErrInvalidValue and say what was expected; the mapper adds the place.
+
+// ParseBoolean accepts true/false, t/f, 1/0 and yes/no, ignoring case.
+func ParseBoolean(s string) (bool, error) {
+	switch len(s) {
+	case 1:
+		switch s[0] {
+		case 't', 'T', '1':
+			return true, nil
+		case 'f', 'F', '0':
+			return false, nil
+		}
+	case 2:
+		if strings.EqualFold(s, "no") {
+			return false, nil
+		}
+	case 3:
+		if strings.EqualFold(s, "yes") {
+			return true, nil
+		}
+	case 4:
+		if strings.EqualFold(s, "true") {
+			return true, nil
+		}
+	case 5:
+		if strings.EqualFold(s, "false") {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%w: not a Boolean (true/false, t/f, 1/0, yes/no)", ErrInvalidValue)
+}
+
+// ParseDate accepts an ISO-8601 calendar date, YYYY-MM-DD, that exists.
+func ParseDate(s string) (braze.Date, error) {
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok1 := digits(s[0:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:10])
+		if ok1 && ok2 && ok3 {
+			if date := (braze.Date{Year: y, Month: time.Month(m), Day: d}); date.IsValid() {
+				return date, nil
+			}
+			return braze.Date{}, fmt.Errorf("%w: no such calendar date", ErrInvalidValue)
+		}
+	}
+	return braze.Date{}, fmt.Errorf("%w: not a Date (YYYY-MM-DD)", ErrInvalidValue)
+}
+
+// digits parses a short run of ASCII digits.
+func digits(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int(c)
+	}
+	return n, true
+}
+
+// wallClock is a parsed date and time as written, before any zone is
+// applied. The dob rule needs the written date, not the UTC one.
+type wallClock struct {
+	year, month, day, hour, min, sec, nsec int
+	offset                                 int // seconds east of UTC
+	zoned                                  bool
+}
+
+const datetimeForms = "a Datetime (YYYY-MM-DD HH:MM:SS[.fraction], YYYY-MM-DDTHH:MM:SS[.fraction], RFC 3339 with offset, or YYYY-MM-DD)"
+
+// ParseDatetime accepts RFC 3339 with an offset, `YYYY-MM-DD HH:MM:SS[.f]`
+// and `YYYY-MM-DDTHH:MM:SS[.f]` with or without a zone (Z, UTC or ±HH:MM,
+// optionally after a space), a bare date (midnight), and the JavaScript
+// Date.toString form Amperity documents ("Mon Nov 30 2020 16:00:00
+// GMT-0800 (Pacific Standard Time)"). A value without a zone is read in loc
+// (UTC when loc is nil). The result is in UTC.
+func ParseDatetime(s string, loc *time.Location) (time.Time, error) {
+	w, err := parseWallClock(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return w.time(loc), nil
+}
+
+func (w wallClock) time(loc *time.Location) time.Time {
+	if w.zoned {
+		return time.Date(w.year, time.Month(w.month), w.day, w.hour, w.min, w.sec, w.nsec, time.UTC).
+			Add(-time.Duration(w.offset) * time.Second)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(w.year, time.Month(w.month), w.day, w.hour, w.min, w.sec, w.nsec, loc).UTC()
+}
+
+func parseWallClock(s string) (wallClock, error) {
+	if len(s) > 0 && s[0] >= 'A' && s[0] <= 'Z' {
+		return parseJSDate(s)
+	}
+	var w wallClock
+	bad := fmt.Errorf("%w: not %s", ErrInvalidValue, datetimeForms)
+	if len(s) < 10 {
+		return w, bad
+	}
+	d, err := ParseDate(s[:10])
+	if err != nil {
+		return w, err
+	}
+	w.year, w.month, w.day = d.Year, int(d.Month), d.Day
+	rest := s[10:]
+	if rest == "" {
+		return w, nil
+	}
+	if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 9 || rest[3] != ':' || rest[6] != ':' {
+		return w, bad
+	}
+	h, ok1 := digits(rest[1:3])
+	mi, ok2 := digits(rest[4:6])
+	sec, ok3 := digits(rest[7:9])
+	if !ok1 || !ok2 || !ok3 {
+		return w, bad
+	}
+	if h > 23 || mi > 59 || sec > 59 {
+		return w, fmt.Errorf("%w: time of day out of range", ErrInvalidValue)
+	}
+	w.hour, w.min, w.sec = h, mi, sec
+	rest = rest[9:]
+	if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		frac := rest[1:i]
+		if len(frac) == 0 || len(frac) > 9 {
+			return w, fmt.Errorf("%w: fraction of a second must have 1 to 9 digits", ErrInvalidValue)
+		}
+		n, _ := digits(frac)
+		for k := len(frac); k < 9; k++ {
+			n *= 10
+		}
+		w.nsec = n
+		rest = rest[i:]
+	}
+	if rest == "" {
+		return w, nil
+	}
+	if rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	switch {
+	case rest == "Z" || rest == "UTC":
+		w.zoned = true
+		return w, nil
+	case len(rest) >= 3 && (rest[0] == '+' || rest[0] == '-'):
+		off, ok := parseOffset(rest[1:])
+		if !ok {
+			return w, fmt.Errorf("%w: zone offset must be ±HH:MM, ±HHMM or ±HH", ErrInvalidValue)
+		}
+		if rest[0] == '-' {
+			off = -off
+		}
+		w.offset, w.zoned = off, true
+		return w, nil
+	}
+	return w, bad
+}
+
+// parseOffset reads HH:MM, HHMM or HH as seconds.
+func parseOffset(s string) (int, bool) {
+	var hh, mm string
+	switch len(s) {
+	case 2:
+		hh = s
+	case 4:
+		hh, mm = s[:2], s[2:]
+	case 5:
+		if s[2] != ':' {
+			return 0, false
+		}
+		hh, mm = s[:2], s[3:]
+	default:
+		return 0, false
+	}
+	h, ok := digits(hh)
+	if !ok || h > 23 {
+		return 0, false
+	}
+	m := 0
+	if mm != "" {
+		if m, ok = digits(mm); !ok || m > 59 {
+			return 0, false
+		}
+	}
+	return h*3600 + m*60, true
+}
+
+// parseJSDate reads JavaScript's Date.toString text, which Amperity's
+// documentation shows in domain tables.
+func parseJSDate(s string) (wallClock, error) {
+	text := s
+	if i := strings.IndexByte(text, '('); i > 0 && strings.HasSuffix(text, ")") {
+		text = strings.TrimSpace(text[:i])
+	}
+	t, err := time.Parse("Mon Jan 02 2006 15:04:05 GMT-0700", text)
+	if err != nil {
+		return wallClock{}, fmt.Errorf("%w: not %s", ErrInvalidValue, datetimeForms)
+	}
+	_, off := t.Zone()
+	return wallClock{year: t.Year(), month: int(t.Month()), day: t.Day(), hour: t.Hour(), min: t.Minute(),
+		sec: t.Second(), offset: off, zoned: true}, nil
+}
+
+// ParseDOB reads a date of birth in any of the forms Amperity documents for
+// dates and datetimes and returns the calendar date as written: a datetime
+// keeps its own date, whatever its zone, so a birthday never moves by a day.
+// Accepted: YYYY-MM-DD, the ParseDatetime forms, yyyyMMdd, yyyy/MM/dd,
+// MM/dd/yyyy (one- or two-digit month and day), dd-MMM-yyyy, dd MMM yyyy and
+// ddMMMyyyy (English month abbreviations, any case). Two-digit years are
+// rejected: a birth year cannot be placed in a century safely.
+func ParseDOB(s string) (braze.Date, error) {
+	if d, err := ParseDate(s); err == nil {
+		return d, nil
+	}
+	if len(s) > 10 && s[4] == '-' {
+		w, err := parseWallClock(s)
+		if err != nil {
+			return braze.Date{}, err
+		}
+		return braze.Date{Year: w.year, Month: time.Month(w.month), Day: w.day}, nil
+	}
+	if len(s) > 0 && s[0] >= 'A' && s[0] <= 'Z' && strings.Contains(s, "GMT") {
+		w, err := parseJSDate(s)
+		if err != nil {
+			return braze.Date{}, err
+		}
+		return braze.Date{Year: w.year, Month: time.Month(w.month), Day: w.day}, nil
+	}
+	y, m, d, ok := dobPattern(s)
+	if !ok {
+		return braze.Date{}, fmt.Errorf("%w: not a date of birth (YYYY-MM-DD, yyyyMMdd, yyyy/MM/dd, MM/dd/yyyy, dd-MMM-yyyy, dd MMM yyyy, ddMMMyyyy or a datetime)", ErrInvalidValue)
+	}
+	date := braze.Date{Year: y, Month: time.Month(m), Day: d}
+	if !date.IsValid() {
+		return braze.Date{}, fmt.Errorf("%w: no such calendar date", ErrInvalidValue)
+	}
+	return date, nil
+}
+
+var monthAbbrev = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+func monthByAbbrev(s string) (int, bool) {
+	for i, a := range monthAbbrev {
+		if strings.EqualFold(s, a) {
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+func dobPattern(s string) (y, m, d int, ok bool) {
+	switch {
+	case len(s) == 8: // yyyyMMdd
+		y, ok1 := digits(s[:4])
+		m, ok2 := digits(s[4:6])
+		d, ok3 := digits(s[6:])
+		return y, m, d, ok1 && ok2 && ok3
+	case len(s) == 10 && s[4] == '/' && s[7] == '/': // yyyy/MM/dd
+		y, ok1 := digits(s[:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:])
+		return y, m, d, ok1 && ok2 && ok3
+	case strings.Count(s, "/") == 2: // M/d/yyyy
+		parts := strings.Split(s, "/")
+		if len(parts[0]) < 1 || len(parts[0]) > 2 || len(parts[1]) < 1 || len(parts[1]) > 2 || len(parts[2]) != 4 {
+			return 0, 0, 0, false
+		}
+		m, ok1 := digits(parts[0])
+		d, ok2 := digits(parts[1])
+		y, ok3 := digits(parts[2])
+		return y, m, d, ok1 && ok2 && ok3
+	case len(s) == 11 && (s[2] == '-' && s[6] == '-' || s[2] == ' ' && s[6] == ' '): // dd-MMM-yyyy, dd MMM yyyy
+		d, ok1 := digits(s[:2])
+		m, ok2 := monthByAbbrev(s[3:6])
+		y, ok3 := digits(s[7:])
+		return y, m, d, ok1 && ok2 && ok3
+	case len(s) == 9: // ddMMMyyyy
+		d, ok1 := digits(s[:2])
+		m, ok2 := monthByAbbrev(s[2:5])
+		y, ok3 := digits(s[5:])
+		return y, m, d, ok1 && ok2 && ok3
+	}
+	return 0, 0, 0, false
+}
+
+// ParseInteger accepts a base-10 signed 64-bit integer, with an optional
+// sign and no separators, fraction or exponent.
+func ParseInteger(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return 0, fmt.Errorf("%w: Integer out of the 64-bit range", ErrInvalidValue)
+		}
+		return 0, fmt.Errorf("%w: not an Integer", ErrInvalidValue)
+	}
+	return n, nil
+}
+
+// ParseFloat accepts decimal and exponent notation ("1.5", "-2e-3"). Hex
+// floats, underscores, NaN and infinities are rejected: JSON cannot carry
+// the last two, and the first two are not what an export writes.
+func ParseFloat(s string) (float64, error) {
+	if !isNumberText(s) {
+		return 0, fmt.Errorf("%w: not a Float", ErrInvalidValue)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%w: Float out of range", ErrInvalidValue)
+	}
+	return f, nil
+}
+
+// isNumberText reports whether s is [+-]digits[.digits][(e|E)[+-]digits].
+func isNumberText(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		f := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == f {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		e := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == e {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// maxDecimalExponent bounds how far an exponent may move the point, so that
+// "1e999999999" cannot make a gigabyte of zeros.
+const maxDecimalExponent = 400
+
+// ParseDecimal reads an exact decimal and returns its canonical text: no
+// '+' sign, no leading zeros, no trailing fractional zeros, no "-0", and an
+// exponent folded into plain digits ("1.50" -> "1.5", "-0.0" -> "0",
+// "12e-1" -> "1.2"). Equal values give equal text, so formatting never
+// looks like a change. The value is never rounded through a float.
+func ParseDecimal(s string) (json.Number, error) {
+	if !isNumberText(s) {
+		return "", fmt.Errorf("%w: not a Decimal", ErrInvalidValue)
+	}
+	if isCanonicalDecimal(s) {
+		return json.Number(s), nil
+	}
+	neg := s[0] == '-'
+	if s[0] == '+' || s[0] == '-' {
+		s = s[1:]
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > maxDecimalExponent || e < -maxDecimalExponent {
+			return "", fmt.Errorf("%w: Decimal exponent out of range (±%d)", ErrInvalidValue, maxDecimalExponent)
+		}
+		exp = e
+	}
+	intPart, fracPart, _ := strings.Cut(mant, ".")
+	digitsAll := intPart + fracPart
+	point := len(intPart) + exp // position of the point within digitsAll
+	// Trim leading zeros (moving the point) and trailing zeros (after it).
+	lead := 0
+	for lead < len(digitsAll) && digitsAll[lead] == '0' {
+		lead++
+	}
+	digitsAll = digitsAll[lead:]
+	point -= lead
+	end := len(digitsAll)
+	for end > 0 && digitsAll[end-1] == '0' && end > point {
+		end--
+	}
+	digitsAll = digitsAll[:end]
+	if digitsAll == "" {
+		return "0", nil
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case point <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -point))
+		b.WriteString(digitsAll)
+	case point >= len(digitsAll):
+		b.WriteString(digitsAll)
+		b.WriteString(strings.Repeat("0", point-len(digitsAll)))
+	default:
+		b.WriteString(digitsAll[:point])
+		b.WriteByte('.')
+		b.WriteString(digitsAll[point:])
+	}
+	return json.Number(b.String()), nil
+}
+
+// isCanonicalDecimal is the allocation-free fast path for values already in
+// canonical form, which is what exports usually hold.
+func isCanonicalDecimal(s string) bool {
+	i := 0
+	if s[0] == '-' {
+		i = 1
+	}
+	if s[i] == '+' || strings.ContainsAny(s, "eE") {
+		return false
+	}
+	intEnd := strings.IndexByte(s, '.')
+	if intEnd < 0 {
+		intEnd = len(s)
+	}
+	if s[i] == '0' && intEnd-i > 1 {
+		return false // leading zero
+	}
+	if intEnd < len(s) && s[len(s)-1] == '0' {
+		return false // trailing fractional zero
+	}
+	if s[i] == '0' && intEnd == i+1 && (intEnd == len(s)) && i == 1 {
+		return false // "-0"
+	}
+	return true
+}
