@@ -1,7 +1,7 @@
 package amperity
 
 import (
-		"bytes"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"

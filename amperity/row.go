@@ -100,7 +100,9 @@ func WithDelimiter(r rune) ReaderOption {
 
 // WithQuote sets the quote character (default '"'); 0 turns quoting off,
 // for quote mode "none".
-func WithQuote(r rune) ReaderOption { return func(c *readerConfig) { c.quote = r; c.delimiterOpts = true } }
+func WithQuote(r rune) ReaderOption {
+	return func(c *readerConfig) { c.quote = r; c.delimiterOpts = true }
+}
 
 // WithEscape sets the escape character. By default a quote inside a quoted
 // field is escaped by doubling it (RFC 4180). With another escape character
@@ -112,7 +114,9 @@ func WithEscape(r rune) ReaderOption {
 
 // WithoutHeader reads a delimited file that has no header row. It needs
 // WithSchema, whose column order is then the file's.
-func WithoutHeader() ReaderOption { return func(c *readerConfig) { c.header = false; c.delimiterOpts = true } }
+func WithoutHeader() ReaderOption {
+	return func(c *readerConfig) { c.header = false; c.delimiterOpts = true }
+}
 
 func (c *readerConfig) isNull(s string) bool {
 	for _, t := range c.nullTokens {
