@@ -1,0 +1,310 @@
+package currents
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Source walks a Store under a prefix and yields the Currents files it
+// finds, or their decoded events, in the store's deterministic key order.
+//
+// Two ways to read: All yields every event of every file and reports a
+// broken file as an error before going on with the next one; Files and
+// Events give the caller the file boundaries, e.g. to flush output and save
+// a checkpoint after each file.
+type Source struct {
+	store   Store
+	prefix  string
+	decoder *Decoder
+	types   map[string]bool
+	from    time.Time
+	to      time.Time
+	cp      Checkpoint
+	log     *slog.Logger
+	// decode decodes one file; it is the decoder's Events, replaceable in
+	// this package's tests of the walk itself.
+	decode func(r io.Reader, eventType string) iter.Seq2[Event, error]
+}
+
+// SourceOption configures a Source.
+type SourceOption func(*Source)
+
+// WithEventTypes keeps only files of the given event types (the key's
+// event_type= segment, e.g. "users.messages.email.Send"). By default every
+// type is read, including ones this package does not know.
+func WithEventTypes(types ...string) SourceOption {
+	return func(s *Source) {
+		if s.types == nil {
+			s.types = make(map[string]bool, len(types))
+		}
+		for _, t := range types {
+			s.types[t] = true
+		}
+	}
+}
+
+// WithHours keeps only files whose queue hour (the key's date= segment) is
+// in [from, to). A zero from or to leaves that side open. The queue hour is
+// when Braze queued the events, not the event time: events can be older.
+func WithHours(from, to time.Time) SourceOption {
+	return func(s *Source) { s.from, s.to = from, to }
+}
+
+// WithCheckpoint skips files cp reports done, and marks a file done in cp
+// once all its events were delivered without error (the consumer asked for
+// the event after the last one). Persisting cp is the caller's job.
+func WithCheckpoint(cp Checkpoint) SourceOption {
+	return func(s *Source) { s.cp = cp }
+}
+
+// WithDecoder sets the Decoder used for the files, e.g. one with custom
+// limits; by default the Source makes its own with NewDecoder().
+func WithDecoder(d *Decoder) SourceOption {
+	return func(s *Source) {
+		if d != nil {
+			s.decoder = d
+		}
+	}
+}
+
+// WithSourceLogger logs, at debug level, the objects the Source skips
+// (non-.avro objects, filtered and already checkpointed files). Silent by
+// default.
+func WithSourceLogger(l *slog.Logger) SourceOption {
+	return func(s *Source) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// NewSource returns a Source over the objects of store whose keys start
+// with prefix ("" for all; "currents/" for a folder). Braze recommends
+// reading recursively from the root of the Currents prefix, so that new
+// version= folders are picked up.
+func NewSource(store Store, prefix string, opts ...SourceOption) *Source {
+	s := &Source{store: store, prefix: prefix, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.decoder == nil {
+		s.decoder = NewDecoder()
+	}
+	if s.decode == nil {
+		s.decode = s.decoder.Events
+	}
+	return s
+}
+
+// File is a Currents file found by a Source.
+type File struct {
+	// Key is the parsed object key.
+	Key Key
+	// Size is the object's size in bytes, or -1 when unknown.
+	Size int64
+}
+
+// KeyedEvent is an event together with the key of the file it came from.
+type KeyedEvent struct {
+	Key   Key
+	Event Event
+}
+
+// FileError reports a failure to read one object: a key that is not a
+// Currents key (a *KeyError), a failure to open it, a decoding error (an
+// *Error whose File is the key) or a checkpoint failure. The other files
+// are not affected.
+type FileError struct {
+	// Key is the object's key.
+	Key string
+	// Err is the cause.
+	Err error
+}
+
+func (e *FileError) Error() string {
+	if msg := e.Err.Error(); e.Key != "" && strings.Contains(msg, e.Key) {
+		return msg // already names the object (a *KeyError, a decoder error)
+	}
+	return fmt.Sprintf("currents: %s: %v", e.Key, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ListError reports that listing the store failed. Depending on the store
+// the listing may go on after it (an unreadable local directory) or stop
+// (an S3 request that failed after its retries).
+type ListError struct {
+	// Prefix is the prefix being listed.
+	Prefix string
+	// Err is the store's error.
+	Err error
+}
+
+func (e *ListError) Error() string {
+	return fmt.Sprintf("currents: listing %q: %v", e.Prefix, e.Err)
+}
+
+// Unwrap returns the store's error.
+func (e *ListError) Unwrap() error { return e.Err }
+
+// Files yields the Currents files under the prefix that pass the filters
+// and are not checkpointed, in the store's key order. Objects whose name
+// does not end in ".avro" are skipped (logged at debug level); an .avro
+// object whose key is not a Currents key is yielded as a *FileError
+// wrapping a *KeyError (unless an event_type= segment in it names a type
+// outside WithEventTypes), and a listing failure as a *ListError. The walk
+// continues after an error if the consumer asks for more.
+func (s *Source) Files(ctx context.Context) iter.Seq2[File, error] {
+	return func(yield func(File, error) bool) {
+		for obj, err := range s.store.List(ctx, s.prefix) {
+			if err != nil {
+				if !yield(File{}, &ListError{Prefix: s.prefix, Err: err}) {
+					return
+				}
+				continue
+			}
+			if !strings.HasSuffix(obj.Key, ".avro") {
+				s.log.DebugContext(ctx, "currents: skipping object that is not an .avro file", "key", obj.Key)
+				continue
+			}
+			k, err := ParseKey(obj.Key)
+			if err != nil {
+				if s.filteredOutType(obj.Key) {
+					s.log.DebugContext(ctx, "currents: skipping file outside the filters", "key", obj.Key)
+					continue
+				}
+				if !yield(File{}, &FileError{Key: obj.Key, Err: err}) {
+					return
+				}
+				continue
+			}
+			if !s.wanted(k) {
+				s.log.DebugContext(ctx, "currents: skipping file outside the filters", "key", obj.Key)
+				continue
+			}
+			if s.cp != nil {
+				done, err := s.cp.Done(ctx, obj.Key)
+				if err != nil {
+					if !yield(File{}, &FileError{Key: obj.Key, Err: fmt.Errorf("checkpoint: %w", err)}) {
+						return
+					}
+					continue
+				}
+				if done {
+					s.log.DebugContext(ctx, "currents: skipping checkpointed file", "key", obj.Key)
+					continue
+				}
+			}
+			if !yield(File{Key: k, Size: obj.Size}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// filteredOutType reports whether a key that does not parse still names,
+// in an event_type= segment, a type outside the event type filter: such a
+// key is not reported, as the caller did not ask for that type.
+func (s *Source) filteredOutType(key string) bool {
+	if s.types == nil {
+		return false
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if t, ok := strings.CutPrefix(seg, "event_type="); ok && !s.types[t] {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Source) wanted(k Key) bool {
+	if s.types != nil && !s.types[k.EventType] {
+		return false
+	}
+	if !s.from.IsZero() && k.Hour.Before(s.from) {
+		return false
+	}
+	if !s.to.IsZero() && !k.Hour.Before(s.to) {
+		return false
+	}
+	return true
+}
+
+// Events opens f and yields its events, decoded as f.Key.EventType. A
+// failure is yielded once as a *FileError and ends the file; the events
+// decoded before it have been delivered. With a checkpoint, the file is
+// marked done when its last event was consumed and the file ended cleanly.
+func (s *Source) Events(ctx context.Context, f File) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		key := f.Key.Raw
+		fail := func(err error) {
+			yield(nil, &FileError{Key: key, Err: err})
+		}
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			return
+		}
+		rc, err := s.store.Open(ctx, key)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer rc.Close()
+		n := 0
+		for ev, err := range s.decode(rc, f.Key.EventType) {
+			if err != nil {
+				fail(err)
+				return
+			}
+			// Checking ctx on every event would cost more than decoding a
+			// small record; every 256 events bounds the delay.
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+			}
+			if !yield(ev, nil) {
+				return
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			return
+		}
+		if s.cp != nil {
+			if err := s.cp.MarkDone(ctx, key); err != nil {
+				fail(fmt.Errorf("checkpoint: %w", err))
+			}
+		}
+	}
+}
+
+// All yields the events of every file Files yields, each with its key.
+// Errors (a listing failure, a key that does not parse, a file that does
+// not open or decode) are yielded with the key of the file concerned, if
+// any, and the walk goes on with the next file if the consumer asks for
+// more: one corrupt file does not stop the others.
+func (s *Source) All(ctx context.Context) iter.Seq2[KeyedEvent, error] {
+	return func(yield func(KeyedEvent, error) bool) {
+		for f, err := range s.Files(ctx) {
+			if err != nil {
+				if !yield(KeyedEvent{}, err) {
+					return
+				}
+				continue
+			}
+			for ev, err := range s.Events(ctx, f) {
+				if !yield(KeyedEvent{Key: f.Key, Event: ev}, err) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package currents
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"iter"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Object is one object (file) found by a Lister.
+type Object struct {
+	// Key is the object's key: its path relative to the store's root, with
+	// forward slashes, as it appears in S3.
+	Key string
+	// Size is the object's size in bytes, or -1 when the store does not know.
+	Size int64
+}
+
+// Lister lists the objects of a store. The S3 adapter in package s3source
+// and FSStore implement it.
+type Lister interface {
+	// List yields the objects whose keys start with prefix (a plain string
+	// prefix, as in S3: "a/b" matches "a/b/c" and "a/bc"), in ascending
+	// byte order of their keys, so that every run over unchanged data sees
+	// the same order. An error may be followed by more objects; a Lister
+	// that cannot go on stops after yielding it.
+	List(ctx context.Context, prefix string) iter.Seq2[Object, error]
+}
+
+// Opener opens one object for reading.
+type Opener interface {
+	// Open returns the object's content. The caller closes it.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// Store is where Currents files are read from: a local directory (FSStore),
+// an S3 prefix (package s3source), or anything else that can list and open.
+type Store interface {
+	Lister
+	Opener
+}
+
+// FSStore reads Currents files from an fs.FS, such as os.DirFS of a local
+// copy of the bucket. Keys are the slash-separated paths inside it.
+type FSStore struct {
+	fsys fs.FS
+}
+
+// NewFSStore returns a Store over fsys.
+func NewFSStore(fsys fs.FS) *FSStore { return &FSStore{fsys: fsys} }
+
+// List walks fsys recursively and yields the regular files whose path
+// starts with prefix, in ascending byte order of their paths: the same
+// order S3 lists the same keys in (a directory "a" sorts as "a/", after
+// "a-b"). Directories that cannot match the prefix are not read. An
+// unreadable directory is yielded as an error and the walk continues with
+// the next entry. Symbolic links are not followed.
+func (s *FSStore) List(ctx context.Context, prefix string) iter.Seq2[Object, error] {
+	return func(yield func(Object, error) bool) {
+		s.walk(ctx, ".", prefix, yield)
+	}
+}
+
+// walk lists dir (a valid fs path, "." for the root); it returns false when
+// the consumer stopped.
+func (s *FSStore) walk(ctx context.Context, dir, prefix string, yield func(Object, error) bool) bool {
+	if err := ctx.Err(); err != nil {
+		yield(Object{}, err)
+		return false
+	}
+	entries, err := fs.ReadDir(s.fsys, dir)
+	if err != nil {
+		return yield(Object{}, err)
+	}
+	type entry struct {
+		sortKey string // the name, plus "/" for a directory
+		e       fs.DirEntry
+	}
+	sorted := make([]entry, 0, len(entries))
+	for _, e := range entries {
+		k := e.Name()
+		if e.IsDir() {
+			k += "/"
+		}
+		sorted = append(sorted, entry{k, e})
+	}
+	slices.SortFunc(sorted, func(a, b entry) int { return strings.Compare(a.sortKey, b.sortKey) })
+	for _, en := range sorted {
+		p := en.e.Name()
+		if dir != "." {
+			p = dir + "/" + p
+		}
+		if en.e.IsDir() {
+			// Descend only if a key below can still carry the prefix.
+			d := p + "/"
+			if !strings.HasPrefix(d, prefix) && !strings.HasPrefix(prefix, d) {
+				continue
+			}
+			if !s.walk(ctx, p, prefix, yield) {
+				return false
+			}
+			continue
+		}
+		if !en.e.Type().IsRegular() || !strings.HasPrefix(p, prefix) {
+			continue
+		}
+		size := int64(-1)
+		if info, err := en.e.Info(); err == nil {
+			size = info.Size()
+		}
+		if !yield(Object{Key: p, Size: size}, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// Open opens the file at key.
+func (s *FSStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !fs.ValidPath(key) {
+		return nil, &fs.PathError{Op: "open", Path: key, Err: fs.ErrInvalid}
+	}
+	return s.fsys.Open(path.Clean(key))
+}
