@@ -1,0 +1,157 @@
+package braze
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// newRateLimiter returns the default token bucket: the budget spread evenly
+// over the window, with a small burst (1% of the window's budget) so that a
+// fixed-window server never sees much more than its limit in one window.
+func newRateLimiter(perWindow int, window time.Duration) *rate.Limiter {
+	burst := max(1, perWindow/100)
+	return rate.NewLimiter(rate.Limit(float64(perWindow)/window.Seconds()), burst)
+}
+
+// pauseGate holds every attempt of a client until a time the server asked
+// for (X-RateLimit-Remaining: 0 with a Reset, or a 429 wait header).
+type pauseGate struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+func newPauseGate() *pauseGate { return &pauseGate{} }
+
+// pauseUntil moves the gate to t if that is later than the current pause.
+func (g *pauseGate) pauseUntil(t time.Time) {
+	g.mu.Lock()
+	if t.After(g.until) {
+		g.until = t
+	}
+	g.mu.Unlock()
+}
+
+// wait blocks until the gate opens, at most maxWait, or until ctx is done.
+func (g *pauseGate) wait(ctx context.Context, maxWait time.Duration) error {
+	g.mu.Lock()
+	until := g.until
+	g.mu.Unlock()
+	d := time.Until(until)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	d = min(d, maxWait)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RateLimitInfo is what a response's X-RateLimit-* headers said.
+type RateLimitInfo struct {
+	// Limit is the number of requests allowed in the window (0 if absent).
+	Limit int
+	// Remaining is the number of requests left in the window (-1 if absent).
+	Remaining int
+	// Reset is when the window resets (zero if absent or unparseable).
+	Reset time.Time
+	// RetryAfter is the wait asked for by X-RateLimit-Retry-After or
+	// Retry-After (zero if absent).
+	RetryAfter time.Duration
+}
+
+// epochThreshold separates an X-RateLimit-Reset given as epoch seconds from
+// one given as seconds to wait (Braze documents the first, RudderStack
+// describes the second).
+const epochThreshold = 1e9
+
+// maxHeaderWait bounds any parsed wait before the policy's own cap, to keep
+// durations far from overflow.
+const maxHeaderWait = 24 * time.Hour
+
+// parseRateLimit reads the rate-limit headers of a response. Invalid,
+// negative or absurd values are ignored rather than trusted.
+func parseRateLimit(h http.Header, now time.Time) RateLimitInfo {
+	info := RateLimitInfo{Remaining: -1}
+	if n, ok := parseCount(h.Get("X-RateLimit-Limit")); ok {
+		info.Limit = n
+	}
+	if n, ok := parseCount(h.Get("X-RateLimit-Remaining")); ok {
+		info.Remaining = n
+	}
+	if v, ok := parseSeconds(h.Get("X-RateLimit-Reset")); ok {
+		if v >= epochThreshold {
+			sec, frac := math.Modf(v)
+			t := time.Unix(int64(sec), int64(frac*1e9))
+			if t.Sub(now) <= maxHeaderWait {
+				info.Reset = t
+			}
+		} else if v <= maxHeaderWait.Seconds() {
+			info.Reset = now.Add(time.Duration(v * float64(time.Second)))
+		}
+	}
+	if v, ok := parseSeconds(h.Get("X-RateLimit-Retry-After")); ok && v <= maxHeaderWait.Seconds() {
+		info.RetryAfter = time.Duration(v * float64(time.Second))
+	} else if ra := strings.TrimSpace(h.Get("Retry-After")); ra != "" {
+		if v, ok := parseSeconds(ra); ok && v <= maxHeaderWait.Seconds() {
+			info.RetryAfter = time.Duration(v * float64(time.Second))
+		} else if t, err := http.ParseTime(ra); err == nil {
+			if d := t.Sub(now); d > 0 && d <= maxHeaderWait {
+				info.RetryAfter = d
+			}
+		}
+	}
+	return info
+}
+
+func parseCount(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+func parseSeconds(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// serverWait is how long the server asked the client to wait, in the order
+// of precedence of the reference: X-RateLimit-Retry-After, then
+// X-RateLimit-Reset, then Retry-After. ok is false when it said nothing.
+func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
+	info := parseRateLimit(h, now)
+	if h.Get("X-RateLimit-Retry-After") != "" && info.RetryAfter > 0 {
+		return info.RetryAfter, true
+	}
+	if !info.Reset.IsZero() {
+		return max(0, info.Reset.Sub(now)), true
+	}
+	if info.RetryAfter > 0 {
+		return info.RetryAfter, true
+	}
+	return 0, false
+}

@@ -1,0 +1,314 @@
+package braze
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// TrackRequest is the body of one /users/track request. Braze accepts at
+// most 75 objects in total per request on current plans (75 per array on
+// legacy plans); Track sends what it is given, TrackAll splits for you.
+type TrackRequest struct {
+	Attributes []*UserAttributes
+	Events     []*Event
+	Purchases  []*Purchase
+}
+
+// TrackResponse is Braze's answer to an accepted request. Objects listed in
+// Errors were rejected; every other object was queued.
+type TrackResponse struct {
+	// StatusCode is the HTTP status (201 for an accepted request).
+	StatusCode int `json:"-"`
+	// Message is "success" (or "queued").
+	Message             string `json:"message"`
+	AttributesProcessed int    `json:"attributes_processed"`
+	EventsProcessed     int    `json:"events_processed"`
+	PurchasesProcessed  int    `json:"purchases_processed"`
+	// Errors lists the rejected objects; Index is the position within the
+	// array named by InputArray.
+	Errors []ItemError `json:"errors"`
+	// Attempts is the number of HTTP attempts made.
+	Attempts int `json:"-"`
+	// RateLimit is what the response's rate-limit headers said.
+	RateLimit RateLimitInfo `json:"-"`
+}
+
+// Track sends one request. It validates the objects first (unless
+// WithoutValidation), then posts them with rate limiting and retries.
+//
+// The error is non-nil when the whole request failed: a *ValidationError
+// (nothing sent), an *APIError (Braze refused the request, or a 2xx whose
+// message is not "success"), a *RateLimitError, or a *RequestError
+// (transport failure, unreadable response). When it is nil, objects Braze
+// rejected one by one are listed in TrackResponse.Errors.
+func (c *Client) Track(ctx context.Context, req TrackRequest) (*TrackResponse, error) {
+	if len(req.Attributes)+len(req.Events)+len(req.Purchases) == 0 {
+		return nil, &ValidationError{Reason: "request has no attributes, events or purchases"}
+	}
+	var keys []string
+	body := make([]byte, 0, 1024)
+	body = append(body, '{')
+	idempotent := true
+	var err error
+	if len(req.Attributes) > 0 {
+		body = append(body, `"attributes":[`...)
+		for i, a := range req.Attributes {
+			obj := fmt.Sprintf("attributes[%d]", i)
+			if a == nil {
+				return nil, &ValidationError{Object: obj, Reason: "nil object"}
+			}
+			if c.validate {
+				if err := a.validate(c.maxArray); err != nil {
+					return nil, withObject(err, obj)
+				}
+			}
+			if i > 0 {
+				body = append(body, ',')
+			}
+			if body, err = a.appendJSON(body, &keys); err != nil {
+				return nil, withObject(err, obj)
+			}
+			idempotent = idempotent && a.idempotent()
+		}
+		body = append(body, ']')
+	}
+	if len(req.Events) > 0 {
+		idempotent = false
+		if len(req.Attributes) > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `"events":[`...)
+		for i, e := range req.Events {
+			obj := fmt.Sprintf("events[%d]", i)
+			if e == nil {
+				return nil, &ValidationError{Object: obj, Reason: "nil object"}
+			}
+			if c.validate {
+				if err := e.validate(); err != nil {
+					return nil, withObject(err, obj)
+				}
+			}
+			if i > 0 {
+				body = append(body, ',')
+			}
+			if body, err = e.appendJSON(body, &keys); err != nil {
+				return nil, withObject(err, obj)
+			}
+		}
+		body = append(body, ']')
+	}
+	if len(req.Purchases) > 0 {
+		idempotent = false
+		if len(req.Attributes)+len(req.Events) > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `"purchases":[`...)
+		for i, p := range req.Purchases {
+			obj := fmt.Sprintf("purchases[%d]", i)
+			if p == nil {
+				return nil, &ValidationError{Object: obj, Reason: "nil object"}
+			}
+			if c.validate {
+				if err := p.validate(); err != nil {
+					return nil, withObject(err, obj)
+				}
+			}
+			if i > 0 {
+				body = append(body, ',')
+			}
+			if body, err = p.appendJSON(body, &keys); err != nil {
+				return nil, withObject(err, obj)
+			}
+		}
+		body = append(body, ']')
+	}
+	body = append(body, '}')
+	return c.post(ctx, body, idempotent)
+}
+
+// withObject adds the object name to a validation error.
+func withObject(err error, obj string) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		c := *ve
+		c.Object = obj
+		return &c
+	}
+	return &ValidationError{Object: obj, Reason: err.Error()}
+}
+
+// post sends a request body and classifies the outcome.
+func (c *Client) post(ctx context.Context, body []byte, idempotent bool) (*TrackResponse, error) {
+	st := &attemptState{idempotent: idempotent}
+	ctx = context.WithValue(ctx, stateKey{}, st)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, body)
+	if err != nil {
+		return nil, &RequestError{Op: "build request", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+string(c.key))
+	req.Header.Set("User-Agent", "ampbraze")
+	if c.bulkHeader {
+		req.Header.Set("X-Braze-Bulk", "true")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		err = c.scrub(err)
+		c.logger.Warn("braze: request failed", "attempts", st.attempts, "ambiguous", st.ambiguous, "error", err)
+		return nil, &RequestError{Op: "send", Attempts: st.attempts, Ambiguous: st.ambiguous, Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResp+1))
+	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if err != nil {
+		return nil, &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx, Err: c.scrub(err)}
+	}
+	if int64(len(data)) > c.maxResp {
+		return nil, &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx,
+			Err: fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, c.maxResp)}
+	}
+	tr, err := ParseResponse(resp.StatusCode, resp.Header, data)
+	if err != nil {
+		err = c.scrubAPI(err, st.attempts)
+		c.logger.Warn("braze: request failed", "status", resp.StatusCode, "attempts", st.attempts, "error", err)
+		return nil, err
+	}
+	tr.Attempts = st.attempts
+	if len(tr.Errors) > 0 {
+		c.logger.Debug("braze: objects rejected", "count", len(tr.Errors))
+	}
+	return tr, nil
+}
+
+// scrub removes the API key from an error message, in case a transport or
+// a hostile server echoes it back.
+func (c *Client) scrub(err error) error {
+	if err == nil || !strings.Contains(err.Error(), string(c.key)) {
+		return err
+	}
+	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), string(c.key), "[REDACTED]"), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+// Unwrap keeps errors.Is working for context and network errors. The
+// wrapped error's own text may hold the key; callers reach it only by
+// unwrapping on purpose.
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubAPI fills the attempt count of a response error and removes the
+// key from any server-provided text.
+func (c *Client) scrubAPI(err error, attempts int) error {
+	k := string(c.key)
+	clean := func(s string) string { return strings.ReplaceAll(s, k, "[REDACTED]") }
+	fix := func(e *APIError) {
+		e.Attempts = attempts
+		e.Message = clean(e.Message)
+		for i := range e.Errors {
+			e.Errors[i].Type = clean(e.Errors[i].Type)
+		}
+	}
+	switch e := err.(type) {
+	case *APIError:
+		fix(e)
+	case *RateLimitError:
+		if e.Err != nil {
+			fix(e.Err)
+		}
+	case *RequestError:
+		e.Attempts = attempts
+		e.Err = c.scrub(e.Err)
+	}
+	return err
+}
+
+// ParseResponse classifies a /users/track response from its status,
+// headers and body. It returns the response for a 2xx whose message is
+// "success" (or "queued"); otherwise a *RateLimitError (429), an *APIError
+// (other statuses, or a 2xx with another message) or a *RequestError (a 2xx
+// body that is not the JSON Braze documents). It never panics, whatever the
+// input.
+func ParseResponse(status int, header http.Header, body []byte) (*TrackResponse, error) {
+	info := parseRateLimit(header, time.Now())
+	var tr TrackResponse
+	decodeErr := decodeResponse(body, &tr)
+	if status >= 200 && status < 300 {
+		if decodeErr != nil {
+			return nil, &RequestError{Op: "parse response", Ambiguous: true, Err: decodeErr}
+		}
+		if tr.Message != "success" && tr.Message != "queued" {
+			return nil, &APIError{StatusCode: status, Message: tr.Message, Errors: tr.Errors}
+		}
+		tr.StatusCode = status
+		tr.RateLimit = info
+		return &tr, nil
+	}
+	ae := &APIError{StatusCode: status}
+	if decodeErr == nil {
+		ae.Message, ae.Errors = tr.Message, tr.Errors
+	} else {
+		ae.Message = bodySnippet(body)
+	}
+	if status == http.StatusTooManyRequests {
+		rl := &RateLimitError{Limit: info.Limit, Remaining: max(info.Remaining, 0), Reset: info.Reset, Err: ae}
+		if w, ok := serverWait(header, time.Now()); ok {
+			rl.RetryAfter = w
+		}
+		return nil, rl
+	}
+	return nil, ae
+}
+
+// decodeResponse decodes a response body strictly enough to trust the
+// item indexes: errors must be objects with a string type, a known array
+// name and a non-negative integer index.
+func decodeResponse(body []byte, tr *TrackResponse) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return errors.New("response body is not a JSON object")
+	}
+	if err := json.Unmarshal(body, tr); err != nil {
+		return fmt.Errorf("response body: %w", err)
+	}
+	for i, e := range tr.Errors {
+		switch e.InputArray {
+		case "attributes", "events", "purchases":
+		default:
+			return fmt.Errorf("response errors[%d]: unknown input_array %q", i, e.InputArray)
+		}
+		if e.Index < 0 {
+			return fmt.Errorf("response errors[%d]: negative index %d", i, e.Index)
+		}
+	}
+	return nil
+}
+
+// bodySnippet is a short, printable excerpt of a non-JSON error body.
+func bodySnippet(b []byte) string {
+	const n = 200
+	s := strings.ToValidUTF8(string(b[:min(len(b), n)]), "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(b) > n {
+		s += "..."
+	}
+	return strings.TrimSpace(s)
+}
