@@ -1,0 +1,344 @@
+package currents
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/hamba/avro/v2"
+)
+
+// writerSchema is one parsed avro.schema header, shared by every file that
+// carries the same bytes, with the field plans compiled for it so far.
+type writerSchema struct {
+	raw      string
+	record   *avro.RecordSchema
+	fullName string
+
+	mu    sync.Mutex
+	plans map[string]*plan // by event type
+}
+
+func parseWriterSchema(raw []byte) (*writerSchema, error) {
+	// A private cache per parse: hamba's default cache is global and keyed
+	// by full name, and Braze reused full names across incompatible
+	// versions of a schema.
+	s, err := avro.ParseBytesWithCache(raw, "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSchema, err)
+	}
+	rec, ok := deref(s).(*avro.RecordSchema)
+	if !ok {
+		return nil, fmt.Errorf("%w: top-level type is %s, not record", ErrSchema, s.Type())
+	}
+	return &writerSchema{raw: string(raw), record: rec, fullName: rec.FullName(), plans: map[string]*plan{}}, nil
+}
+
+// planFor returns the field plan decoding this schema into eventType's Go
+// type, compiling it on first use.
+func (ws *writerSchema) planFor(eventType string) *plan {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if p, ok := ws.plans[eventType]; ok {
+		return p
+	}
+	p := compilePlan(ws, eventType)
+	ws.plans[eventType] = p
+	return p
+}
+
+// wkind is the Avro primitive a field's value is encoded as (the non-null
+// branch for a ["null", T] union); wOther means "decode generically".
+type wkind uint8
+
+const (
+	wOther wkind = iota
+	wNull
+	wString
+	wBytes
+	wInt
+	wLong
+	wFloat
+	wDouble
+	wBool
+)
+
+var primKinds = map[avro.Type]wkind{
+	avro.Null: wNull, avro.String: wString, avro.Bytes: wBytes, avro.Int: wInt,
+	avro.Long: wLong, avro.Float: wFloat, avro.Double: wDouble, avro.Boolean: wBool,
+}
+
+// step decodes one writer field.
+type step struct {
+	name   string
+	schema avro.Schema // writer type, for the generic path
+	w      wkind
+	union  bool  // a two-branch union with null
+	nullBr int64 // branch index of null
+	valBr  int64 // branch index of the value
+	kind   goKind
+	off    uintptr
+	bit    uint64 // null bit in Record.nulls
+	extra  int    // slot in Record.extra, or -1
+	fmt32  bool   // Avro float: print with float32 precision
+	null   bool   // the field may be null
+}
+
+// plan is a precompiled mapping from one writer schema to one Go event
+// type: per writer field, what to read and where to store it. Building it
+// once per (schema, type) keeps name lookups and type checks out of the
+// per-record loop.
+type plan struct {
+	eventType string
+	ti        *typeInfo // nil for Generic
+	steps     []step
+	index     map[string]int // field name -> step
+	names     []string
+	nExtra    int
+	minSize   int // lower bound on a record's encoded size
+	raw       string
+}
+
+func classify(s avro.Schema) (w wkind, union bool, nullBr, valBr int64, nullable bool) {
+	s = deref(s)
+	if u, ok := s.(*avro.UnionSchema); ok {
+		types := u.Types()
+		nullBr, valBr = -1, -1
+		for i, t := range types {
+			if deref(t).Type() == avro.Null {
+				nullable = true
+				if nullBr < 0 {
+					nullBr = int64(i)
+					continue
+				}
+			}
+			valBr = int64(i)
+		}
+		if len(types) == 2 && nullBr >= 0 && valBr >= 0 {
+			if k, ok := primKinds[deref(types[valBr]).Type()]; ok && k != wNull {
+				return k, true, nullBr, valBr, true
+			}
+		}
+		return wOther, false, 0, 0, nullable
+	}
+	if k, ok := primKinds[s.Type()]; ok {
+		return k, false, 0, 0, k == wNull
+	}
+	return wOther, false, 0, 0, false
+}
+
+// isStringArray reports whether s is an array of strings (items string or
+// ["null","string"]), possibly inside a union with null.
+func isStringArray(s avro.Schema) bool {
+	s = deref(s)
+	if u, ok := s.(*avro.UnionSchema); ok {
+		for _, t := range u.Types() {
+			t = deref(t)
+			if t.Type() == avro.Null {
+				continue
+			}
+			if !isStringArray(t) {
+				return false
+			}
+		}
+		return true
+	}
+	a, ok := s.(*avro.ArraySchema)
+	if !ok {
+		return false
+	}
+	it := deref(a.Items())
+	if u, ok := it.(*avro.UnionSchema); ok {
+		for _, t := range u.Types() {
+			if k := deref(t).Type(); k != avro.Null && k != avro.String {
+				return false
+			}
+		}
+		return true
+	}
+	return it.Type() == avro.String
+}
+
+func compatible(w wkind, k goKind) bool {
+	switch k {
+	case kString:
+		return w == wString || w == wBytes
+	case kInt64:
+		return w == wInt || w == wLong
+	case kFloat64:
+		return w == wFloat || w == wDouble || w == wInt || w == wLong
+	case kBool:
+		return w == wBool
+	}
+	return false
+}
+
+func compilePlan(ws *writerSchema, eventType string) *plan {
+	p := &plan{eventType: eventType, raw: ws.raw, index: map[string]int{}}
+	if ti, ok := knownTypes[eventType]; ok {
+		p.ti = ti
+	}
+	goFields := map[string]*fieldInfo{}
+	if p.ti != nil {
+		for i := range p.ti.fields {
+			goFields[p.ti.fields[i].name] = &p.ti.fields[i]
+		}
+	}
+	for i, f := range ws.record.Fields() {
+		st := step{name: f.Name(), schema: f.Type(), extra: -1}
+		st.w, st.union, st.nullBr, st.valBr, st.null = classify(f.Type())
+		st.fmt32 = st.w == wFloat
+		gf := goFields[f.Name()]
+		switch {
+		case gf != nil && gf.kind == kStrings && isStringArray(f.Type()):
+			// Arrays are rare: decode generically (keeping null items for
+			// the JSON view) and copy into the []string field.
+			st.kind, st.off = kStrings, gf.off
+		case gf != nil && compatible(st.w, gf.kind) && (!st.union || i < 64):
+			st.kind, st.off = gf.kind, gf.off
+			if st.union {
+				st.bit = 1 << uint(i)
+			}
+		}
+		if st.kind == 0 || st.kind == kStrings {
+			st.extra = p.nExtra
+			p.nExtra++
+		}
+		switch st.w {
+		case wString, wBytes, wInt, wLong, wBool:
+			p.minSize++
+		case wFloat:
+			p.minSize += 4
+		case wDouble:
+			p.minSize += 8
+		}
+		p.index[st.name] = len(p.steps)
+		p.names = append(p.names, st.name)
+		p.steps = append(p.steps, st)
+	}
+	return p
+}
+
+// defaultPlan describes a hand-built event of a generated type: the
+// current schema's fields, no null tracking, no extras.
+func defaultPlan(ti *typeInfo) *plan {
+	p := &plan{eventType: ti.eventType, ti: ti, index: map[string]int{}}
+	for _, f := range ti.fields {
+		st := step{name: f.name, kind: f.kind, off: f.off, extra: -1, union: f.nullable, null: f.nullable, fmt32: f.avroType == "float"}
+		p.index[f.name] = len(p.steps)
+		p.names = append(p.names, f.name)
+		p.steps = append(p.steps, st)
+	}
+	return p
+}
+
+// skip advances b past one record, validating its structure. Strings are
+// not materialised, so the record can then be copied in one allocation.
+func (p *plan) skip(b *bin) {
+	for i := range p.steps {
+		st := &p.steps[i]
+		if st.w == wOther {
+			b.skipValue(st.schema, 0)
+			continue
+		}
+		if st.union {
+			br := b.long()
+			if br == st.nullBr {
+				continue
+			}
+			if br != st.valBr {
+				b.fail(errUnionIndex)
+				return
+			}
+		}
+		switch st.w {
+		case wString, wBytes:
+			b.skip(b.length())
+		case wInt, wLong:
+			b.long()
+		case wFloat:
+			b.skip(4)
+		case wDouble:
+			b.skip(8)
+		case wBool:
+			b.skip(1)
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// decode decodes one record, whose bytes rec the event takes ownership of.
+func (p *plan) decode(rec string) (Event, error) {
+	var base unsafe.Pointer
+	var ev Event
+	if p.ti != nil {
+		base = p.ti.alloc()
+		ev = p.ti.event(base)
+	} else {
+		g := &Generic{}
+		base, ev = unsafe.Pointer(g), g
+	}
+	r := (*Record)(base)
+	r.plan = p
+	if p.nExtra > 0 {
+		r.extra = make([]any, p.nExtra)
+	}
+	b := bin{s: rec}
+	for i := range p.steps {
+		st := &p.steps[i]
+		if st.extra >= 0 {
+			v := b.value(st.schema, 0)
+			r.extra[st.extra] = v
+			if st.kind == kStrings {
+				*(*[]string)(unsafe.Add(base, st.off)) = toStrings(v)
+			}
+			continue
+		}
+		if st.union {
+			br := b.long()
+			if br == st.nullBr {
+				r.nulls |= st.bit
+				continue
+			}
+			if br != st.valBr {
+				b.fail(errUnionIndex)
+				break
+			}
+		}
+		ptr := unsafe.Add(base, st.off)
+		switch st.w {
+		case wString, wBytes:
+			*(*string)(ptr) = b.str()
+		case wInt, wLong:
+			if st.kind == kInt64 {
+				*(*int64)(ptr) = b.long()
+			} else {
+				*(*float64)(ptr) = float64(b.long())
+			}
+		case wFloat:
+			*(*float64)(ptr) = float64(b.float())
+		case wDouble:
+			*(*float64)(ptr) = b.double()
+		case wBool:
+			*(*bool)(ptr) = b.boolean()
+		}
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	return ev, nil
+}
+
+func toStrings(v any) []string {
+	a, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(a))
+	for i, x := range a {
+		out[i], _ = x.(string)
+	}
+	return out
+}

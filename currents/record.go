@@ -1,0 +1,193 @@
+package currents
+
+import (
+	"encoding/json"
+	"time"
+	"unsafe"
+)
+
+// Record is embedded first in every event struct. It remembers the writer
+// schema the event was decoded with, so that Fields, Get and the JSON view
+// show exactly the file's fields (including ones the Go struct has no
+// field for) and tell null from empty.
+//
+// The strings of a decoded event share one allocation holding the
+// record's bytes; keeping any one string (such as the event id) keeps
+// that allocation alive. Use strings.Clone to keep a field on its own.
+type Record struct {
+	plan      *plan
+	nulls     uint64 // bit i set: writer field i was null
+	extra     []any  // values of writer fields with no typed Go field
+	eventType string // Generic only, when built by hand
+}
+
+// recordPlan returns the plan describing r: the one it was decoded with,
+// or the current schema for a hand-built event.
+func (r *Record) recordPlan(ti *typeInfo) *plan {
+	if r.plan != nil {
+		return r.plan
+	}
+	if ti != nil {
+		return ti.defaultPlan
+	}
+	return nil
+}
+
+// WriterSchema returns the avro.schema JSON of the file the event was
+// decoded from, or "" for a hand-built event.
+func (r *Record) WriterSchema() string {
+	if r.plan == nil {
+		return ""
+	}
+	return r.plan.raw
+}
+
+func (r *Record) fields(ti *typeInfo) []string {
+	p := r.recordPlan(ti)
+	if p == nil {
+		return nil
+	}
+	return p.names
+}
+
+// get returns the value of the named writer field.
+func (r *Record) get(ti *typeInfo, name string) (any, bool) {
+	p := r.recordPlan(ti)
+	if p == nil {
+		return nil, false
+	}
+	i, ok := p.index[name]
+	if !ok {
+		return nil, false
+	}
+	return r.stepValue(p, &p.steps[i]), true
+}
+
+func (r *Record) stepValue(p *plan, st *step) any {
+	if st.extra >= 0 {
+		if st.extra < len(r.extra) {
+			return r.extra[st.extra]
+		}
+		return nil
+	}
+	if st.bit != 0 && r.nulls&st.bit != 0 {
+		return nil
+	}
+	ptr := unsafe.Add(unsafe.Pointer(r), st.off)
+	switch st.kind {
+	case kString:
+		return *(*string)(ptr)
+	case kInt64:
+		return *(*int64)(ptr)
+	case kFloat64:
+		if st.fmt32 {
+			return float32(*(*float64)(ptr))
+		}
+		return *(*float64)(ptr)
+	case kBool:
+		return *(*bool)(ptr)
+	case kStrings:
+		v := *(*[]string)(ptr)
+		if v == nil && st.null {
+			return nil
+		}
+		return v
+	}
+	return nil
+}
+
+// marshalJSON writes the JSON view: keys are the writer schema's field
+// names in file order, values plain JSON (null for null, no union
+// wrapping), `time` the integer from the file.
+func (r *Record) marshalJSON(ti *typeInfo) ([]byte, error) {
+	p := r.recordPlan(ti)
+	if p == nil {
+		return []byte("{}"), nil
+	}
+	buf := make([]byte, 0, 512)
+	buf = append(buf, '{')
+	for i := range p.steps {
+		st := &p.steps[i]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, st.name)
+		buf = append(buf, ':')
+		if st.extra < 0 && st.kind != kStrings && !(st.bit != 0 && r.nulls&st.bit != 0) {
+			// Typed field: format without boxing.
+			ptr := unsafe.Add(unsafe.Pointer(r), st.off)
+			switch st.kind {
+			case kString:
+				buf = appendJSONString(buf, *(*string)(ptr))
+			case kInt64:
+				buf = appendInt(buf, *(*int64)(ptr))
+			case kFloat64:
+				buf = appendFloat(buf, *(*float64)(ptr), st.fmt32)
+			case kBool:
+				buf = appendBool(buf, *(*bool)(ptr))
+			}
+			continue
+		}
+		var err error
+		buf, err = appendJSONValue(buf, r.stepValue(p, st), 0)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// Generic is an event of a type this package has no Go struct for: a new
+// Currents event type, a retired one, or any other record. Its values are
+// plain Go values (see Get).
+type Generic struct {
+	Record
+}
+
+// EventType returns the event type given to the decoder (the object key's
+// event_type=) or else the one inferred from the schema name.
+func (g *Generic) EventType() string {
+	if g.plan != nil {
+		return g.plan.eventType
+	}
+	return g.eventType
+}
+
+// EventID returns the `id` field when it is a string.
+func (g *Generic) EventID() string { s, _ := g.value("id").(string); return s }
+
+// UserID returns the `user_id` field when it is a string.
+func (g *Generic) UserID() string { s, _ := g.value("user_id").(string); return s }
+
+// Time returns the `time` field as Unix seconds in UTC, or the zero Time.
+func (g *Generic) Time() time.Time {
+	if v, ok := g.value("time").(int64); ok {
+		return time.Unix(v, 0).UTC()
+	}
+	return time.Time{}
+}
+
+func (g *Generic) value(name string) any { v, _ := g.Get(name); return v }
+
+// Get returns the value of the named field and whether the writer schema
+// has it. Values are nil (null), bool, int64 (Avro int and long), float32,
+// float64, string, []byte, []any (arrays), or map[string]any (maps and
+// records).
+func (g *Generic) Get(name string) (any, bool) { return g.get(nil, name) }
+
+// Fields returns the writer schema's field names in file order.
+func (g *Generic) Fields() []string { return g.fields(nil) }
+
+// Map returns the fields as a map from name to value (see Get).
+func (g *Generic) Map() map[string]any {
+	m := make(map[string]any, len(g.Fields()))
+	for _, f := range g.Fields() {
+		m[f] = g.value(f)
+	}
+	return m
+}
+
+// MarshalJSON implements the JSON view.
+func (g *Generic) MarshalJSON() ([]byte, error) { return g.marshalJSON(nil) }
+
+var _ json.Marshaler = (*Generic)(nil)
