@@ -34,4 +34,6 @@ func inCodeList(list, code string) bool {
 func IsCountryCode(s string) bool { return inCodeList(countryCodes, s) }
 
 // IsLanguageCode reports whether s is an ISO-639-1 code ("en").
-func IsLanguageCode(s string) bool { return inCodeList(languageCodes, strings.ToLower(s)) && s == strings.ToLower(s) }
+func IsLanguageCode(s string) bool {
+	return inCodeList(languageCodes, strings.ToLower(s)) && s == strings.ToLower(s)
+}
