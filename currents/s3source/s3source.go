@@ -1,0 +1,103 @@
+package s3source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ampbraze/ampbraze/currents"
+)
+
+// API is the part of the S3 client that Store uses; *s3.Client implements
+// it. It is an interface so that callers can wrap the client (metrics,
+// per-call options), not so that tests can fake S3: this package's tests
+// run against an S3-protocol server.
+type API interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Store lists and opens the objects of one S3 bucket. It implements
+// currents.Store, so a currents.Source can walk it. It is safe for
+// concurrent use if the API is (*s3.Client is).
+type Store struct {
+	api      API
+	bucket   string
+	pageSize int32
+}
+
+var _ currents.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPageSize sets how many keys each ListObjectsV2 request asks for, from
+// 1 to 1000 (S3's maximum and the default). Values out of range are
+// clamped.
+func WithPageSize(n int) Option {
+	return func(s *Store) { s.pageSize = int32(min(max(n, 1), 1000)) }
+}
+
+// New returns a Store over bucket, using api (usually an *s3.Client; for
+// S3-compatible servers configure its BaseEndpoint and UsePathStyle).
+func New(api API, bucket string, opts ...Option) *Store {
+	s := &Store{api: api, bucket: bucket, pageSize: 1000}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// List yields the objects whose keys start with prefix, following
+// ListObjectsV2 pages. S3 general purpose buckets return keys in ascending
+// UTF-8 byte order, which gives currents.Source its deterministic order.
+// (S3 Express directory buckets do not sort their listings; do not use them
+// where the order matters.) A failed request, after the client's own
+// retries, is yielded as an error naming the bucket and prefix, and ends
+// the listing.
+func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[currents.Object, error] {
+	return func(yield func(currents.Object, error) bool) {
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(s.pageSize)}
+		if prefix != "" {
+			in.Prefix = aws.String(prefix)
+		}
+		pages := s3.NewListObjectsV2Paginator(s.api, in, func(o *s3.ListObjectsV2PaginatorOptions) {
+			o.Limit = s.pageSize
+			o.StopOnDuplicateToken = true // a server that repeats a token would loop forever
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				yield(currents.Object{}, fmt.Errorf("s3source: listing s3://%s/%s: %w", s.bucket, prefix, err))
+				return
+			}
+			for _, obj := range page.Contents {
+				o := currents.Object{Key: aws.ToString(obj.Key), Size: -1}
+				if obj.Size != nil {
+					o.Size = *obj.Size
+				}
+				if !yield(o, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Open starts a GetObject request and returns the object's body, which
+// streams from S3 as it is read; the caller closes it. ctx bounds the whole
+// read, not just the request.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("s3source: getting s3://%s/%s: %w", s.bucket, key, err)
+	}
+	return out.Body, nil
+}

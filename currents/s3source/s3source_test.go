@@ -1,0 +1,226 @@
+package s3source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/ampbraze/ampbraze/currents"
+)
+
+// countingTransport counts the list requests that reach the server.
+type countingTransport struct {
+	lists atomic.Int32
+	next  http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" {
+		c.lists.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// newS3 starts an in-process S3-protocol server (gofakes3 over httptest)
+// with one bucket and returns a real SDK client for it: path-style
+// addressing, static credentials.
+func newS3(t *testing.T, bucket string) (*s3.Client, *countingTransport) {
+	t.Helper()
+	backend := s3mem.New()
+	faker := gofakes3.New(backend)
+	ts := httptest.NewServer(faker.Server())
+	t.Cleanup(ts.Close)
+	ct := &countingTransport{next: http.DefaultTransport}
+	client := s3.New(s3.Options{
+		BaseEndpoint: aws.String(ts.URL),
+		UsePathStyle: true,
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", ""),
+		HTTPClient:   &http.Client{Transport: ct},
+	})
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	return client, ct
+}
+
+func put(t *testing.T, c *s3.Client, bucket, key string, body []byte) {
+	t.Helper()
+	_, err := c.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+	})
+	if err != nil {
+		t.Fatalf("PutObject %q: %v", key, err)
+	}
+}
+
+func TestStoreListPaginatesInKeyOrder(t *testing.T) {
+	client, ct := newS3(t, "bucket")
+	keys := []string{
+		"currents/b/x.avro", "currents/a/x.avro", "currents-old/x.avro", "currents/a-b/y.avro",
+		"currents/event_type=users.messages.email.Send/date=2025-04-01-17/f+0+1.avro",
+		"currents/with space/and+plus=eq.avro", "currents/ü/unicode.avro",
+	}
+	for i, k := range keys {
+		put(t, client, "bucket", k, bytes.Repeat([]byte("x"), i+1))
+	}
+	store := New(client, "bucket", WithPageSize(2))
+
+	var got []string
+	sizes := map[string]int64{}
+	for obj, err := range store.List(context.Background(), "currents/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, obj.Key)
+		sizes[obj.Key] = obj.Size
+	}
+	var want []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, "currents/") {
+			want = append(want, k)
+		}
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("List =\n%q\nwant\n%q", got, want)
+	}
+	for i, k := range keys {
+		if s, ok := sizes[k]; ok && s != int64(i+1) {
+			t.Errorf("size of %q = %d, want %d", k, s, i+1)
+		}
+	}
+	// 6 keys, 2 per page. (gofakes3 marks a page truncated if any key
+	// follows it, even outside the prefix, so no key sorts after these.)
+	if n := ct.lists.Load(); n != 3 {
+		t.Errorf("%d list requests, want 3", n)
+	}
+
+	// currents.FSStore lists the same keys in the same order.
+	fsys := fstest.MapFS{}
+	for _, k := range keys {
+		fsys[k] = &fstest.MapFile{}
+	}
+	var fsKeys, s3Keys []string
+	for obj, err := range currents.NewFSStore(fsys).List(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsKeys = append(fsKeys, obj.Key)
+	}
+	for obj, err := range store.List(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s3Keys = append(s3Keys, obj.Key)
+	}
+	if !slices.Equal(fsKeys, s3Keys) || len(s3Keys) != len(keys) {
+		t.Errorf("FSStore order\n%q\nS3 order\n%q", fsKeys, s3Keys)
+	}
+
+	// Stopping early stops requesting pages.
+	ct.lists.Store(0)
+	n := 0
+	for range store.List(context.Background(), "") {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	if ct.lists.Load() != 2 {
+		t.Errorf("breaking after 3 objects made %d requests, want 2", ct.lists.Load())
+	}
+}
+
+func TestStoreOpen(t *testing.T) {
+	client, _ := newS3(t, "bucket")
+	key := "currents/event_type=users.messages.email.Send/date=2025-04-01-17/version=6/us-01/f+0+123.avro"
+	put(t, client, "bucket", key, []byte("avro bytes"))
+	store := New(client, "bucket")
+	rc, err := store.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(b) != "avro bytes" {
+		t.Errorf("read %q, %v", b, err)
+	}
+
+	_, err = store.Open(context.Background(), "currents/missing.avro")
+	var nsk *types.NoSuchKey
+	if !errors.As(err, &nsk) || !strings.Contains(err.Error(), "s3://bucket/currents/missing.avro") {
+		t.Errorf("missing key: %v", err)
+	}
+}
+
+func TestStoreListErrors(t *testing.T) {
+	client, _ := newS3(t, "bucket")
+	var errs []error
+	for _, err := range New(client, "no-such-bucket").List(context.Background(), "p/") {
+		errs = append(errs, err)
+	}
+	var nsb *types.NoSuchBucket
+	if len(errs) != 1 || !errors.As(errs[0], &nsb) || !strings.Contains(errs[0].Error(), "s3://no-such-bucket/p/") {
+		t.Errorf("missing bucket: %v", errs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs = nil
+	for _, err := range New(client, "bucket").List(ctx, "") {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
+		t.Errorf("cancelled: %v", errs)
+	}
+}
+
+// TestSourceOverS3 walks a bucket with currents.Source: key parsing,
+// filters and order work the same as on a local directory.
+func TestSourceOverS3(t *testing.T) {
+	client, _ := newS3(t, "bucket")
+	k := func(typ, hour string, off int) string {
+		return "currents/dataexport.prod-01.S3.integration.0123456789abcdef01234567/event_type=" + typ +
+			"/date=" + hour + "/version=6/us-01/dataexport.prod-01.S3.integration.0123456789abcdef01234567+0+" + string(rune('0'+off)) + ".avro"
+	}
+	keys := []string{
+		k("users.messages.email.Send", "2025-04-01-18", 2),
+		k("users.messages.email.Send", "2025-04-01-17", 1),
+		k("users.messages.email.Open", "2025-04-01-17", 3),
+		"currents/readme.txt",
+	}
+	for _, key := range keys {
+		put(t, client, "bucket", key, []byte("x"))
+	}
+	bucket, prefix, err := ParseURL("s3://bucket/currents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := currents.NewSource(New(client, bucket, WithPageSize(1)), prefix, currents.WithEventTypes("users.messages.email.Send"))
+	var got []string
+	for f, err := range src.Files(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, f.Key.Hour.Format("15")+"/"+f.Key.EventType)
+	}
+	if want := []string{"17/users.messages.email.Send", "18/users.messages.email.Send"}; !slices.Equal(got, want) {
+		t.Errorf("Files = %q, want %q", got, want)
+	}
+}
