@@ -180,3 +180,5 @@ func TestErrorIsTyped(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func withSchema(s string) currentstest.Option { return currentstest.WithSchema(s) }
