@@ -1,0 +1,307 @@
+package amperity
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ampbraze/ampbraze/braze"
+)
+
+// converter turns one non-NULL cell into a value of the value model. A nil
+// result with a nil error means NULL (for example gender "unknown").
+type converter func(c Cell) (any, error)
+
+// maxStringChars is Braze's limit for string values and standard strings.
+const maxStringChars = 255
+
+func checkLength(s string) error {
+	if len(s) > maxStringChars && utf8.RuneCountInString(s) > maxStringChars {
+		return fmt.Errorf("%w (%d characters)", ErrTooLong, utf8.RuneCountInString(s))
+	}
+	return nil
+}
+
+func noJSON(c Cell) error {
+	if c.JSON {
+		return fmt.Errorf("%w: a JSON array or object where a scalar is expected", ErrInvalidValue)
+	}
+	return nil
+}
+
+// typedConverter converts by the column's Amperity type, for custom
+// attributes.
+func typedConverter(t Type, loc *time.Location) converter {
+	switch t {
+	case Boolean:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseBoolean(c.Text)
+		}
+	case Date:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseDate(c.Text)
+		}
+	case Datetime:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseDatetime(c.Text, loc)
+		}
+	case Decimal:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseDecimal(c.Text)
+		}
+	case Float:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseFloat(c.Text)
+		}
+	case Integer:
+		return func(c Cell) (any, error) {
+			if err := noJSON(c); err != nil {
+				return nil, err
+			}
+			return ParseInteger(c.Text)
+		}
+	}
+	return func(c Cell) (any, error) {
+		if c.JSON {
+			return decodeJSONCell(c.Text)
+		}
+		if err := checkLength(c.Text); err != nil {
+			return nil, err
+		}
+		return c.Text, nil
+	}
+}
+
+// decodeJSONCell turns an NDJSON array or object into the value model: an
+// array of strings becomes []string, an array of objects []any, an object
+// map[string]any (numbers kept exact as json.Number).
+func decodeJSONCell(text string) (any, error) {
+	v, err := decodeJSON(text)
+	if err != nil {
+		return nil, err
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		return v, nil
+	case []any:
+		strs := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				break
+			}
+			strs = append(strs, s)
+		}
+		if len(strs) == len(v) {
+			return strs, nil
+		}
+		for _, e := range v {
+			if _, ok := e.(map[string]any); !ok {
+				return nil, fmt.Errorf("%w: an array must hold only strings or only objects", ErrInvalidValue)
+			}
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%w: expected a JSON array or object", ErrInvalidValue)
+}
+
+func decodeJSON(text string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: not JSON: %v", ErrInvalidValue, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: text after the JSON value", ErrInvalidValue)
+	}
+	return v, nil
+}
+
+// textOf validates a cell by its column type and returns its canonical
+// text, for standard string fields fed from a typed column.
+func textOf(t Type, c Cell, loc *time.Location) (string, error) {
+	if err := noJSON(c); err != nil {
+		return "", err
+	}
+	switch t {
+	case Boolean:
+		b, err := ParseBoolean(c.Text)
+		return strconv.FormatBool(b), err
+	case Date:
+		d, err := ParseDate(c.Text)
+		return d.String(), err
+	case Datetime:
+		tm, err := ParseDatetime(c.Text, loc)
+		return tm.Format(time.RFC3339Nano), err
+	case Decimal:
+		n, err := ParseDecimal(c.Text)
+		return string(n), err
+	case Float:
+		f, err := ParseFloat(c.Text)
+		return strconv.FormatFloat(f, 'g', -1, 64), err
+	case Integer:
+		n, err := ParseInteger(c.Text)
+		return strconv.FormatInt(n, 10), err
+	}
+	return c.Text, nil
+}
+
+// standardConverter converts for a standard Braze field, normalising unless
+// raw is set.
+func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (converter, error) {
+	loc := cfg.loc
+	switch f.Kind {
+	case braze.KindDate:
+		switch t {
+		case Date:
+			return func(c Cell) (any, error) {
+				if err := noJSON(c); err != nil {
+					return nil, err
+				}
+				return ParseDate(c.Text)
+			}, nil
+		case Datetime, String:
+			return func(c Cell) (any, error) {
+				if err := noJSON(c); err != nil {
+					return nil, err
+				}
+				return ParseDOB(c.Text)
+			}, nil
+		}
+	case braze.KindTime:
+		switch t {
+		case Date:
+			return typedConverter(Date, loc), nil
+		case Datetime, String:
+			return typedConverter(Datetime, loc), nil
+		}
+	case braze.KindBool:
+		if t == Boolean || t == String {
+			return typedConverter(Boolean, loc), nil
+		}
+	case braze.KindLocation, braze.KindObject, braze.KindObjectArray:
+		if t != String {
+			break
+		}
+		wantArray := f.Kind == braze.KindObjectArray
+		return func(c Cell) (any, error) {
+			v, err := decodeJSON(c.Text)
+			if err != nil {
+				return nil, err
+			}
+			switch v := v.(type) {
+			case map[string]any:
+				if !wantArray {
+					if f.Kind == braze.KindLocation {
+						if _, ok := v["latitude"].(json.Number); !ok {
+							return nil, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
+						}
+						if _, ok := v["longitude"].(json.Number); !ok {
+							return nil, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
+						}
+					}
+					return v, nil
+				}
+			case []any:
+				if wantArray {
+					for _, e := range v {
+						if _, ok := e.(map[string]any); !ok {
+							return nil, fmt.Errorf("%w: %s takes an array of objects", ErrInvalidValue, f.Name)
+						}
+					}
+					return v, nil
+				}
+			}
+			return nil, fmt.Errorf("%w: %s takes a JSON %s", ErrInvalidValue, f.Name, map[bool]string{true: "array of objects", false: "object"}[wantArray])
+		}, nil
+	case braze.KindEnum:
+		if f.Name == "gender" && !raw {
+			return func(c Cell) (any, error) {
+				s, err := textOf(t, c, loc)
+				if err != nil {
+					return nil, err
+				}
+				g, err := NormalizeGender(s)
+				if err != nil || g == "" {
+					return nil, err
+				}
+				return g, nil
+			}, nil
+		}
+		values := f.Values
+		return func(c Cell) (any, error) {
+			s, err := textOf(t, c, loc)
+			if err != nil {
+				return nil, err
+			}
+			if !raw {
+				s = strings.ToLower(strings.TrimSpace(s))
+			}
+			if !slices.Contains(values, s) {
+				return nil, fmt.Errorf("%w: %s takes one of %s", ErrInvalidValue, f.Name, strings.Join(values, ", "))
+			}
+			return s, nil
+		}, nil
+	case braze.KindString:
+		var norm func(string) (string, error)
+		switch {
+		case raw:
+		case f.Name == "country":
+			norm = NormalizeCountry
+		case f.Name == "language":
+			norm = NormalizeLanguage
+		case f.Name == "email":
+			lower := cfg.lowerEmails
+			norm = func(s string) (string, error) { return NormalizeEmail(s, lower), nil }
+		}
+		return func(c Cell) (any, error) {
+			s, err := textOf(t, c, loc)
+			if err != nil {
+				return nil, err
+			}
+			if norm != nil {
+				if s, err = norm(s); err != nil {
+					return nil, err
+				}
+			}
+			if err := checkLength(s); err != nil {
+				return nil, err
+			}
+			return s, nil
+		}, nil
+	}
+	return nil, fmt.Errorf("%w: a %s column cannot feed a %s field", ErrUnsupportedField, t, f.Kind)
+}
+
+// audienceConverter reads a membership flag.
+func audienceConverter(t Type) (converter, error) {
+	if t != Boolean && t != String {
+		return nil, fmt.Errorf("%w: an audience column must be Boolean (or String holding booleans), not %s", ErrUnsupportedField, t)
+	}
+	return func(c Cell) (any, error) {
+		if err := noJSON(c); err != nil {
+			return nil, err
+		}
+		return ParseBoolean(strings.TrimSpace(c.Text))
+	}, nil
+}

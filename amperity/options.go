@@ -1,0 +1,146 @@
+package amperity
+
+import (
+	"time"
+)
+
+// MapperOption configures a Mapper.
+type MapperOption func(*mapperConfig)
+
+// ErrorMode says what the mapper does with a row it cannot read or type.
+type ErrorMode uint8
+
+const (
+	// StopOnError yields the row's error and ends the stream (the default).
+	StopOnError ErrorMode = iota
+	// SkipOnError yields the row's error and goes on with the next row, so
+	// every skipped row is reported, never dropped silently.
+	SkipOnError
+)
+
+type mapperConfig struct {
+	idField       string
+	onError       ErrorMode
+	consent       bool
+	omitNulls     bool
+	emptyAsNull   bool
+	lowerEmails   bool
+	loc           *time.Location
+	explicit      map[string]string // column -> Braze name
+	ignored       map[string]bool
+	raw           map[string]bool
+	precedence    map[string][]string // Braze name -> columns, first wins
+	audienceCols  []string
+	constAudience []string
+	audienceArray string
+	order         []string // option order of explicit mappings, for messages
+}
+
+// IdentifyBy chooses the identifier: "external_id" (the default) or
+// "braze_id". The column holding it becomes each record's Key and is never
+// an attribute.
+func IdentifyBy(field string) MapperOption { return func(c *mapperConfig) { c.idField = field } }
+
+// OnError chooses between stopping at the first bad row (the default) and
+// skipping bad rows; either way each bad row is yielded as an error.
+func OnError(mode ErrorMode) MapperOption { return func(c *mapperConfig) { c.onError = mode } }
+
+// WithConsentFields lets the consent fields (email_subscribe,
+// push_subscribe, subscription_groups) through. By default they are
+// ignored, because Braze, not Amperity, is the source of truth for consent.
+func WithConsentFields() MapperOption { return func(c *mapperConfig) { c.consent = true } }
+
+// OmitNulls leaves a NULL cell out of the record instead of sending null,
+// which would remove the attribute in Braze.
+func OmitNulls() MapperOption { return func(c *mapperConfig) { c.omitNulls = true } }
+
+// EmptyStringsAsNull treats an empty string in a String column as NULL.
+func EmptyStringsAsNull() MapperOption { return func(c *mapperConfig) { c.emptyAsNull = true } }
+
+// LowercaseEmails lower-cases the email field (it is only trimmed by default).
+func LowercaseEmails() MapperOption { return func(c *mapperConfig) { c.lowerEmails = true } }
+
+// InLocation reads datetimes written without a zone in loc instead of UTC.
+func InLocation(loc *time.Location) MapperOption { return func(c *mapperConfig) { c.loc = loc } }
+
+// MapColumn sends a column to the Braze attribute with exactly this name:
+// a standard field ("dob"), the identifier, or a custom attribute
+// (Braze names are case-sensitive). It overrides every automatic decision,
+// including the consent rule and the amperity_id rule.
+func MapColumn(column, field string) MapperOption {
+	return func(c *mapperConfig) {
+		if c.explicit == nil {
+			c.explicit = map[string]string{}
+		}
+		c.explicit[column] = field
+		c.order = append(c.order, column)
+	}
+}
+
+// IgnoreColumns keeps columns out of the records.
+func IgnoreColumns(columns ...string) MapperOption {
+	return func(c *mapperConfig) {
+		if c.ignored == nil {
+			c.ignored = map[string]bool{}
+		}
+		for _, col := range columns {
+			c.ignored[col] = true
+			c.order = append(c.order, col)
+		}
+	}
+}
+
+// KeepAsWritten skips the normalisation of standard fields (country to
+// alpha-2, gender letters, language codes, email trimming) for these
+// columns; their values are still checked against their column type.
+func KeepAsWritten(columns ...string) MapperOption {
+	return func(c *mapperConfig) {
+		if c.raw == nil {
+			c.raw = map[string]bool{}
+		}
+		for _, col := range columns {
+			c.raw[col] = true
+			c.order = append(c.order, col)
+		}
+	}
+}
+
+// Precedence allows several columns to feed one Braze attribute: per row,
+// the first column (in the order given) whose cell is not NULL wins. Without
+// it, two columns landing on one attribute is a configuration error.
+func Precedence(field string, columns ...string) MapperOption {
+	return func(c *mapperConfig) {
+		if c.precedence == nil {
+			c.precedence = map[string][]string{}
+		}
+		c.precedence[field] = append([]string(nil), columns...)
+		c.order = append(c.order, columns...)
+	}
+}
+
+// AudienceColumns marks membership columns (Boolean, or text that parses as
+// one; NULL means not a member). Each becomes a boolean custom attribute
+// named after the column (or its MapColumn name), listed by
+// Mapper.AudienceAttributes so the delta engine can send false when a user
+// leaves.
+func AudienceColumns(columns ...string) MapperOption {
+	return func(c *mapperConfig) {
+		c.audienceCols = append(c.audienceCols, columns...)
+		c.order = append(c.order, columns...)
+	}
+}
+
+// InAudience marks every row of the file as a member of the named audience,
+// for audience exports that are plain lists of users: each record gets the
+// boolean attribute name = true.
+func InAudience(name string) MapperOption {
+	return func(c *mapperConfig) { c.constAudience = append(c.constAudience, name) }
+}
+
+// AudienceArray gathers all audiences (AudienceColumns and InAudience) into
+// one string-array attribute with this name, holding the names of the
+// audiences the user is in (empty when none), instead of one boolean per
+// audience.
+func AudienceArray(attribute string) MapperOption {
+	return func(c *mapperConfig) { c.audienceArray = attribute }
+}
