@@ -680,8 +680,6 @@ func validDOB(s string) bool {
 var brazeTimeLayouts = [...]string{
 	time.RFC3339Nano, // 2013-07-16T19:20:45.123+01:00 and without fraction
 	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02T15:04:05:000Z07:00", // yyyy-MM-ddTHH:mm:ss:SSSZ
-	"2006-01-02T15:04:05:000Z0700",
 	"2006-01-02T15:04:05.999999999", // yyyy-MM-ddTHH:mm:ss (zone-less: UTC)
 	"2006-01-02T15:04Z07:00",
 	"2006-01-02 15:04:05", // yyyy-MM-dd HH:mm:ss
@@ -695,6 +693,11 @@ var brazeTimeLayouts = [...]string{
 // parseBrazeTime parses s in one of the forms Braze accepts. Times without a
 // zone are taken as UTC, as Braze does.
 func parseBrazeTime(s string) (time.Time, bool) {
+	// yyyy-MM-ddTHH:mm:ss:SSSZ writes the milliseconds after a colon, which
+	// Go layouts cannot express: read it as a decimal point.
+	if len(s) > 20 && s[10] == 'T' && s[19] == ':' {
+		s = s[:19] + "." + s[20:]
+	}
 	for _, layout := range brazeTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
