@@ -145,9 +145,10 @@ func (b *bin) blockCount() int64 {
 		n = -n
 		b.long()
 	}
-	// Each item takes at least one byte unless its type is empty; a count
-	// larger than the remaining data cannot be honest in that case.
-	if n > int64(len(b.s)-b.p)+1 && n > 1<<20 {
+	// Every item of a Currents array or map takes at least one byte; a
+	// count beyond the remaining data is corrupt (and would otherwise let
+	// a few bytes declare billions of empty items).
+	if n > int64(len(b.s)-b.p) {
 		b.fail(errShortData)
 		return 0
 	}

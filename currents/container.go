@@ -107,7 +107,7 @@ func (c *container) readN(buf []byte, n int) ([]byte, error) {
 }
 
 func noEOF(err error) error {
-	if err == io.EOF {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return ErrTruncated
 	}
 	return err
