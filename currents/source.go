@@ -26,9 +26,9 @@ type Source struct {
 	to      time.Time
 	cp      Checkpoint
 	log     *slog.Logger
-	// decode decodes one file; it is the decoder's Events, replaceable in
-	// this package's tests of the walk itself.
-	decode func(r io.Reader, eventType string) iter.Seq2[Event, error]
+	// decode decodes one file named key; it is the decoder's Scanner,
+	// replaceable in this package's tests of the walk itself.
+	decode func(r io.Reader, eventType, key string) iter.Seq2[Event, error]
 }
 
 // SourceOption configures a Source.
@@ -96,7 +96,9 @@ func NewSource(store Store, prefix string, opts ...SourceOption) *Source {
 		s.decoder = NewDecoder()
 	}
 	if s.decode == nil {
-		s.decode = s.decoder.Events
+		s.decode = func(r io.Reader, eventType, key string) iter.Seq2[Event, error] {
+			return s.decoder.NewScanner(r, eventType, WithFileName(key)).All()
+		}
 	}
 	return s
 }
@@ -117,8 +119,9 @@ type KeyedEvent struct {
 
 // FileError reports a failure to read one object: a key that is not a
 // Currents key (a *KeyError), a failure to open it, a decoding error (an
-// *Error whose File is the key) or a checkpoint failure. The other files
-// are not affected.
+// *Error, whose File is the key, matching ErrTruncated, ErrSyncMarker, ...
+// with errors.Is) or a checkpoint failure. The other files are not
+// affected.
 type FileError struct {
 	// Key is the object's key.
 	Key string
@@ -257,7 +260,7 @@ func (s *Source) Events(ctx context.Context, f File) iter.Seq2[Event, error] {
 		}
 		defer rc.Close()
 		n := 0
-		for ev, err := range s.decode(rc, f.Key.EventType) {
+		for ev, err := range s.decode(rc, f.Key.EventType, key) {
 			if err != nil {
 				fail(err)
 				return

@@ -36,7 +36,7 @@ var errSrcCorrupt = errors.New("corrupt line")
 
 // srcDecode reads "id,unixtime" lines; any other line is an error that ends
 // the file, after the events before it.
-func srcDecode(r io.Reader, eventType string) iter.Seq2[Event, error] {
+func srcDecode(r io.Reader, eventType, _ string) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		sc := bufio.NewScanner(r)
 		for line := 1; sc.Scan(); line++ {

@@ -1,0 +1,307 @@
+package currents
+
+import (
+	"sync"
+	"time"
+)
+
+// DefaultMaxIDs is the number of ids a Deduper holds at most unless
+// WithMaxIDs says otherwise: about 560 MB of UUID ids (see Deduper).
+const DefaultMaxIDs = 10_000_000
+
+// Deduper recognises events that Currents delivered more than once.
+//
+// Currents delivers at least once: an event re-processed from Braze's queue
+// is written again, possibly in another file and another date= hour, with
+// the same `id`. A Deduper remembers the ids it has seen for a window of
+// hours and reports a repeat.
+//
+// # Clock and window
+//
+// Each Seen call carries a time, and ids are grouped by the UTC hour of
+// that time, separately for each event type (each type has its own clock,
+// because a Source reads one type's hours in order, then the next type's
+// from the start). When a type's clock reaches hour H, the ids recorded for
+// hours before H-window are forgotten. Seen is exact (no false duplicates,
+// no missed ones) for two copies whose hours differ by at most the window,
+// provided the calls for a type come in non-decreasing hour order (what a
+// Source gives when it reads one integration: date= folders sort by hour)
+// and Stats().EvictedEarly is 0. Ids recorded for hours already outside
+// the window ("late") are kept as if recorded at the oldest hour still in
+// it, and counted in Stats().Late.
+//
+// Which time to pass: the file's queue hour (SeenEvent uses
+// KeyedEvent.Key.Hour) suits re-deliveries, which Braze queues again later,
+// whatever the event's own time; the event time (Event.Time) suits data
+// whose files are not read in hour order, as long as copies carry the same
+// time. Size the window to the longest delay expected between two copies.
+//
+// # Memory
+//
+// Memory is bounded by the ids held, at most WithMaxIDs (DefaultMaxIDs).
+// An id in the canonical lower-case UUID form that Braze uses is held as
+// 16 bytes; measured with BenchmarkDeduper, a Deduper costs about 56 bytes
+// per UUID id held, and about 80 bytes plus the id's length for other ids,
+// so 10 million UUID ids take about 560 MB. When the cap is reached the ids
+// of the oldest hour (over all event types) are forgotten first, before
+// their window has passed; Stats().EvictedEarly counts them, and a
+// duplicate of one of them is no longer recognised.
+//
+// A Deduper is safe for concurrent use.
+type Deduper struct {
+	mu      sync.Mutex
+	window  int64 // hours
+	maxIDs  int
+	uuids   map[[16]byte]struct{}
+	others  map[string]struct{}
+	streams map[string]*dedupeStream
+	held    int
+	stats   DedupeStats
+}
+
+// dedupeStream holds one event type's ids by hour: buckets[i] is the hour
+// base+i (hours since the Unix epoch); nil for an hour with no ids.
+type dedupeStream struct {
+	base    int64
+	buckets []*dedupeBucket
+}
+
+// dedupeBucket is the ids recorded for one hour, in insertion order; the
+// ids before uHead/oHead have been evicted early.
+type dedupeBucket struct {
+	uuids        [][16]byte
+	others       []string
+	uHead, oHead int
+}
+
+func (b *dedupeBucket) len() int { return len(b.uuids) - b.uHead + len(b.others) - b.oHead }
+
+// DedupeStats counts what a Deduper did.
+type DedupeStats struct {
+	// Seen is the number of Seen calls.
+	Seen int64
+	// Duplicates is the number of calls that reported a duplicate.
+	Duplicates int64
+	// Held is the number of ids held now.
+	Held int
+	// Late counts ids recorded for an hour already outside their type's
+	// window: their copies are recognised only for a shorter time.
+	Late int64
+	// Expired counts ids forgotten because their window passed.
+	Expired int64
+	// EvictedEarly counts ids forgotten before their window passed because
+	// the MaxIDs cap was reached. While it is 0, Seen was exact.
+	EvictedEarly int64
+}
+
+// DedupeOption configures a Deduper.
+type DedupeOption func(*Deduper)
+
+// WithMaxIDs caps the number of ids held (see Deduper for the bytes per
+// id). n <= 0 removes the cap: memory then grows with the number of
+// distinct ids in a window.
+func WithMaxIDs(n int) DedupeOption {
+	return func(d *Deduper) { d.maxIDs = n }
+}
+
+// NewDeduper returns a Deduper that remembers ids for window, rounded up to
+// whole hours (at least one).
+func NewDeduper(window time.Duration, opts ...DedupeOption) *Deduper {
+	hours := int64((window + time.Hour - 1) / time.Hour)
+	if hours < 1 {
+		hours = 1
+	}
+	d := &Deduper{
+		window:  hours,
+		maxIDs:  DefaultMaxIDs,
+		uuids:   make(map[[16]byte]struct{}),
+		others:  make(map[string]struct{}),
+		streams: make(map[string]*dedupeStream),
+	}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Window returns the window, in whole hours.
+func (d *Deduper) Window() time.Duration { return time.Duration(d.window) * time.Hour }
+
+// SeenEvent is Seen for an event read by a Source, on the queue hour of its
+// file: Seen(ke.Key.EventType, ke.Event.EventID(), ke.Key.Hour).
+func (d *Deduper) SeenEvent(ke KeyedEvent) bool {
+	return d.Seen(ke.Key.EventType, ke.Event.EventID(), ke.Key.Hour)
+}
+
+// Seen records the event id of the given type at time at, and reports
+// whether the id was already recorded and is still remembered: true means
+// the event is a duplicate and should be dropped.
+func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
+	u, isUUID := parseUUID(id)
+	hour := floorDiv(at.Unix(), 3600)
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stats.Seen++
+	st := d.streams[eventType]
+	if st == nil {
+		st = &dedupeStream{base: hour - d.window}
+		d.streams[eventType] = st
+	}
+	d.advance(st, hour)
+	if hour < st.base {
+		hour = st.base
+		d.stats.Late++
+	}
+
+	if isUUID {
+		if _, dup := d.uuids[u]; dup {
+			d.stats.Duplicates++
+			return true
+		}
+	} else if _, dup := d.others[id]; dup {
+		d.stats.Duplicates++
+		return true
+	}
+
+	i := hour - st.base
+	for int64(len(st.buckets)) <= i {
+		st.buckets = append(st.buckets, nil)
+	}
+	b := st.buckets[i]
+	if b == nil {
+		b = &dedupeBucket{}
+		st.buckets[i] = b
+	}
+	if isUUID {
+		d.uuids[u] = struct{}{}
+		b.uuids = append(b.uuids, u)
+	} else {
+		d.others[id] = struct{}{}
+		b.others = append(b.others, id)
+	}
+	d.held++
+	if d.maxIDs > 0 && d.held > d.maxIDs {
+		d.evictOldest()
+	}
+	return false
+}
+
+// advance moves the stream's clock to hour, forgetting the hours that fall
+// out of the window.
+func (d *Deduper) advance(st *dedupeStream, hour int64) {
+	oldest := hour - d.window
+	if oldest <= st.base {
+		return
+	}
+	drop := min(oldest-st.base, int64(len(st.buckets)))
+	for _, b := range st.buckets[:drop] {
+		if b == nil {
+			continue
+		}
+		n := b.len()
+		d.forget(b)
+		d.stats.Expired += int64(n)
+	}
+	clear(st.buckets[:drop]) // let the buckets be collected
+	st.buckets = st.buckets[drop:]
+	st.base = oldest
+}
+
+// forget removes a bucket's remaining ids from the sets.
+func (d *Deduper) forget(b *dedupeBucket) {
+	for _, u := range b.uuids[b.uHead:] {
+		delete(d.uuids, u)
+	}
+	for _, s := range b.others[b.oHead:] {
+		delete(d.others, s)
+	}
+	d.held -= b.len()
+}
+
+// evictOldest forgets one id from the oldest non-empty hour over all
+// streams.
+func (d *Deduper) evictOldest() {
+	var oldest *dedupeBucket
+	oldestHour := int64(0)
+	for _, st := range d.streams {
+		for i, b := range st.buckets {
+			if b != nil && b.len() > 0 {
+				if h := st.base + int64(i); oldest == nil || h < oldestHour {
+					oldest, oldestHour = b, h
+				}
+				break
+			}
+		}
+	}
+	if oldest == nil {
+		return
+	}
+	if oldest.uHead < len(oldest.uuids) {
+		delete(d.uuids, oldest.uuids[oldest.uHead])
+		oldest.uHead++
+	} else {
+		delete(d.others, oldest.others[oldest.oHead])
+		oldest.others[oldest.oHead] = "" // let the string be collected
+		oldest.oHead++
+	}
+	d.held--
+	d.stats.EvictedEarly++
+	// Release the storage of a fully evicted bucket now, since its hour may
+	// stay in the window for a long time.
+	if oldest.len() == 0 {
+		*oldest = dedupeBucket{}
+	}
+}
+
+// Stats returns the counters.
+func (d *Deduper) Stats() DedupeStats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.stats
+	s.Held = d.held
+	return s
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// parseUUID reads the canonical lower-case form
+// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx. Upper-case or other forms are not
+// UUIDs here, so that two ids are equal exactly when their strings are.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := fromHexLower(s[i])
+		lo, ok2 := fromHexLower(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return u, true
+}
+
+func fromHexLower(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
