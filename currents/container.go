@@ -88,6 +88,15 @@ func (c *container) readLong() (int64, error) {
 // rather than trusting n up front, so a lying size on a short file does not
 // allocate the lie.
 func (c *container) readN(buf []byte, n int) ([]byte, error) {
+	if n <= cap(buf) {
+		buf = buf[:n]
+		m, err := io.ReadFull(c.r, buf)
+		c.off += int64(m)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return buf[:m], ErrTruncated
+		}
+		return buf, err
+	}
 	buf = buf[:0]
 	for len(buf) < n {
 		chunk := max(len(buf), 64<<10)
