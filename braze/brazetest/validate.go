@@ -5,6 +5,10 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	// The zone database is embedded so that time_zone checks give the same
+	// answer on hosts without one (minimal CI containers).
+	_ "time/tzdata"
 )
 
 // Messages Braze sends, quoted exactly where the reference records them.
