@@ -182,3 +182,5 @@ func TestErrorIsTyped(t *testing.T) {
 }
 
 func withSchema(s string) currentstest.Option { return currentstest.WithSchema(s) }
+
+type bytesBuffer = bytes.Buffer
