@@ -33,16 +33,18 @@ func (k kind) String() string {
 	return [...]string{"null", "boolean", "number", "string", "array", "object"}[k]
 }
 
-// jv is one decoded JSON value.
+// jv is one decoded JSON value. It is kept small (48 bytes) because the
+// parser copies it around: arrays and objects share one slice of members,
+// the elements of an array being members without keys.
 type jv struct {
 	k kind
 	b bool     // kBool
 	s string   // kString: the text; kNumber: the literal as written; kArray, kObject: the raw JSON text
-	a []jv     // kArray
-	o []member // kObject, in the order written (duplicates kept; get returns the last)
+	o []member // kObject: members in the order written (duplicates kept; get returns the last); kArray: elements
 }
 
-// member is one key/value pair of a JSON object.
+// member is one key/value pair of a JSON object, or (with an empty key) one
+// element of an array.
 type member struct {
 	key string
 	val jv
@@ -100,14 +102,11 @@ func (p *parser) parse(s string) (jv, error) {
 type parser struct {
 	s string
 	i int
-	// Members and elements are collected on scratch stacks while a
-	// container is open, then copied into exactly-sized slices cut from
-	// shared chunks: a few allocations per body instead of a growing slice
-	// per container.
+	// Members are collected on a scratch stack while a container is open,
+	// then copied into an exactly-sized slice cut from a shared chunk: a few
+	// allocations per body instead of a growing slice per container.
 	mstack []member
-	vstack []jv
 	mchunk []member
-	vchunk []jv
 }
 
 const chunkSize = 512
@@ -116,9 +115,8 @@ const chunkSize = 512
 // clears the buffers so they hold no references to old bodies.
 func (p *parser) reset() {
 	clear(p.mchunk)
-	clear(p.vchunk)
-	p.mchunk, p.vchunk = p.mchunk[:0], p.vchunk[:0]
-	p.mstack, p.vstack = p.mstack[:0], p.vstack[:0]
+	p.mchunk = p.mchunk[:0]
+	p.mstack = p.mstack[:0]
 	p.s = ""
 }
 
@@ -132,18 +130,6 @@ func (p *parser) members(from int) []member {
 	clear(p.mstack[from:])
 	p.mstack = p.mstack[:from]
 	return p.mchunk[start:len(p.mchunk):len(p.mchunk)]
-}
-
-func (p *parser) elements(from int) []jv {
-	n := len(p.vstack) - from
-	if n > cap(p.vchunk)-len(p.vchunk) {
-		p.vchunk = make([]jv, 0, max(chunkSize, n, 2*cap(p.vchunk)))
-	}
-	start := len(p.vchunk)
-	p.vchunk = append(p.vchunk, p.vstack[from:]...)
-	clear(p.vstack[from:])
-	p.vstack = p.vstack[:from]
-	return p.vchunk[start:len(p.vchunk):len(p.vchunk)]
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -254,18 +240,18 @@ func (p *parser) array(depth int) (jv, error) {
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		v.a = []jv{}
+		v.o = []member{}
 		v.s = p.s[start:p.i]
 		return v, nil
 	}
-	from := len(p.vstack)
+	from := len(p.mstack)
 	for {
 		p.skipSpace()
 		el, err := p.value(depth + 1)
 		if err != nil {
 			return jv{}, err
 		}
-		p.vstack = append(p.vstack, el)
+		p.mstack = append(p.mstack, member{val: el})
 		p.skipSpace()
 		if p.i >= len(p.s) {
 			return jv{}, p.errorf("unexpected end of input in an array")
@@ -276,7 +262,7 @@ func (p *parser) array(depth int) (jv, error) {
 		case ']':
 			p.i++
 			v.s = p.s[start:p.i]
-			v.a = p.elements(from)
+			v.o = p.members(from)
 			return v, nil
 		default:
 			return jv{}, p.errorf("expected ',' or ']' in an array")
@@ -463,9 +449,9 @@ func (v *jv) toAny() any {
 	case kString:
 		return strings.Clone(v.s)
 	case kArray:
-		out := make([]any, len(v.a))
-		for i := range v.a {
-			out[i] = v.a[i].toAny()
+		out := make([]any, len(v.o))
+		for i := range v.o {
+			out[i] = v.o[i].val.toAny()
 		}
 		return out
 	case kObject:
@@ -485,9 +471,9 @@ func (v *jv) toJSONAny() any {
 	case kNumber:
 		return json.Number(v.s)
 	case kArray:
-		out := make([]any, len(v.a))
-		for i := range v.a {
-			out[i] = v.a[i].toJSONAny()
+		out := make([]any, len(v.o))
+		for i := range v.o {
+			out[i] = v.o[i].val.toJSONAny()
 		}
 		return out
 	case kObject:

@@ -63,7 +63,7 @@ func TestParseJSONSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 		attrs, _ := v.get("attributes")
-		if got := attrs.a[0].toJSONAny().(map[string]any)["external_id"]; got != "u1" {
+		if got := attrs.o[0].val.toJSONAny().(map[string]any)["external_id"]; got != "u1" {
 			t.Fatalf("external_id = %v", got)
 		}
 		p.reset()

@@ -37,7 +37,7 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 	for i, name := range arrayNames {
 		if v, ok := top.get(name); ok && v.k == kArray {
 			arrs[i] = v
-			total += len(v.a)
+			total += len(v.o)
 		}
 	}
 	switch {
@@ -47,7 +47,7 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 		}
 	case s.cfg.perArray > 0:
 		for _, a := range arrs {
-			if a != nil && len(a.a) > s.cfg.perArray {
+			if a != nil && len(a.o) > s.cfg.perArray {
 				return http.StatusBadRequest, message(MsgMaxInputLength)
 			}
 		}
@@ -67,8 +67,8 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 		if arr == nil {
 			continue
 		}
-		for idx := range arr.a {
-			obj := &arr.a[idx]
+		for idx := range arr.o {
+			obj := &arr.o[idx].val
 			if obj.k != kObject {
 				errs = append(errs, ObjectError{Type: MsgIdentifierRequired, InputArray: arrayNames[ai], Index: idx})
 				continue

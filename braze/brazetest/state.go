@@ -132,8 +132,8 @@ func (st *state) resolve(id identity, obj *jv, now time.Time) *profile {
 		// A token already known makes the object a no-op; otherwise Braze
 		// creates an anonymous profile holding the token.
 		toks, _ := obj.get("push_tokens")
-		for i := range toks.a {
-			if t, ok := toks.a[i].get("token"); ok && st.byToken[t.s] != nil {
+		for i := range toks.o {
+			if t, ok := toks.o[i].val.get("token"); ok && st.byToken[t.s] != nil {
 				return nil
 			}
 		}
@@ -238,7 +238,7 @@ func (st *state) applyValue(p *profile, key string, val *jv, merge bool) {
 	case kNull:
 		st.setAttr(p, key, nil)
 	case kArray:
-		if (len(val.a) == 0 || val.a[0].k == kString) && st.sameStrings(p.attrs[key], val) {
+		if (len(val.o) == 0 || val.o[0].val.k == kString) && st.sameStrings(p.attrs[key], val) {
 			return
 		}
 		st.setAttr(p, key, st.arrayValue(val))
@@ -261,8 +261,8 @@ func (st *state) applyValue(p *profile, key string, val *jv, merge bool) {
 			cur, _ := p.attrs[key].([]string)
 			cur = slices.Clone(cur)
 			if add, ok := val.get("add"); ok {
-				for i := range add.a {
-					s := add.a[i].s
+				for i := range add.o {
+					s := add.o[i].val.s
 					// An element already present moves to the end.
 					cur = slices.DeleteFunc(cur, func(x string) bool { return x == s })
 					cur = append(cur, strings.Clone(s))
@@ -272,8 +272,8 @@ func (st *state) applyValue(p *profile, key string, val *jv, merge bool) {
 				}
 			}
 			if rm, ok := val.get("remove"); ok {
-				for i := range rm.a {
-					s := rm.a[i].s
+				for i := range rm.o {
+					s := rm.o[i].val.s
 					cur = slices.DeleteFunc(cur, func(x string) bool { return x == s })
 				}
 			}
@@ -321,12 +321,12 @@ func sameAsStored(cur any, val *jv) bool {
 // truncated as arrayValue would, equals the stored []string.
 func (st *state) sameStrings(cur any, val *jv) bool {
 	c, ok := cur.([]string)
-	if !ok || len(val.a) < len(c) {
+	if !ok || len(val.o) < len(c) {
 		return false
 	}
 	n := 0
-	for i := range val.a {
-		s := val.a[i].s
+	for i := range val.o {
+		s := val.o[i].val.s
 		if slices.Contains(c[:n], s) {
 			continue
 		}
@@ -347,12 +347,12 @@ func (st *state) sameStrings(cur any, val *jv) bool {
 // arrayValue converts a JSON array: strings become a de-duplicated []string
 // truncated to the array maximum; arrays of objects become []any of maps.
 func (st *state) arrayValue(val *jv) any {
-	if len(val.a) > 0 && val.a[0].k == kObject {
+	if len(val.o) > 0 && val.o[0].val.k == kObject {
 		return val.toAny()
 	}
-	out := make([]string, 0, len(val.a))
-	for i := range val.a {
-		s := val.a[i].s
+	out := make([]string, 0, len(val.o))
+	for i := range val.o {
+		s := val.o[i].val.s
 		if !slices.Contains(out, s) {
 			out = append(out, strings.Clone(s))
 		}
@@ -374,8 +374,8 @@ func (st *state) applyObjectArray(p *profile, key string, val *jv, merge bool) {
 				continue
 			}
 			items := &val.o[i].val
-			for j := range items.a {
-				item := &items.a[j]
+			for j := range items.o {
+				item := &items.o[j].val
 				switch op {
 				case "$add":
 					cur = append(cur, item.toAny())
@@ -477,7 +477,7 @@ func cloneValue(v any) any {
 func isNestedValue(val *jv) bool {
 	switch val.k {
 	case kArray:
-		return len(val.a) > 0 && val.a[0].k == kObject
+		return len(val.o) > 0 && val.o[0].val.k == kObject
 	case kObject:
 		k := classifyObject(val)
 		return k == opNested || k == opObjArray

@@ -86,7 +86,7 @@ func identify(obj *jv) (identity, string) {
 		if _, ok := obj.get("braze_id"); ok {
 			return id, notValid("push_token_import")
 		}
-		if t, ok := obj.get("push_tokens"); !ok || t.k != kArray || len(t.a) == 0 {
+		if t, ok := obj.get("push_tokens"); !ok || t.k != kArray || len(t.o) == 0 {
 			return id, required("push_tokens")
 		}
 		return identity{kind: idPushImport}, ""
@@ -298,8 +298,8 @@ func (v *validator) attribute(key string, val *jv) (verdict, string) {
 		if val.k != kArray {
 			return attrReject, notValid(key)
 		}
-		for i := range val.a {
-			t := &val.a[i]
+		for i := range val.o {
+			t := &val.o[i].val
 			app, _ := t.get("app_id")
 			tok, _ := t.get("token")
 			if t.k != kObject || app == nil || tok == nil || !isString(app) || !isString(tok) || tok.s == "" {
@@ -311,8 +311,8 @@ func (v *validator) attribute(key string, val *jv) (verdict, string) {
 		if val.k != kArray {
 			return attrReject, notValid(key)
 		}
-		for i := range val.a {
-			g := &val.a[i]
+		for i := range val.o {
+			g := &val.o[i].val
 			id, _ := g.get("subscription_group_id")
 			st, _ := g.get("subscription_state")
 			if g.k != kObject || id == nil || st == nil || !isString(id) || id.s == "" || st.k != kString ||
@@ -359,8 +359,8 @@ func isStringArray(v *jv) bool {
 	if v.k != kArray {
 		return false
 	}
-	for i := range v.a {
-		if !isString(&v.a[i]) {
+	for i := range v.o {
+		if !isString(&v.o[i].val) {
 			return false
 		}
 	}
@@ -423,18 +423,18 @@ func (v *validator) custom(key string, val *jv) (verdict, string) {
 		}
 		return attrOK, ""
 	case kArray:
-		if len(val.a) == 0 {
+		if len(val.o) == 0 {
 			return attrOK, ""
 		}
-		if val.a[0].k == kObject {
+		if val.o[0].val.k == kObject {
 			if len(val.s) > maxNestedBytes {
 				return attrNestedBad, ""
 			}
-			for i := range val.a {
-				if val.a[i].k != kObject {
+			for i := range val.o {
+				if val.o[i].val.k != kObject {
 					return attrReject, notValid(key)
 				}
-				if !validNested(&val.a[i]) {
+				if !validNested(&val.o[i].val) {
 					return attrNestedBad, ""
 				}
 			}
@@ -472,8 +472,8 @@ func (v *validator) custom(key string, val *jv) (verdict, string) {
 			if m.val.k != kArray {
 				return attrReject, notValid(key)
 			}
-			for j := range m.val.a {
-				item := &m.val.a[j]
+			for j := range m.val.o {
+				item := &m.val.o[j].val
 				if item.k != kObject {
 					return attrReject, notValid(key)
 				}
@@ -521,8 +521,8 @@ func validNested(v *jv) bool {
 	case kString:
 		return utf8.RuneCountInString(v.s) <= maxStringLen
 	case kArray:
-		for i := range v.a {
-			if !validNested(&v.a[i]) {
+		for i := range v.o {
+			if !validNested(&v.o[i].val) {
 				return false
 			}
 		}
