@@ -92,6 +92,9 @@ func isASCIIAlpha(s string) bool {
 func NormalizeLanguage(s string) (string, error) {
 	t := strings.TrimSpace(s)
 	if i := strings.IndexAny(t, "-_"); i == 2 || i == 3 {
+		if i+1 == len(t) {
+			return "", fmt.Errorf("%w: locale tag %q has no region or script after the separator", ErrInvalidValue, s)
+		}
 		t = t[:i]
 	}
 	if code, ok := lookup(languageTable[:], isoKey(t)); ok {

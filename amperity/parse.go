@@ -98,7 +98,11 @@ func ParseDatetime(s string, loc *time.Location) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return w.time(loc), nil
+	t := w.time(loc)
+	if y := t.Year(); y < 1 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%w: the instant falls outside the years 1 to 9999 in UTC", ErrInvalidValue)
+	}
+	return t, nil
 }
 
 func (w wallClock) time(loc *time.Location) time.Time {
@@ -278,6 +282,15 @@ func monthByAbbrev(s string) (int, bool) {
 
 func dobPattern(s string) (y, m, d int, ok bool) {
 	switch {
+	case strings.Count(s, "/") == 2 && (len(s) < 5 || s[4] != '/'): // M/d/yyyy
+		parts := strings.Split(s, "/")
+		if len(parts[0]) < 1 || len(parts[0]) > 2 || len(parts[1]) < 1 || len(parts[1]) > 2 || len(parts[2]) != 4 {
+			return 0, 0, 0, false
+		}
+		m, ok1 := digits(parts[0])
+		d, ok2 := digits(parts[1])
+		y, ok3 := digits(parts[2])
+		return y, m, d, ok1 && ok2 && ok3
 	case len(s) == 8: // yyyyMMdd
 		y, ok1 := digits(s[:4])
 		m, ok2 := digits(s[4:6])
@@ -287,15 +300,6 @@ func dobPattern(s string) (y, m, d int, ok bool) {
 		y, ok1 := digits(s[:4])
 		m, ok2 := digits(s[5:7])
 		d, ok3 := digits(s[8:])
-		return y, m, d, ok1 && ok2 && ok3
-	case strings.Count(s, "/") == 2: // M/d/yyyy
-		parts := strings.Split(s, "/")
-		if len(parts[0]) < 1 || len(parts[0]) > 2 || len(parts[1]) < 1 || len(parts[1]) > 2 || len(parts[2]) != 4 {
-			return 0, 0, 0, false
-		}
-		m, ok1 := digits(parts[0])
-		d, ok2 := digits(parts[1])
-		y, ok3 := digits(parts[2])
 		return y, m, d, ok1 && ok2 && ok3
 	case len(s) == 11 && (s[2] == '-' && s[6] == '-' || s[2] == ' ' && s[6] == ' '): // dd-MMM-yyyy, dd MMM yyyy
 		d, ok1 := digits(s[:2])
