@@ -111,7 +111,7 @@ func (c *Client) pauseUntil(now, t time.Time) {
 }
 
 func (c *Client) newRetryClient(hc *http.Client) *retryablehttp.Client {
-	var base http.RoundTripper = http.DefaultTransport
+	var base http.RoundTripper = defaultTransport()
 	var inner http.Client
 	if hc != nil {
 		inner = *hc
@@ -142,6 +142,19 @@ func (c *Client) newRetryClient(hc *http.Client) *retryablehttp.Client {
 			return resp, nil
 		},
 	}
+}
+
+// defaultTransport is net/http's default transport with enough idle
+// connections per host for TrackAll's concurrency (the default keeps 2,
+// which makes concurrent senders reconnect constantly).
+func defaultTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = 128
+	return t
 }
 
 // checkRetry is the retry policy: 429, 5xx (but 501) and transport errors
