@@ -111,10 +111,10 @@ type parser struct {
 
 const chunkSize = 512
 
-// reset forgets the last parse so the parser can be reused (pooled); it
-// clears the buffers so they hold no references to old bodies.
+// reset forgets the last parse so the parser can be reused (pooled). The
+// buffers are not cleared: a pooled parser may keep its last body alive,
+// which costs less than clearing tens of kilobytes per request.
 func (p *parser) reset() {
-	clear(p.mchunk)
 	p.mchunk = p.mchunk[:0]
 	p.mstack = p.mstack[:0]
 	p.s = ""
@@ -127,7 +127,6 @@ func (p *parser) members(from int) []member {
 	}
 	start := len(p.mchunk)
 	p.mchunk = append(p.mchunk, p.mstack[from:]...)
-	clear(p.mstack[from:])
 	p.mstack = p.mstack[:from]
 	return p.mchunk[start:len(p.mchunk):len(p.mchunk)]
 }

@@ -149,17 +149,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/users/track/bulk":
 		ep.bulk = true
 	default:
-		s.finish(w, &rec, nil, http.StatusNotFound, message("Not Found"))
+		s.finish(w, &rec, http.StatusNotFound, message("Not Found"))
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.finish(w, &rec, nil, http.StatusMethodNotAllowed, message("Method Not Allowed"))
+		s.finish(w, &rec, http.StatusMethodNotAllowed, message("Method Not Allowed"))
 		return
 	}
 	bodyText, err := s.readBody(r)
 	if err != nil {
-		s.finish(w, &rec, nil, http.StatusRequestEntityTooLarge, message("Request Entity Too Large"))
+		s.finish(w, &rec, http.StatusRequestEntityTooLarge, message("Request Entity Too Large"))
 		return
 	}
 	if s.cfg.history > 0 {
@@ -192,7 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case d.status != 0:
 		s.finishFault(w, &rec, d.status)
 	default:
-		s.finish(w, &rec, nil, status, resp)
+		s.finish(w, &rec, status, resp)
 	}
 }
 
@@ -258,7 +258,7 @@ func message(msg string) []byte {
 	return b
 }
 
-func (s *Server) finish(w http.ResponseWriter, rec *Request, _ []byte, status int, body []byte) {
+func (s *Server) finish(w http.ResponseWriter, rec *Request, status int, body []byte) {
 	if status != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
