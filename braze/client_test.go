@@ -222,7 +222,7 @@ func TestRateLimitHeaderForms(t *testing.T) {
 			if name != "none" && waited < 150*time.Millisecond {
 				t.Errorf("waited %v, want the server's wait", waited)
 			}
-			if waited > 1500*time.Millisecond {
+			if waited > 3*time.Second {
 				t.Errorf("waited %v", waited)
 			}
 		})
@@ -262,7 +262,7 @@ func TestHostileRateLimitHeaders(t *testing.T) {
 			if _, err := c.Track(ctx, attrsReq("u2")); err != nil {
 				t.Fatal(err)
 			}
-			if d := time.Since(start); d > time.Second {
+			if d := time.Since(start); d > 3*time.Second {
 				t.Errorf("took %v", d)
 			}
 		})
@@ -282,7 +282,7 @@ func TestRetryStopsOnCancel(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("cancel took %v", d)
 	}
-	if rec.requests() != 1 {
+	if rec.requests() > 1 {
 		t.Errorf("%d requests", rec.requests())
 	}
 }
@@ -477,17 +477,19 @@ func TestRateLimiterShared(t *testing.T) {
 	if d := time.Since(start); d < 600*time.Millisecond {
 		t.Errorf("64 requests took %v, limiter not respected", d)
 	}
-	// No 200 ms window holds much more than the 20 allowed (the slack is
-	// for scheduling noise on a loaded machine).
-	for i := range times {
+	// A request cannot arrive before its token exists: by start+k*10ms at
+	// most k+1 requests (the burst is 1) can have been received, however
+	// late the scheduler runs them.
+	for _, at := range times {
+		k := int(at.Sub(start) / (10 * time.Millisecond))
 		n := 0
 		for _, t2 := range times {
-			if !t2.Before(times[i]) && t2.Sub(times[i]) < 200*time.Millisecond {
+			if !t2.After(at) {
 				n++
 			}
 		}
-		if n > 26 {
-			t.Fatalf("%d requests within 200ms", n)
+		if n > k+2 {
+			t.Fatalf("%d requests by %v, budget allows %d", n, at.Sub(start), k+2)
 		}
 	}
 }
