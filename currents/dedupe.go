@@ -140,10 +140,18 @@ func (d *Deduper) SeenEvent(ke KeyedEvent) bool {
 func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 	u, isUUID := parseUUID(id)
 	hour := floorDiv(at.Unix(), 3600)
-
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stats.Seen++
+	dup := d.seen(eventType, hour, u, isUUID, id)
+	if dup {
+		d.stats.Duplicates++
+	}
+	return dup
+}
+
+// seen is Seen with the lock held and the id parsed.
+func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id string) bool {
 	st := d.streams[eventType]
 	if st == nil {
 		st = &dedupeStream{base: hour - d.window}
@@ -157,11 +165,9 @@ func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 
 	if isUUID {
 		if _, dup := d.uuids[u]; dup {
-			d.stats.Duplicates++
 			return true
 		}
 	} else if _, dup := d.others[id]; dup {
-		d.stats.Duplicates++
 		return true
 	}
 
