@@ -1,0 +1,870 @@
+package diff
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Status says what a plan found for a key or an attribute.
+type Status int
+
+const (
+	// Unchanged: the state already holds this value.
+	Unchanged Status = iota
+	// New: the state holds nothing for this key or attribute.
+	New
+	// Changed: the state holds a different value.
+	Changed
+	// Removed: the state holds a value the input no longer has.
+	Removed
+)
+
+func (s Status) String() string {
+	switch s {
+	case New:
+		return "new"
+	case Changed:
+		return "changed"
+	case Removed:
+		return "removed"
+	}
+	return "unchanged"
+}
+
+// Change is what must be sent for one key: the attributes that are new or
+// changed, with their values, and removals (nil, or the value configured
+// with WithRemoveAs). Pass it back to Plan.Ack once the destination
+// answered.
+type Change struct {
+	Key    string
+	Attrs  []Attr
+	Status Status // New, Changed or Removed (the key vanished from a full snapshot)
+
+	plan  *Plan
+	seq   uint64
+	state []byte // the key's state once this change is accepted; nil deletes it
+}
+
+// All yields the change's attribute names and values.
+func (c Change) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for _, a := range c.Attrs {
+			if !yield(a.Name, a.Value) {
+				return
+			}
+		}
+	}
+}
+
+// Progress counts a plan's work so far; it may be read while the plan runs.
+type Progress struct {
+	Read      int64 // records read from the input
+	Emitted   int64 // changes yielded by Changes
+	Acked     int64 // changes acknowledged as accepted
+	Failed    int64 // changes acknowledged as failed
+	Committed int64 // accepted changes written to the store
+}
+
+// Summary counts keys and attributes by Status. Per attribute, Unchanged
+// counts records that carried the attribute with the value already held.
+type Summary struct {
+	Scope      string
+	Mode       Mode
+	DryRun     bool
+	Records    int64 // records read, including duplicates and bad ones
+	Errors     int64 // records or input errors yielded instead of planned
+	Duplicates int64 // records whose key was already seen in this input
+
+	New, Changed, Removed, Unchanged int64 // keys
+
+	Attrs map[string]AttrSummary
+}
+
+// AttrSummary counts one attribute by Status.
+type AttrSummary struct {
+	New, Changed, Removed, Unchanged int64
+}
+
+// Explanation tells why a key was or was not planned.
+type Explanation struct {
+	Key    string
+	Status Status
+	Attrs  []AttrExplanation
+}
+
+// AttrExplanation tells what the state held for one attribute, what the
+// input has, and the verdict.
+type AttrExplanation struct {
+	Name   string
+	Status Status
+	// Previous is what the state held: the hash of the value accepted last
+	// (or the number itself, for attributes compared with a tolerance).
+	// HasPrevious is false when the state held nothing.
+	Previous    uint64
+	HasPrevious bool
+	// Value is the input's value (nil when absent), Sent whether the
+	// change carries it (or the removal value, for removals).
+	Value  any
+	Sent   bool
+	Reason string
+}
+
+type attrConfig struct {
+	cmp         Comparison
+	keep        bool
+	removal     any
+	removalHash uint64 // hash of removal when removal != nil
+}
+
+type keyCounts struct{ new, changed, removed, unchanged int64 }
+
+// item is one attribute of the record being planned.
+type item struct {
+	s    slot
+	null bool
+	attr int // index in Record.Attrs
+}
+
+// Plan is one run of a scope: a stream of changes, their acknowledgements,
+// and the commit of the accepted ones. Changes is iterated once, by one
+// goroutine; Ack, Progress, Summary and Explain may be called from others
+// at the same time.
+type Plan struct {
+	eng     *Engine
+	ctx     context.Context
+	scope   string
+	scopeID uint32
+	cfg     planConfig
+	records iter.Seq2[Record, error]
+	started atomic.Bool
+	done    atomic.Bool // Commit or Close called
+
+	// Attribute dictionary: name <-> id. Ids assigned in this plan are
+	// written with the first batch of acknowledgements after them.
+	dictMu  sync.Mutex
+	names   []string
+	ids     map[string]uint32
+	unsaved []uint32
+
+	// Producer-only scratch and per-id configuration.
+	attrCfg []*attrConfig
+	enc     encoder
+	items   []item
+	old     []slot
+	next    []slot
+	keyBuf  []byte
+	oldBuf  []byte
+	newBuf  []byte
+	seen    keySet
+	seq     uint64
+
+	// Acknowledgement side.
+	mu        sync.Mutex
+	pending   []Op
+	pendingN  int64
+	latestDup map[string]uint64
+	ackErr    error
+
+	read, emitted, acked, failed, committed atomic.Int64
+
+	sumMu          sync.Mutex
+	sum            Summary
+	keys           keyCounts
+	attrCounts     []keyCounts // by attribute id
+	explanations   map[string]*Explanation
+	unattributable bool
+}
+
+func (e *Engine) newPlan(ctx context.Context, scope string, records iter.Seq2[Record, error], opts []PlanOption) (*Plan, error) {
+	var cfg planConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	id, err := e.scopeID(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	names, ids, err := e.loadNames(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		eng: e, ctx: ctx, scope: scope, scopeID: id, cfg: cfg, records: records,
+		names: names, ids: ids,
+		latestDup:    make(map[string]uint64),
+		explanations: make(map[string]*Explanation),
+	}
+	p.sum = Summary{Scope: scope, Mode: cfg.mode, DryRun: cfg.dryRun}
+	return p, nil
+}
+
+// attrID returns the id of name, assigning a new one if needed.
+func (p *Plan) attrID(name string) uint32 {
+	p.dictMu.Lock()
+	defer p.dictMu.Unlock()
+	if id, ok := p.ids[name]; ok {
+		return id
+	}
+	id := uint32(len(p.names))
+	p.names = append(p.names, name)
+	p.ids[name] = id
+	p.unsaved = append(p.unsaved, id)
+	return id
+}
+
+func (p *Plan) name(id uint32) string {
+	p.dictMu.Lock()
+	defer p.dictMu.Unlock()
+	if int(id) < len(p.names) {
+		return p.names[id]
+	}
+	return ""
+}
+
+// config returns the comparison and removal settings of attribute id.
+func (p *Plan) config(id uint32, name string) (*attrConfig, error) {
+	if int(id) < len(p.attrCfg) && p.attrCfg[id] != nil {
+		return p.attrCfg[id], nil
+	}
+	if name == "" {
+		name = p.name(id)
+	}
+	c := &attrConfig{cmp: p.cfg.compare[name], keep: p.cfg.keep[name]}
+	if v, ok := p.cfg.removeAs[name]; ok && v != nil {
+		h, err := p.enc.hash(v)
+		if err != nil {
+			return nil, fmt.Errorf("diff: removal value of attribute %q: %w", name, err)
+		}
+		c.removal, c.removalHash = v, h
+	}
+	for len(p.attrCfg) <= int(id) {
+		p.attrCfg = append(p.attrCfg, nil)
+	}
+	p.attrCfg[id] = c
+	return c, nil
+}
+
+func keyHash(key string) uint64 { return xxhash.Sum64String(key) }
+
+// Changes yields the changes of the plan, one per key that needs sending,
+// reading the input as it goes. Problems with single records (a value
+// outside the value model, a duplicate key under DuplicateError, an error
+// from the input itself) are yielded as errors with a zero Change, and the
+// plan continues. In FullSnapshot mode, once the input is exhausted, keys
+// of the state that the input lacked are yielded as removals; if the input
+// reported errors that name no key, those removals are skipped and
+// ErrIncompleteSnapshot is yielded instead. Changes may be iterated once.
+func (p *Plan) Changes() iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		if !p.started.CompareAndSwap(false, true) {
+			yield(Change{}, errors.New("diff: Plan.Changes may be iterated only once"))
+			return
+		}
+		if !p.planInput(yield) {
+			return
+		}
+		if p.cfg.mode != FullSnapshot {
+			return
+		}
+		p.sumMu.Lock()
+		skip := p.unattributable
+		p.sumMu.Unlock()
+		if skip {
+			yield(Change{}, ErrIncompleteSnapshot)
+			return
+		}
+		p.planVanished(yield)
+	}
+}
+
+// planInput plans every input record; it reports false if the consumer
+// stopped or the plan ended.
+func (p *Plan) planInput(yield func(Change, error) bool) bool {
+	var index int64 = -1
+	for rec, err := range p.records {
+		index++
+		p.read.Add(1)
+		if index&255 == 0 {
+			if cerr := p.ctx.Err(); cerr != nil {
+				yield(Change{}, cerr)
+				return false
+			}
+			if p.done.Load() {
+				yield(Change{}, ErrPlanClosed)
+				return false
+			}
+		}
+		p.sumMu.Lock()
+		p.sum.Records++
+		p.sumMu.Unlock()
+		if err != nil {
+			if rec.Key == "" {
+				p.sumMu.Lock()
+				p.unattributable = true
+				p.sum.Errors++
+				p.sumMu.Unlock()
+				if !yield(Change{}, &RecordError{Index: index, Err: err}) {
+					return false
+				}
+				continue
+			}
+			// The key is known: it is not vanished, only unplannable.
+			p.seen.add(keyHash(rec.Key))
+			if !p.yieldRecordError(yield, &RecordError{Index: index, Key: rec.Key, Err: err}) {
+				return false
+			}
+			continue
+		}
+		if rec.Key == "" {
+			p.sumMu.Lock()
+			p.unattributable = true
+			p.sumMu.Unlock()
+			if !p.yieldRecordError(yield, &RecordError{Index: index, Err: errors.New("empty key")}) {
+				return false
+			}
+			continue
+		}
+		forced := false
+		if p.seen.add(keyHash(rec.Key)) {
+			p.sumMu.Lock()
+			p.sum.Duplicates++
+			p.sumMu.Unlock()
+			if p.cfg.duplicates == DuplicateError {
+				if !p.yieldRecordError(yield, &DuplicateKeyError{Key: rec.Key, Index: index}) {
+					return false
+				}
+				continue
+			}
+			forced = true
+		}
+		ch, ok, err := p.planRecord(rec, index, forced)
+		if err != nil {
+			if !p.yieldRecordError(yield, err) {
+				return false
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if forced {
+			p.mu.Lock()
+			p.latestDup[ch.Key] = ch.seq
+			p.mu.Unlock()
+		}
+		p.emitted.Add(1)
+		if !yield(ch, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Plan) yieldRecordError(yield func(Change, error) bool, err error) bool {
+	p.sumMu.Lock()
+	p.sum.Errors++
+	p.sumMu.Unlock()
+	return yield(Change{}, err)
+}
+
+// planRecord compares one record with the state. ok is false when nothing
+// needs sending.
+func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, error) {
+	var ex *Explanation
+	if p.cfg.explain[rec.Key] {
+		ex = &Explanation{Key: rec.Key}
+		defer func() {
+			p.sumMu.Lock()
+			p.explanations[rec.Key] = ex
+			p.sumMu.Unlock()
+		}()
+	}
+	items := p.items[:0]
+	for i, a := range rec.Attrs {
+		if a.Name == "" {
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: errors.New("empty attribute name")}
+		}
+		id := p.attrID(a.Name)
+		c, err := p.config(id, a.Name)
+		if err != nil {
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: a.Name, Err: err}
+		}
+		it := item{s: slot{id: id}, attr: i}
+		switch {
+		case a.Value == nil:
+			it.null = true
+		case c.cmp.kind == cmpTolerance:
+			if f, ok := numericValue(a.Value); ok {
+				it.s.float, it.s.v = true, math.Float64bits(f)
+				break
+			}
+			it.s.v, err = p.enc.hash(a.Value)
+		case c.cmp.kind == cmpTruncate:
+			if t, ok := a.Value.(time.Time); ok {
+				it.s.v, err = p.enc.hash(t.Truncate(c.cmp.truncate))
+				break
+			}
+			it.s.v, err = p.enc.hash(a.Value)
+		default:
+			it.s.v, err = p.enc.hash(a.Value)
+		}
+		if err != nil {
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: a.Name, Err: err}
+		}
+		items = append(items, it)
+	}
+	slices.SortFunc(items, func(a, b item) int { return int(a.s.id) - int(b.s.id) })
+	for i := 1; i < len(items); i++ {
+		if items[i].s.id == items[i-1].s.id {
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: rec.Attrs[items[i].attr].Name, Err: errors.New("attribute appears twice")}
+		}
+	}
+	p.items = items
+
+	// What the state will hold if the record is sent as is.
+	next := p.next[:0]
+	for _, it := range items {
+		if !it.null {
+			next = append(next, it.s)
+		}
+	}
+	p.newBuf = appendState(p.newBuf[:0], next)
+
+	p.keyBuf = userKey(p.keyBuf, p.scopeID, rec.Key)
+	var found bool
+	var err error
+	p.oldBuf, found, err = p.eng.store.Get(p.ctx, p.keyBuf, p.oldBuf)
+	if err != nil {
+		return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
+	}
+	if found && !forced && ex == nil && bytes.Equal(p.oldBuf, p.newBuf) {
+		// Fast path: byte-identical state, nothing to send.
+		p.sumMu.Lock()
+		p.keys.unchanged++
+		for _, it := range items {
+			p.attrCount(it.s.id).unchanged++
+		}
+		p.sumMu.Unlock()
+		return Change{}, false, nil
+	}
+	old := p.old[:0]
+	if found {
+		old, err = decodeState(p.oldBuf, old)
+		if err != nil {
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: fmt.Errorf("%w: state of key %q: %v", ErrCorrupt, rec.Key, err)}
+		}
+	}
+	p.old = old
+
+	var out []Attr
+	next = next[:0]
+	p.sumMu.Lock()
+	defer p.sumMu.Unlock()
+	note := func(id uint32, st Status, prev *slot, value any, sent bool, reason string) {
+		c := p.attrCount(id)
+		switch st {
+		case New:
+			c.new++
+		case Changed:
+			c.changed++
+		case Removed:
+			c.removed++
+		default:
+			c.unchanged++
+		}
+		if ex != nil {
+			ae := AttrExplanation{Name: p.name(id), Status: st, Value: value, Sent: sent, Reason: reason}
+			if prev != nil {
+				ae.Previous, ae.HasPrevious = prev.v, true
+			}
+			ex.Attrs = append(ex.Attrs, ae)
+		}
+	}
+	i, j := 0, 0
+	for i < len(items) || j < len(old) {
+		switch {
+		case j == len(old) || (i < len(items) && items[i].s.id < old[j].id):
+			it := items[i]
+			i++
+			if it.null {
+				if ex != nil {
+					note(it.s.id, Unchanged, nil, nil, false, "null in input, nothing in state")
+				}
+				continue
+			}
+			v := rec.Attrs[it.attr].Value
+			out = append(out, Attr{Name: rec.Attrs[it.attr].Name, Value: v})
+			next = append(next, it.s)
+			note(it.s.id, New, nil, v, true, "not in state")
+		case i == len(items) || old[j].id < items[i].s.id:
+			o := old[j]
+			j++
+			c, err := p.config(o.id, "")
+			if err != nil {
+				return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
+			}
+			name := p.name(o.id)
+			switch {
+			case c.keep:
+				next = append(next, o)
+				if ex != nil {
+					note(o.id, Unchanged, &o, nil, false, "absent from input, kept (WithKeepWhenAbsent)")
+				}
+			case c.removal == nil:
+				out = append(out, Attr{Name: name, Value: nil})
+				note(o.id, Removed, &o, nil, true, "absent from input, removed as null")
+			case !o.float && o.v == c.removalHash && !forced:
+				next = append(next, o)
+				if ex != nil {
+					note(o.id, Unchanged, &o, nil, false, fmt.Sprintf("absent from input, removal value %v already sent", c.removal))
+				}
+			default:
+				out = append(out, Attr{Name: name, Value: c.removal})
+				next = append(next, slot{id: o.id, v: c.removalHash})
+				note(o.id, Removed, &o, c.removal, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
+			}
+		default:
+			it, o := items[i], old[j]
+			i++
+			j++
+			a := rec.Attrs[it.attr]
+			if it.null {
+				out = append(out, Attr{Name: a.Name, Value: nil})
+				note(o.id, Removed, &o, nil, true, "null in input")
+				continue
+			}
+			same, reason := p.same(o, it.s)
+			if same && !forced {
+				next = append(next, o) // keep the value sent, so drift adds up
+				note(o.id, Unchanged, &o, a.Value, false, reason)
+				continue
+			}
+			if same {
+				reason = "duplicate key in input: later record sent in full"
+			}
+			out = append(out, a)
+			next = append(next, it.s)
+			note(o.id, Changed, &o, a.Value, true, reason)
+		}
+	}
+	p.next = next
+	status := New
+	if found {
+		status = Changed
+	}
+	if len(out) == 0 {
+		status = Unchanged
+		p.keys.unchanged++
+	} else if found {
+		p.keys.changed++
+	} else {
+		p.keys.new++
+	}
+	if ex != nil {
+		ex.Status = status
+	}
+	if len(out) == 0 {
+		return Change{}, false, nil
+	}
+	p.seq++
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, plan: p, seq: p.seq}
+	if len(next) > 0 {
+		ch.state = appendState(nil, next)
+	}
+	return ch, true, nil
+}
+
+// same compares a held slot with a new one under the attribute's comparison.
+func (p *Plan) same(o, n slot) (bool, string) {
+	if o.float != n.float {
+		return false, "value kind changed (number vs other)"
+	}
+	if !o.float {
+		if o.v == n.v {
+			return true, "same canonical value"
+		}
+		return false, fmt.Sprintf("hash %016x -> %016x", o.v, n.v)
+	}
+	tol := p.attrCfg[n.id].cmp.tolerance
+	a, b := math.Float64frombits(o.v), math.Float64frombits(n.v)
+	if math.Abs(a-b) <= tol {
+		return true, fmt.Sprintf("|%v - %v| <= tolerance %v", a, b, tol)
+	}
+	return false, fmt.Sprintf("|%v - %v| > tolerance %v", a, b, tol)
+}
+
+// attrCount returns the counters of attribute id; sumMu must be held.
+func (p *Plan) attrCount(id uint32) *keyCounts {
+	for len(p.attrCounts) <= int(id) {
+		p.attrCounts = append(p.attrCounts, keyCounts{})
+	}
+	return &p.attrCounts[id]
+}
+
+// planVanished yields removals for keys of the state absent from a full
+// snapshot.
+func (p *Plan) planVanished(yield func(Change, error) bool) {
+	prefix := userKey(nil, p.scopeID, "")
+	stopped := false
+	errStop := errors.New("stop")
+	var slots []slot
+	err := p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
+		key := k[len(prefix):]
+		if p.seen.has(xxhash.Sum64(key)) {
+			return nil
+		}
+		if p.done.Load() {
+			return ErrPlanClosed
+		}
+		var err error
+		slots, err = decodeState(v, slots)
+		if err != nil {
+			return fmt.Errorf("%w: state of key %q: %v", ErrCorrupt, key, err)
+		}
+		ch, ok, err := p.planRemoval(string(key), slots)
+		if err != nil || !ok {
+			return err
+		}
+		p.emitted.Add(1)
+		if !yield(ch, nil) {
+			stopped = true
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !stopped {
+		yield(Change{}, err)
+	}
+}
+
+func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
+	var ex *Explanation
+	if p.cfg.explain[key] {
+		ex = &Explanation{Key: key, Status: Removed}
+	}
+	var out []Attr
+	var next []slot
+	p.sumMu.Lock()
+	defer p.sumMu.Unlock()
+	for _, o := range old {
+		c, err := p.config(o.id, "")
+		if err != nil {
+			return Change{}, false, err
+		}
+		name := p.name(o.id)
+		ae := AttrExplanation{Name: name, Previous: o.v, HasPrevious: true}
+		switch {
+		case c.keep:
+			next = append(next, o)
+			ae.Reason = "key absent from snapshot; attribute kept (WithKeepWhenAbsent)"
+		case c.removal == nil:
+			out = append(out, Attr{Name: name})
+			p.attrCount(o.id).removed++
+			ae.Status, ae.Sent, ae.Reason = Removed, true, "key absent from snapshot; removed as null"
+		case !o.float && o.v == c.removalHash:
+			next = append(next, o)
+			ae.Reason = "key absent from snapshot; removal value already sent"
+		default:
+			out = append(out, Attr{Name: name, Value: c.removal})
+			next = append(next, slot{id: o.id, v: c.removalHash})
+			p.attrCount(o.id).removed++
+			ae.Status, ae.Sent, ae.Value, ae.Reason = Removed, true, c.removal, fmt.Sprintf("key absent from snapshot; removed as %v", c.removal)
+		}
+		if ex != nil {
+			ex.Attrs = append(ex.Attrs, ae)
+		}
+	}
+	if ex != nil {
+		if len(out) == 0 {
+			ex.Status = Unchanged
+		}
+		p.explanations[key] = ex
+	}
+	if len(out) == 0 {
+		return Change{}, false, nil
+	}
+	p.keys.removed++
+	p.seq++
+	ch := Change{Key: key, Attrs: out, Status: Removed, plan: p, seq: p.seq}
+	if len(next) > 0 {
+		ch.state = appendState(nil, next)
+	}
+	return ch, true, nil
+}
+
+// Ack reports the destination's answer for ch: nil if it accepted the
+// change, the error otherwise. Accepted changes reach the state in atomic
+// batches (see WithAckBatch) and durably at Commit; failed or unacknowledged
+// changes are planned again by the next run. Ack may be called from any
+// goroutine, while Changes is still running. The error is that of writing a
+// batch to the store (the plan can then no longer commit), or
+// ErrPlanClosed.
+func (p *Plan) Ack(ch Change, sendErr error) error {
+	if ch.plan != p {
+		return errors.New("diff: Ack of a change from another plan")
+	}
+	if sendErr != nil {
+		p.failed.Add(1)
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done.Load() {
+		return ErrPlanClosed
+	}
+	p.acked.Add(1)
+	if p.cfg.dryRun {
+		return nil
+	}
+	if p.ackErr != nil {
+		return p.ackErr
+	}
+	if latest, ok := p.latestDup[ch.Key]; ok && latest > ch.seq {
+		return nil // a later record of the same key governs the state
+	}
+	op := Op{Key: userKey(nil, p.scopeID, ch.Key), Value: ch.state, Delete: ch.state == nil}
+	p.pending = append(p.pending, op)
+	p.pendingN++
+	if len(p.pending) >= p.eng.cfg.batchSize {
+		return p.flushLocked(p.ctx, false)
+	}
+	return nil
+}
+
+// flushLocked writes the pending acknowledgements, with the attribute names
+// they may refer to, in one atomic batch. p.mu must be held.
+func (p *Plan) flushLocked(ctx context.Context, durable bool) error {
+	if p.ackErr != nil {
+		return p.ackErr
+	}
+	p.dictMu.Lock()
+	unsaved := slices.Clone(p.unsaved)
+	names := make([]string, len(unsaved))
+	for i, id := range unsaved {
+		names[i] = p.names[id]
+	}
+	p.dictMu.Unlock()
+	if len(p.pending) == 0 && len(unsaved) == 0 && !durable {
+		return nil
+	}
+	ops := make([]Op, 0, len(unsaved)+len(p.pending)+1)
+	for i, id := range unsaved {
+		ops = append(ops, Op{Key: attrKey(p.scopeID, names[i]), Value: binary.AppendUvarint(nil, uint64(id))})
+	}
+	ops = append(ops, p.pending...)
+	if durable {
+		// Always write something, so the sync covers earlier batches too.
+		ops = append(ops, Op{Key: metaVersionKey, Value: []byte(formatVersion)})
+	}
+	if err := p.eng.store.Apply(ctx, ops, durable); err != nil {
+		p.ackErr = fmt.Errorf("diff: writing acknowledgements of scope %q: %w", p.scope, err)
+		return p.ackErr
+	}
+	p.dictMu.Lock()
+	p.unsaved = p.unsaved[len(unsaved):]
+	p.dictMu.Unlock()
+	p.committed.Add(p.pendingN)
+	p.pending = p.pending[:0]
+	p.pendingN = 0
+	return nil
+}
+
+// Flush writes the acknowledgements received so far durably, without
+// ending the plan, so a long sync can checkpoint.
+func (p *Plan) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done.Load() {
+		return ErrPlanClosed
+	}
+	if p.cfg.dryRun {
+		return nil
+	}
+	return p.flushLocked(ctx, true)
+}
+
+// Commit writes the accepted changes durably and atomically, ends the plan
+// and releases the scope. Changes acknowledged after Commit are refused
+// with ErrPlanClosed, and planned again by the next run.
+func (p *Plan) Commit(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done.Load() {
+		return ErrPlanClosed
+	}
+	var err error
+	if !p.cfg.dryRun {
+		err = p.flushLocked(ctx, true)
+	}
+	p.done.Store(true)
+	p.eng.release(p.scope)
+	return err
+}
+
+// Close ends the plan without committing: acknowledgements not yet
+// written are dropped and planned again by the next run. Close after
+// Commit does nothing, so it can be deferred.
+func (p *Plan) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done.Load() {
+		return nil
+	}
+	p.done.Store(true)
+	p.pending = nil
+	p.eng.release(p.scope)
+	return nil
+}
+
+// Progress returns the plan's counters; safe to call while it runs.
+func (p *Plan) Progress() Progress {
+	return Progress{
+		Read:      p.read.Load(),
+		Emitted:   p.emitted.Load(),
+		Acked:     p.acked.Load(),
+		Failed:    p.failed.Load(),
+		Committed: p.committed.Load(),
+	}
+}
+
+// Summary counts what the plan found so far; complete once Changes is
+// exhausted. Safe to call while the plan runs.
+func (p *Plan) Summary() Summary {
+	p.sumMu.Lock()
+	defer p.sumMu.Unlock()
+	s := p.sum
+	s.New, s.Changed, s.Removed, s.Unchanged = p.keys.new, p.keys.changed, p.keys.removed, p.keys.unchanged
+	s.Attrs = make(map[string]AttrSummary, len(p.attrCounts))
+	for id, c := range p.attrCounts {
+		if c == (keyCounts{}) {
+			continue
+		}
+		s.Attrs[p.name(uint32(id))] = AttrSummary{New: c.new, Changed: c.changed, Removed: c.removed, Unchanged: c.unchanged}
+	}
+	return s
+}
+
+// Explain returns the explanation of key, if it was named with WithExplain
+// and the plan reached it.
+func (p *Plan) Explain(key string) (Explanation, bool) {
+	p.sumMu.Lock()
+	defer p.sumMu.Unlock()
+	ex, ok := p.explanations[key]
+	if !ok {
+		return Explanation{}, false
+	}
+	c := *ex
+	c.Attrs = slices.Clone(ex.Attrs)
+	return c, true
+}

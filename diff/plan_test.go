@@ -1,0 +1,503 @@
+package diff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func recs(rs ...Record) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+func rec(key string, kv ...any) Record {
+	r := Record{Key: key}
+	for i := 0; i+1 < len(kv); i += 2 {
+		r.Attrs = append(r.Attrs, Attr{Name: kv[i].(string), Value: kv[i+1]})
+	}
+	return r
+}
+
+func newTestEngine(t *testing.T, store Store, opts ...Option) *Engine {
+	t.Helper()
+	e, err := NewEngine(context.Background(), store, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// changeString renders a change as "key: a=1 b=<nil>", attributes sorted.
+func changeString(c Change) string {
+	var parts []string
+	for n, v := range c.All() {
+		parts = append(parts, fmt.Sprintf("%s=%v", n, v))
+	}
+	sort.Strings(parts)
+	return c.Key + ": " + strings.Join(parts, " ")
+}
+
+// run plans input, acks every change with ack(change) and commits. It
+// returns the changes (rendered, sorted) and the errors yielded.
+func run(t *testing.T, e *Engine, scope string, input iter.Seq2[Record, error], ack func(Change) error, opts ...PlanOption) ([]string, []error, Summary) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := e.Plan(ctx, scope, input, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var out []string
+	var errs []error
+	for ch, err := range p.Changes() {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, changeString(ch))
+		var sendErr error
+		if ack != nil {
+			sendErr = ack(ch)
+		}
+		if err := p.Ack(ch, sendErr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out, errs, p.Summary()
+}
+
+func accept(Change) error { return nil }
+
+func wantChanges(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("changes:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestPlanSendsOnlyChanges(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	const scope = "braze:customer-attributes"
+	got, _, sum := run(t, e, scope, recs(
+		rec("u1", "first_name", "Ann", "ltv", json.Number("1.50")),
+		rec("u2", "first_name", "Bob"),
+	), accept)
+	wantChanges(t, got, "u1: first_name=Ann ltv=1.50", "u2: first_name=Bob")
+	if sum.New != 2 || sum.Attrs["first_name"].New != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+
+	// Same values in another form: nothing to send.
+	got, _, sum = run(t, e, scope, recs(
+		rec("u1", "ltv", json.Number("1.5"), "first_name", "Ann"),
+		rec("u2", "first_name", "Bob"),
+	), accept)
+	wantChanges(t, got)
+	if sum.Unchanged != 2 || sum.Attrs["ltv"].Unchanged != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+
+	// One attribute changes: only it is sent.
+	got, _, sum = run(t, e, scope, recs(
+		rec("u1", "ltv", json.Number("2"), "first_name", "Ann"),
+		rec("u2", "first_name", "Bob"),
+	), accept)
+	wantChanges(t, got, "u1: ltv=2")
+	if sum.Changed != 1 || sum.Unchanged != 1 || sum.Attrs["ltv"].Changed != 1 || sum.Attrs["first_name"].Unchanged != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestRemovals(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	opts := []PlanOption{WithRemoveAs(false, "aud_vip"), WithKeepWhenAbsent("sticky")}
+	run(t, e, "s", recs(rec("u1", "a", "x", "b", "y", "aud_vip", true, "sticky", int64(1))), accept, opts...)
+
+	got, _, sum := run(t, e, "s", recs(rec("u1", "a", "x")), accept, opts...)
+	wantChanges(t, got, "u1: aud_vip=false b=<nil>")
+	if sum.Attrs["b"].Removed != 1 || sum.Attrs["aud_vip"].Removed != 1 {
+		t.Errorf("summary %+v", sum.Attrs)
+	}
+	// The false was remembered: no churn.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "x")), accept, opts...)
+	wantChanges(t, got)
+	// Explicit null removes; an explicit null for something never sent is nothing.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", nil, "c", nil)), accept, opts...)
+	wantChanges(t, got, "u1: a=<nil>")
+	// Back in the audience.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "aud_vip", true)), accept, opts...)
+	wantChanges(t, got, "u1: aud_vip=true")
+	// sticky was kept all along: sending the same value is no change.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "aud_vip", true, "sticky", int64(1))), accept, opts...)
+	wantChanges(t, got)
+}
+
+func TestFullSnapshotAndIncremental(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", recs(rec("u1", "a", "1", "aud", true), rec("u2", "a", "2", "aud", true)), accept)
+
+	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "1", "aud", true)), accept, WithMode(Incremental))
+	wantChanges(t, got)
+
+	got, _, sum := run(t, e, "s", recs(rec("u1", "a", "1", "aud", true)), accept, WithMode(FullSnapshot), WithRemoveAs(false, "aud"))
+	wantChanges(t, got, "u2: a=<nil> aud=false")
+	if sum.Removed != 1 || sum.Unchanged != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	// u2 keeps only aud=false in state: the next snapshot sends nothing.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "aud", true)), accept, WithMode(FullSnapshot), WithRemoveAs(false, "aud"))
+	wantChanges(t, got)
+	// Without the flag setting, aud is removed as null and u2 leaves the state.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "aud", true)), accept, WithMode(FullSnapshot))
+	wantChanges(t, got, "u2: aud=<nil>")
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "aud", true), rec("u2")), accept, WithMode(FullSnapshot))
+	wantChanges(t, got)
+}
+
+func TestFullSnapshotSkipsRemovalsAfterUnattributedError(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", recs(rec("u1", "a", "1"), rec("u2", "a", "2")), accept)
+	input := func(yield func(Record, error) bool) {
+		if !yield(rec("u1", "a", "1"), nil) {
+			return
+		}
+		yield(Record{}, errors.New("row 7: bad quoting"))
+	}
+	got, errs, _ := run(t, e, "s", input, accept, WithMode(FullSnapshot))
+	wantChanges(t, got)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "row 7") || !errors.Is(errs[1], ErrIncompleteSnapshot) {
+		t.Errorf("errors %v", errs)
+	}
+	// An error that names its key keeps that key alive.
+	input = func(yield func(Record, error) bool) {
+		if !yield(rec("u1", "a", "1"), nil) {
+			return
+		}
+		yield(Record{Key: "u2"}, errors.New("row 8: bad date"))
+	}
+	got, errs, _ = run(t, e, "s", input, accept, WithMode(FullSnapshot))
+	wantChanges(t, got)
+	var re *RecordError
+	if len(errs) != 1 || !errors.As(errs[0], &re) || re.Key != "u2" {
+		t.Errorf("errors %v", errs)
+	}
+}
+
+func TestRecordErrorsContinue(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	got, errs, sum := run(t, e, "s", recs(
+		rec("u1", "a", struct{}{}),
+		rec("u2", "a", "1", "a", "2"),
+		rec("", "a", "1"),
+		rec("u3", "", "1"),
+		rec("u4", "a", "ok"),
+	), accept)
+	wantChanges(t, got, "u4: a=ok")
+	if len(errs) != 4 || sum.Errors != 4 || sum.Records != 5 {
+		t.Fatalf("errors %v, summary %+v", errs, sum)
+	}
+	var re *RecordError
+	if !errors.As(errs[0], &re) || re.Key != "u1" || re.Attr != "a" || re.Index != 0 {
+		t.Errorf("first error %v", errs[0])
+	}
+	if !strings.Contains(errs[1].Error(), "twice") {
+		t.Errorf("second error %v", errs[1])
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", recs(rec("u1", "a", "1", "b", "1")), accept)
+
+	// Last wins: the later record is sent in full, after the earlier one.
+	got, _, sum := run(t, e, "s", recs(rec("u1", "a", "2", "b", "1"), rec("u1", "a", "1", "b", "1")), accept)
+	wantChanges(t, got, "u1: a=1 b=1", "u1: a=2")
+	if sum.Duplicates != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "b", "1")), accept)
+	wantChanges(t, got)
+
+	// If the later change fails and the earlier is accepted, the state must
+	// not claim the later values.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "3", "b", "1"), rec("u1", "a", "4", "b", "1")), func(c Change) error {
+		if maps.Collect(c.All())["b"] != nil {
+			return errors.New("rejected")
+		}
+		return nil
+	})
+	_ = got
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "4", "b", "1")), accept)
+	wantChanges(t, got, "u1: a=4")
+
+	got, errs, _ := run(t, e, "s", recs(rec("u1", "a", "5", "b", "1"), rec("u1", "a", "6")), accept, WithDuplicates(DuplicateError))
+	wantChanges(t, got, "u1: a=5")
+	if len(errs) != 1 || !errors.Is(errs[0], ErrDuplicateKey) {
+		t.Errorf("errors %v", errs)
+	}
+}
+
+func TestComparisons(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	opts := []PlanOption{WithCompare(Tolerance(0.05), "clv"), WithCompare(TruncateTime(time.Hour), "seen_at"), WithCompare(Exact(), "exact")}
+	t0 := time.Date(2024, 1, 1, 10, 5, 0, 0, time.UTC)
+	run(t, e, "s", recs(rec("u1", "clv", 10.0, "seen_at", t0, "exact", 1.0)), accept, opts...)
+
+	got, _, _ := run(t, e, "s", recs(rec("u1", "clv", 10.03, "seen_at", t0.Add(20*time.Minute), "exact", 1.0000001)), accept, opts...)
+	wantChanges(t, got, "u1: exact=1.0000001")
+	// Drift adds up against the value sent, not the latest input.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "clv", 10.06, "seen_at", t0, "exact", 1.0000001)), accept, opts...)
+	wantChanges(t, got, "u1: clv=10.06")
+	got, _, _ = run(t, e, "s", recs(rec("u1", "clv", json.Number("10.06"), "seen_at", t0.Add(time.Hour), "exact", 1.0000001)), accept, opts...)
+	wantChanges(t, got, "u1: seen_at=2024-01-01 11:05:00 +0000 UTC")
+	// A non-number under a tolerance compares exactly.
+	got, _, _ = run(t, e, "s", recs(rec("u1", "clv", "n/a", "seen_at", t0.Add(time.Hour), "exact", 1.0000001)), accept, opts...)
+	wantChanges(t, got, "u1: clv=n/a")
+}
+
+func TestAckFailuresArePlannedAgain(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	input := recs(rec("u1", "a", "1"), rec("u2", "a", "2"), rec("u3", "a", "3"))
+	got, _, _ := run(t, e, "s", input, func(c Change) error {
+		if c.Key == "u2" {
+			return errors.New("braze: invalid")
+		}
+		return nil
+	})
+	wantChanges(t, got, "u1: a=1", "u2: a=2", "u3: a=3")
+	got, _, _ = run(t, e, "s", input, accept)
+	wantChanges(t, got, "u2: a=2")
+
+	// Unacknowledged changes are planned again too.
+	input = recs(rec("u1", "a", "9"), rec("u2", "a", "9"))
+	p, err := e.Plan(context.Background(), "s", input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ch, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Key == "u1" {
+			p.Ack(ch, nil)
+		}
+	}
+	if err := p.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = run(t, e, "s", input, accept)
+	wantChanges(t, got, "u2: a=9")
+}
+
+func TestDryRunAndExplain(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", recs(rec("u1", "a", "1", "b", "1"), rec("u2", "a", "1")), accept)
+	p, err := e.Plan(context.Background(), "s", recs(rec("u1", "a", "2", "b", "1"), rec("u3", "a", "1")),
+		WithDryRun(), WithMode(FullSnapshot), WithExplain("u1", "u2", "u3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ch, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Ack(ch, nil)
+	}
+	if err := p.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Summary()
+	if s.New != 1 || s.Changed != 1 || s.Removed != 1 || s.Unchanged != 0 || !s.DryRun {
+		t.Errorf("summary %+v", s)
+	}
+	if a := s.Attrs["a"]; a != (AttrSummary{New: 1, Changed: 1, Removed: 1}) {
+		t.Errorf("attribute a: %+v", a)
+	}
+	ex, ok := p.Explain("u1")
+	if !ok || ex.Status != Changed || len(ex.Attrs) != 2 {
+		t.Fatalf("explain u1: %+v", ex)
+	}
+	if a := ex.Attrs[0]; a.Name != "a" || a.Status != Changed || !a.HasPrevious || a.Value != "2" || !a.Sent || !strings.Contains(a.Reason, "hash") {
+		t.Errorf("explain u1.a: %+v", a)
+	}
+	if a := ex.Attrs[1]; a.Name != "b" || a.Status != Unchanged || a.Sent {
+		t.Errorf("explain u1.b: %+v", a)
+	}
+	if ex, ok := p.Explain("u2"); !ok || ex.Status != Removed || !strings.Contains(ex.Attrs[0].Reason, "absent from snapshot") {
+		t.Errorf("explain u2: %+v", ex)
+	}
+	if ex, ok := p.Explain("u3"); !ok || ex.Status != New || ex.Attrs[0].HasPrevious {
+		t.Errorf("explain u3: %+v", ex)
+	}
+	// Nothing was written.
+	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "1", "b", "1"), rec("u2", "a", "1")), accept, WithMode(FullSnapshot))
+	wantChanges(t, got)
+}
+
+func TestScopesAndLocks(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	ctx := context.Background()
+	run(t, e, "one", recs(rec("u1", "a", "1")), accept)
+	got, _, _ := run(t, e, "two", recs(rec("u1", "a", "1")), accept)
+	wantChanges(t, got, "u1: a=1")
+
+	p, err := e.Plan(ctx, "one", recs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Plan(ctx, "one", recs()); !errors.Is(err, ErrScopeLocked) || !strings.Contains(err.Error(), `"one"`) {
+		t.Errorf("second plan: %v", err)
+	}
+	p2, err := e.Plan(ctx, "two", recs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2.Close()
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(ctx); !errors.Is(err, ErrPlanClosed) {
+		t.Errorf("second commit: %v", err)
+	}
+	p, err = e.Plan(ctx, "one", recs())
+	if err != nil {
+		t.Fatalf("after commit: %v", err)
+	}
+	p.Close()
+	if _, err := e.Plan(ctx, "", recs()); err == nil {
+		t.Error("empty scope accepted")
+	}
+}
+
+func TestProgressAndConcurrentAcks(t *testing.T) {
+	const n = 5000
+	store := NewMemoryStore()
+	e := newTestEngine(t, store, WithAckBatch(64))
+	input := func(yield func(Record, error) bool) {
+		for i := range n {
+			if !yield(rec(fmt.Sprintf("u%05d", i), "a", int64(i), "b", "x"), nil) {
+				return
+			}
+		}
+	}
+	ctx := context.Background()
+	p, err := e.Plan(ctx, "s", input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan Change, 16)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // the sender's result loop
+		defer wg.Done()
+		for ch := range results {
+			var err error
+			if ch.Key[len(ch.Key)-1] == '7' {
+				err = errors.New("rejected")
+			}
+			if err := p.Ack(ch, err); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	go func() { // a progress bar
+		defer wg.Done()
+		var last Progress
+		for last.Acked+last.Failed < n {
+			pr := p.Progress()
+			if pr.Read < last.Read || pr.Emitted > pr.Read || pr.Committed > pr.Acked {
+				t.Errorf("progress went wrong: %+v after %+v", pr, last)
+				return
+			}
+			last = pr
+			_ = p.Summary()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for ch, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		results <- ch
+	}
+	close(results)
+	wg.Wait()
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pr := p.Progress()
+	if pr != (Progress{Read: n, Emitted: n, Acked: n * 9 / 10, Failed: n / 10, Committed: n * 9 / 10}) {
+		t.Errorf("final progress %+v", pr)
+	}
+	got, _, _ := run(t, e, "s", input, accept)
+	if len(got) != n/10 {
+		t.Errorf("%d replanned, want %d", len(got), n/10)
+	}
+}
+
+func TestContextCancel(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	input := func(yield func(Record, error) bool) {
+		for i := 0; ; i++ {
+			if !yield(rec(fmt.Sprint(i), "a", "1"), nil) {
+				return
+			}
+		}
+	}
+	p, err := e.Plan(ctx, "s", input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var last error
+	for ch, err := range p.Changes() {
+		if err != nil {
+			last = err
+			continue
+		}
+		if ch.Key == "10" {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) {
+		t.Errorf("last error %v", last)
+	}
+}
+
+func TestChangesOnlyOnce(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	p, _ := e.Plan(context.Background(), "s", recs())
+	defer p.Close()
+	for range p.Changes() {
+	}
+	for _, err := range p.Changes() {
+		if err == nil {
+			t.Error("second iteration without error")
+		}
+	}
+	if err := p.Ack(Change{}, nil); err == nil {
+		t.Error("Ack of a zero Change accepted")
+	}
+}

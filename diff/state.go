@@ -1,0 +1,89 @@
+package diff
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The persisted layout. Everything lives under one of these first bytes, so
+// a store can hold many scopes and a future layout can sit beside this one.
+const (
+	keyMeta  = 0x00 // 0x00 "version" -> formatVersion
+	keyScope = 0x01 // 0x01 scope name -> scope id (4 bytes, big-endian)
+	keyAttr  = 0x02 // 0x02 scope id, attribute name -> attribute id (uvarint)
+	keyUser  = 0x03 // 0x03 scope id, user key -> state value
+	keyNext  = 0x04 // 0x04 "scope" -> next scope id
+)
+
+// formatVersion names the persisted layout. A store holding another value
+// is refused with a VersionError.
+const formatVersion = "ampbraze-diff-state/1"
+
+// stateValueVersion is the first byte of every per-user state value.
+const stateValueVersion = 1
+
+// slot is what the state keeps for one attribute of one user: the hash of
+// the canonical encoding of the value Braze accepted, or, for attributes
+// compared with a tolerance, the float64 bits of the value itself.
+type slot struct {
+	id    uint32
+	float bool
+	v     uint64
+}
+
+func appendState(dst []byte, slots []slot) []byte {
+	dst = append(dst, stateValueVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(slots)))
+	for _, s := range slots {
+		tag := uint64(s.id) << 1
+		if s.float {
+			tag |= 1
+		}
+		dst = binary.AppendUvarint(dst, tag)
+		dst = binary.LittleEndian.AppendUint64(dst, s.v)
+	}
+	return dst
+}
+
+var errBadState = errors.New("malformed state value")
+
+func decodeState(src []byte, slots []slot) ([]slot, error) {
+	slots = slots[:0]
+	if len(src) == 0 {
+		return slots, fmt.Errorf("%w: empty", errBadState)
+	}
+	if src[0] != stateValueVersion {
+		return slots, &VersionError{Found: fmt.Sprintf("state value v%d", src[0]), Supported: fmt.Sprintf("state value v%d", stateValueVersion)}
+	}
+	src = src[1:]
+	n, k := binary.Uvarint(src)
+	if k <= 0 || n > uint64(len(src)) {
+		return slots, fmt.Errorf("%w: count", errBadState)
+	}
+	src = src[k:]
+	for range n {
+		tag, k := binary.Uvarint(src)
+		if k <= 0 || len(src) < k+8 || tag>>1 > 1<<32-1 {
+			return slots, fmt.Errorf("%w: slot", errBadState)
+		}
+		slots = append(slots, slot{id: uint32(tag >> 1), float: tag&1 == 1, v: binary.LittleEndian.Uint64(src[k:])})
+		src = src[k+8:]
+	}
+	if len(src) != 0 {
+		return slots, fmt.Errorf("%w: trailing bytes", errBadState)
+	}
+	return slots, nil
+}
+
+func userKey(dst []byte, scope uint32, key string) []byte {
+	dst = append(dst[:0], keyUser)
+	dst = binary.BigEndian.AppendUint32(dst, scope)
+	return append(dst, key...)
+}
+
+func attrKey(scope uint32, name string) []byte {
+	k := []byte{keyAttr}
+	k = binary.BigEndian.AppendUint32(k, scope)
+	return append(k, name...)
+}
