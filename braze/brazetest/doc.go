@@ -46,17 +46,19 @@
 // # Faults
 //
 // Fault rules (AddFault, FailNext, FailRandomly, DelayResponses,
-// DisconnectNext), per-object rejects (RejectObjects, RejectExternalIDs) and
+// DisconnectNext), per-object rejects (RejectObjects, RejectExternalIDs),
 // the rate limit (SetRateLimit, with the X-RateLimit-* header variants of
-// HeaderStyle) can be changed while the server runs.
+// HeaderStyle) and deferred application (SetDeferredApply) can be changed
+// while the server runs.
 //
 // # Differences from Braze
 //
-//   - Synchronous: an accepted request is applied before the answer, so a
-//     test can inspect the result at once. Braze queues /users/track work
-//     and applies it later, possibly out of order for one user; the fake has
-//     no eventual consistency, no delayed-apply mode and no cross-request
-//     reordering.
+//   - Synchronous by default: an accepted request is applied before the
+//     answer, so a test can inspect the result at once. Braze queues
+//     /users/track work and applies it later, possibly out of order for one
+//     user. WithDeferredApply (or SetDeferredApply) holds accepted requests
+//     until ApplyPending applies them in arrival, reverse or seeded random
+//     order; there is no time-based background processing.
 //   - Where Braze's text is not documented the fake picks one and exports
 //     it: the 400 message for invalid JSON (MsgInvalidJSON), the 401, 403
 //     and 429 messages, and per-object types other than the documented

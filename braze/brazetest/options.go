@@ -41,6 +41,7 @@ type config struct {
 	seed           uint64
 	rejectMixed    bool
 	nestedPerAttr  bool
+	deferred       bool
 	bulkMaxObjects int
 	bulkMaxBytes   int
 	bulkMaxPerUser int
@@ -137,4 +138,13 @@ func WithRejectMixedIdentifiers() Option {
 // reading this option selects).
 func WithNestedFailurePerAttribute() Option {
 	return func(c *config) { c.nestedPerAttr = true }
+}
+
+// WithDeferredApply starts the server in deferred mode: accepted requests
+// are answered at once but applied only when the test calls ApplyPending,
+// in the order it chooses. It imitates Braze's asynchronous processing, so
+// a test can check what happens when updates land late or out of order.
+// Server.SetDeferredApply switches the mode while the server runs.
+func WithDeferredApply() Option {
+	return func(c *config) { c.deferred = true }
 }

@@ -28,7 +28,7 @@ type acceptedObject struct {
 
 // process validates a decoded request body and applies what is valid. It
 // returns the status and the response body.
-func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *Request) (int, []byte) {
+func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *Request) (int, []byte) {
 	if top.k != kObject {
 		return http.StatusBadRequest, message(MsgNoValidData)
 	}
@@ -42,7 +42,7 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 	}
 	switch {
 	case ep.bulk:
-		if total > s.cfg.bulkMaxObjects || bodyLen > s.cfg.bulkMaxBytes {
+		if total > s.cfg.bulkMaxObjects || len(body) > s.cfg.bulkMaxBytes {
 			return http.StatusBadRequest, message(MsgMaxInputLength)
 		}
 	case s.cfg.perArray > 0:
@@ -124,33 +124,25 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 		}
 		rec.Notes = append(rec.Notes, note)
 	}
-	dropNested := func(string) bool { return dropAll }
-
 	var counts [3]int
-	s.mu.Lock()
 	for i := range acc {
-		a := &acc[i]
-		counts[a.arr]++
-		p := s.st.resolve(a.id, a.obj, now)
-		if p == nil {
-			s.stats.Skipped++
-			rec.Notes = append(rec.Notes, arrayNames[a.arr]+"["+strconv.Itoa(a.index)+"]: no matching profile and update-only; nothing updated")
-			continue
-		}
-		switch a.arr {
-		case arrAttributes:
-			s.st.applyAttributes(p, a.obj, verdicts[a.vstart:a.vstart+len(a.obj.o)], dropNested)
-		case arrEvents:
-			s.st.recordEvent(p, a.obj, now, rec.Seq)
-		case arrPurchases:
-			s.st.recordPurchase(p, a.obj, now, rec.Seq)
-		}
-		s.st.touch(p, now)
+		counts[acc[i].arr]++
 	}
+	s.mu.Lock()
 	s.stats.AttributesProcessed += counts[arrAttributes]
 	s.stats.EventsProcessed += counts[arrEvents]
 	s.stats.PurchasesProcessed += counts[arrPurchases]
 	s.stats.ObjectErrors += len(errs)
+	if s.deferred.Load() {
+		pr := pendingRequest{body: body, received: now, seq: rec.Seq, dropAll: dropAll}
+		for _, a := range acc {
+			pr.accepted = append(pr.accepted, [2]int{a.arr, a.index})
+		}
+		s.pending = append(s.pending, pr)
+		rec.Notes = append(rec.Notes, "deferred: accepted, not applied until ApplyPending")
+	} else {
+		rec.Notes = s.applyLocked(acc, verdicts, dropAll, now, rec.Seq, rec.Notes)
+	}
 	s.mu.Unlock()
 
 	return http.StatusCreated, marshal(response{
@@ -160,6 +152,32 @@ func (s *Server) process(top *jv, bodyLen int, ep endpoint, now time.Time, rec *
 		PurchasesProcessed:  counts[arrPurchases],
 		Errors:              errs,
 	})
+}
+
+// applyLocked applies validated objects to the state, in request order
+// (attributes, then events, then purchases). It holds s.mu. It returns
+// notes with one line added per object that updated nothing.
+func (s *Server) applyLocked(acc []acceptedObject, verdicts []verdict, dropAll bool, now time.Time, seq int, notes []string) []string {
+	dropNested := func(string) bool { return dropAll }
+	for i := range acc {
+		a := &acc[i]
+		p := s.st.resolve(a.id, a.obj, now)
+		if p == nil {
+			s.stats.Skipped++
+			notes = append(notes, arrayNames[a.arr]+"["+strconv.Itoa(a.index)+"]: no matching profile and update-only; nothing updated")
+			continue
+		}
+		switch a.arr {
+		case arrAttributes:
+			s.st.applyAttributes(p, a.obj, verdicts[a.vstart:a.vstart+len(a.obj.o)], dropNested)
+		case arrEvents:
+			s.st.recordEvent(p, a.obj, now, seq)
+		case arrPurchases:
+			s.st.recordPurchase(p, a.obj, now, seq)
+		}
+		s.st.touch(p, now)
+	}
+	return notes
 }
 
 // validateAttributes validates the members of an attributes object,

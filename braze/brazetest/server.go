@@ -32,9 +32,11 @@ type Server struct {
 	val validator
 	seq atomic.Int64
 
-	mu    sync.Mutex // guards st and stats
-	st    *state
-	stats Stats
+	mu       sync.Mutex // guards st, stats and pending
+	st       *state
+	stats    Stats
+	pending  []pendingRequest
+	deferred atomic.Bool
 
 	reqMu   sync.Mutex
 	reqs    []Request
@@ -92,6 +94,7 @@ func NewHandler(opts ...Option) *Server {
 		rng: newRand(cfg.seed),
 	}
 	s.SetRateLimit(cfg.rateLimit)
+	s.deferred.Store(cfg.deferred)
 	return s
 }
 
@@ -226,7 +229,7 @@ func (s *Server) track(h http.Header, r *http.Request, body string, ep endpoint,
 	if err != nil {
 		return http.StatusBadRequest, message(MsgInvalidJSON)
 	}
-	return s.process(&top, len(body), ep, now, rec)
+	return s.process(&top, body, ep, now, rec)
 }
 
 func isJSONContentType(ct string) bool {
