@@ -48,6 +48,13 @@ const DefaultMaxIDs = 10_000_000
 // their window has passed; Stats().EvictedEarly counts them, and a
 // duplicate of one of them is no longer recognised.
 //
+// # Across runs
+//
+// A job that reads only new files on each run (WithCheckpoint) can carry
+// the ids over with SaveFile at the end of a run and LoadFile at the start
+// of the next, so that a duplicate delivered after the run is still
+// recognised.
+//
 // A Deduper is safe for concurrent use.
 type Deduper struct {
 	mu      sync.Mutex

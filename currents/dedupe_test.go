@@ -307,3 +307,17 @@ func BenchmarkDeduper(b *testing.B) {
 		runtime.KeepAlive(ids)
 	})
 }
+
+func ExampleDeduper() {
+	d := NewDeduper(48 * time.Hour)
+	queued := time.Date(2025, 4, 1, 17, 0, 0, 0, time.UTC)
+	const id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	fmt.Println(d.Seen("users.messages.email.Send", id, queued))
+	// Braze re-processed its queue: the same event, a day later, in another file.
+	fmt.Println(d.Seen("users.messages.email.Send", id, queued.Add(24*time.Hour)))
+	fmt.Printf("%+v\n", d.Stats())
+	// Output:
+	// false
+	// true
+	// {Seen:2 Duplicates:1 Held:1 Late:0 Expired:0 EvictedEarly:0}
+}

@@ -242,3 +242,49 @@ func ExampleSource() {
 	// 18h c u-c
 	// broken file: currents/event_type=users.messages.email.Send/date=2025-04-01-18/version=6/us-01/f+0+3.avro
 }
+
+// ExampleSource_Files reads file by file so that a job can save its output
+// and the checkpoint after each one; a rerun reads only the files that
+// arrived (or failed) since.
+func ExampleSource_Files() {
+	var buf bytes.Buffer
+	currentstest.WriteFile(&buf, "users.behaviors.CustomEvent", []map[string]any{
+		{"id": "e1", "user_id": "u1", "time": 1743526800, "name": "signup"},
+	})
+	fsys := fstest.MapFS{
+		"currents/event_type=users.behaviors.CustomEvent/date=2025-04-01-17/version=6/us-01/f+0+1.avro": {Data: buf.Bytes()},
+	}
+	dir, _ := os.MkdirTemp("", "currents-example")
+	defer os.RemoveAll(dir)
+
+	ctx := context.Background()
+	for run := 1; run <= 2; run++ {
+		cp, err := currents.OpenFileCheckpoint(filepath.Join(dir, "checkpoint.txt"))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		src := currents.NewSource(currents.NewFSStore(fsys), "currents/", currents.WithCheckpoint(cp))
+		for f, err := range src.Files(ctx) {
+			if err != nil {
+				fmt.Println(err)
+				continue
+			}
+			for ev, err := range src.Events(ctx, f) {
+				if err != nil {
+					fmt.Println(err)
+					break
+				}
+				fmt.Printf("run %d: %s %s from %s\n", run, ev.EventType(), ev.EventID(), f.Key.Hour.Format(time.DateOnly))
+			}
+			// Events marked the file done once it was read to the end;
+			// persist that after the output is safe.
+			if err := cp.Save(); err != nil {
+				fmt.Println(err)
+				return
+			}
+		}
+	}
+	// Output:
+	// run 1: users.behaviors.CustomEvent e1 from 2025-04-01
+}
