@@ -73,7 +73,10 @@ func (s *Server) DelayResponses(d time.Duration) { s.AddFault(Fault{Delay: d}) }
 // DisconnectNext cuts the connection of the next n requests after reading
 // their bodies. With applied true the requests are processed first, so
 // their updates, events and purchases take effect although the client sees
-// only a transport error.
+// only a transport error. Cutting needs a real connection (NewServer,
+// Start, or your own http.Server): on a ResponseWriter that cannot be
+// hijacked the handler panics with http.ErrAbortHandler, which net/http
+// servers treat as an aborted response.
 func (s *Server) DisconnectNext(n int, applied bool) {
 	s.AddFault(Fault{Disconnect: true, Apply: applied, Count: n})
 }

@@ -25,6 +25,56 @@ type User struct {
 	Updated    time.Time
 }
 
+// String returns a string attribute.
+func (u User) String(name string) (string, bool) {
+	v, ok := u.Attributes[name].(string)
+	return v, ok
+}
+
+// Int returns an integer attribute.
+func (u User) Int(name string) (int64, bool) {
+	v, ok := u.Attributes[name].(int64)
+	return v, ok
+}
+
+// Float returns a number attribute (an integer one converted).
+func (u User) Float(name string) (float64, bool) {
+	return toFloat(u.Attributes[name])
+}
+
+// Bool returns a boolean attribute.
+func (u User) Bool(name string) (bool, bool) {
+	v, ok := u.Attributes[name].(bool)
+	return v, ok
+}
+
+// Strings returns a string array attribute.
+func (u User) Strings(name string) ([]string, bool) {
+	v, ok := u.Attributes[name].([]string)
+	return v, ok
+}
+
+// Object returns a nested object attribute.
+func (u User) Object(name string) (map[string]any, bool) {
+	v, ok := u.Attributes[name].(map[string]any)
+	return v, ok
+}
+
+// Objects returns an array-of-objects attribute.
+func (u User) Objects(name string) ([]map[string]any, bool) {
+	arr, ok := u.Attributes[name].([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]map[string]any, 0, len(arr))
+	for _, x := range arr {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out, true
+}
+
 // Event is an event the fake recorded on a profile.
 type Event struct {
 	ExternalID string // the profile's external_id ("" for alias-only and anonymous profiles)

@@ -81,7 +81,7 @@ func WithForbiddenKey(key string) Option {
 
 // WithMaxObjects sets the combined cap on objects across the three arrays
 // (default 75; 50 for contracts on the first MAU wording). Past it the
-// request fails with 400 "Max Input Length Exceeded".
+// request fails with 400 "Max Input Length Exceeded". 0 removes the cap.
 func WithMaxObjects(n int) Option {
 	return func(c *config) { c.maxObjects, c.perArray = n, 0 }
 }
@@ -94,7 +94,7 @@ func WithLegacyObjectLimit(perArray int) Option {
 }
 
 // WithArrayMax sets the maximum length of custom string arrays (Braze's
-// default is 25, raisable to 100 per attribute).
+// default is 25, raisable to 100 per attribute). 0 removes the maximum.
 func WithArrayMax(n int) Option {
 	return func(c *config) { c.arrayMax = n }
 }

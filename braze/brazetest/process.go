@@ -51,7 +51,7 @@ func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *
 				return http.StatusBadRequest, message(MsgMaxInputLength)
 			}
 		}
-	case total > s.cfg.maxObjects:
+	case s.cfg.maxObjects > 0 && total > s.cfg.maxObjects:
 		return http.StatusBadRequest, message(MsgMaxInputLength)
 	}
 

@@ -282,3 +282,39 @@ func TestReset(t *testing.T) {
 		t.Error("Reset left state behind")
 	}
 }
+
+func TestUserAccessors(t *testing.T) {
+	s := NewHandler()
+	mustSend(t, s, attrs(`"external_id":"u1","s":"x","i":3,"f":1.5,"b":true,"tags":["a"],"car":{"make":"VW"},"pets":[{"id":1}]`))
+	u := mustUser(t, s, "u1")
+	if v, ok := u.String("s"); !ok || v != "x" {
+		t.Errorf("String = %v %v", v, ok)
+	}
+	if v, ok := u.Int("i"); !ok || v != 3 {
+		t.Errorf("Int = %v %v", v, ok)
+	}
+	if v, ok := u.Float("i"); !ok || v != 3 {
+		t.Errorf("Float of an integer = %v %v", v, ok)
+	}
+	if v, ok := u.Float("f"); !ok || v != 1.5 {
+		t.Errorf("Float = %v %v", v, ok)
+	}
+	if v, ok := u.Bool("b"); !ok || !v {
+		t.Errorf("Bool = %v %v", v, ok)
+	}
+	if v, ok := u.Strings("tags"); !ok || len(v) != 1 || v[0] != "a" {
+		t.Errorf("Strings = %v %v", v, ok)
+	}
+	if v, ok := u.Object("car"); !ok || v["make"] != "VW" {
+		t.Errorf("Object = %v %v", v, ok)
+	}
+	if v, ok := u.Objects("pets"); !ok || len(v) != 1 || v[0]["id"] != int64(1) {
+		t.Errorf("Objects = %v %v", v, ok)
+	}
+	if _, ok := u.String("i"); ok {
+		t.Error("String of an integer reported ok")
+	}
+	if _, ok := u.Int("missing"); ok {
+		t.Error("Int of a missing attribute reported ok")
+	}
+}

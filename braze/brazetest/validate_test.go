@@ -47,6 +47,7 @@ func TestRequestValidation(t *testing.T) {
 		{name: "75 combined", body: `{"attributes":[` + objects(40, `{"external_id":"u1"}`) + `],"events":[` + objects(35, `{`+ev+`}`) + `]}`, status: 201, message: "success"},
 		{name: "76 combined", body: `{"attributes":[` + objects(40, `{"external_id":"u1"}`) + `],"events":[` + objects(36, `{`+ev+`}`) + `]}`, status: 400, message: MsgMaxInputLength},
 		{name: "76 attributes", body: `{"attributes":[` + objects(76, `{"external_id":"u1"}`) + `]}`, status: 400, message: MsgMaxInputLength},
+		{name: "cap removed", opts: []Option{WithMaxObjects(0)}, body: `{"attributes":[` + objects(300, `{"external_id":"u1"}`) + `]}`, status: 201, message: "success"},
 		{name: "cap lowered to 50", opts: []Option{WithMaxObjects(50)}, body: `{"attributes":[` + objects(51, `{"external_id":"u1"}`) + `]}`, status: 400, message: MsgMaxInputLength},
 		{name: "legacy 75 per array", opts: []Option{WithLegacyObjectLimit(75)},
 			body:   `{"attributes":[` + objects(75, `{"external_id":"u1"}`) + `],"events":[` + objects(75, `{`+ev+`}`) + `],"purchases":[` + objects(75, `{`+pur+`}`) + `]}`,
