@@ -61,9 +61,14 @@ func (v *jv) get(key string) (*jv, bool) {
 	return nil, false
 }
 
-// isInt reports whether a number literal is written as an integer.
+// isIntLiteral reports whether a number literal is written as an integer.
 func isIntLiteral(s string) bool {
-	return !strings.ContainsAny(s, ".eE")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // syntaxError is a JSON syntax error at a byte offset of the body.
