@@ -79,10 +79,7 @@ type UserAttributes struct {
 // themselves (a real country code, a string under 255 characters) are
 // checked by Validate.
 func (a *UserAttributes) Set(name string, value any) error {
-	if err := a.set(name, value); err != nil {
-		return err
-	}
-	return nil
+	return a.set(name, value)
 }
 
 func typeErr(name string, value any, want string) error {

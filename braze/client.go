@@ -108,7 +108,9 @@ func WithInstance(name string) Option {
 }
 
 // WithHTTPClient sets the HTTP client. Its transport is wrapped (the
-// caller's client is not modified) to add rate limiting and retries.
+// caller's client is not modified) to add rate limiting and retries; its
+// Timeout bounds each attempt. Without it the client uses a pooled copy of
+// http.DefaultTransport and a 2-minute timeout per attempt.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {

@@ -163,7 +163,3 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // ErrResponseTooLarge is matched (with errors.Is) when a response body
 // exceeds the client's cap, which protects memory from a hostile endpoint.
 var ErrResponseTooLarge = errors.New("braze: response body too large")
-
-// ErrClosed is the error of results for updates that were pulled but not
-// sent because the consumer stopped iterating early.
-var ErrClosed = errors.New("braze: sender stopped before sending")

@@ -30,7 +30,8 @@ const (
 	Rejected
 	// Failed: the object's request failed as a whole (an *APIError,
 	// *RateLimitError or *RequestError after retries, or the context's
-	// error). The object may be sent again later.
+	// error). The object may be sent again later; after an ambiguous
+	// *RequestError Braze may already have applied it.
 	Failed
 )
 
@@ -53,8 +54,8 @@ type Result struct {
 	// Err is nil when Braze accepted the object. Otherwise it is an
 	// *ItemError (Braze rejected the object), a *ValidationError (the
 	// client rejected it before sending), or the error of its whole
-	// request: *APIError, *RateLimitError, *RequestError, the context's
-	// error, or ErrClosed.
+	// request: *APIError, *RateLimitError, *RequestError, or the
+	// context's error.
 	Err error
 	// Seq is the update's position in the input stream, from 0.
 	Seq int64
@@ -252,8 +253,10 @@ func (b *batch) buildBody() []byte {
 // a database cursor can feed TrackAll while results are acknowledged. The
 // sender packs updates into requests within Braze's limits (WithBatchSize,
 // WithLegacyBatching, WithMaxRequestBytes) and never puts two attributes
-// objects of the same user in one request (the second starts a new
-// request, since Braze may apply one request's objects in any order). It
+// objects of the same user in one request: the second starts a new
+// request, sent only once every earlier request has completed, because
+// Braze may apply concurrent requests in any order (collapse updates per
+// user beforehand to keep full concurrency). It
 // keeps up to WithConcurrency requests in flight, all sharing the client's
 // rate limiter, each retried under the client's RetryPolicy. A request
 // holding events, purchases, inc or $add is not retried after an ambiguous
@@ -352,11 +355,18 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 			}
 			continue
 		}
-		if cur.count() > 0 && !s.fits(cur, arr, len(obj), user) {
-			if !s.dispatch(ctx, cur) {
-				return
+		if cur.count() > 0 {
+			if fit, dup := s.fits(cur, arr, len(obj), user); !fit {
+				if !s.dispatch(ctx, cur) {
+					return
+				}
+				cur = s.newBatch()
+				// Braze may apply concurrent requests in any order: let
+				// the user's earlier object land before sending the next.
+				if dup && !s.waitAll() {
+					return
+				}
 			}
-			cur = s.newBatch()
 		}
 		cur.add(arr, obj, u.Ref, n, idem)
 		if arr == arrAttributes {
@@ -384,13 +394,7 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 			return
 		}
 	}
-	for s.inflight > 0 {
-		b := <-s.done
-		s.inflight--
-		if !s.report(b) {
-			return
-		}
-	}
+	s.waitAll()
 }
 
 func (s *sender) newBatch() *batch {
@@ -413,24 +417,34 @@ func (s *sender) emit(r Result) bool {
 	return true
 }
 
-// fits reports whether an object can join the batch.
-func (s *sender) fits(b *batch, arr array, size int, user userKey) bool {
+// fits reports whether an object can join the batch, and whether it
+// cannot because the batch already holds its user.
+func (s *sender) fits(b *batch, arr array, size int, user userKey) (fit, dupUser bool) {
+	if arr == arrAttributes {
+		if _, dup := b.users[user]; dup {
+			return false, true
+		}
+	}
 	if s.cfg.perArray {
 		if len(b.items[arr]) >= s.cfg.maxObjects {
-			return false
+			return false, false
 		}
 	} else if b.count() >= s.cfg.maxObjects {
-		return false
+		return false, false
 	}
 	extra := size + 1
 	if len(b.items[arr]) == 0 {
 		extra += len(arrayNames[arr]) + 6
 	}
-	if b.size()+extra > s.cfg.maxBytes {
-		return false
-	}
-	if arr == arrAttributes {
-		if _, dup := b.users[user]; dup {
+	return b.size()+extra <= s.cfg.maxBytes, false
+}
+
+// waitAll reports every batch in flight, waiting for them.
+func (s *sender) waitAll() bool {
+	for s.inflight > 0 {
+		b := <-s.done
+		s.inflight--
+		if !s.report(b) {
 			return false
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -336,5 +337,31 @@ func TestTrackAllCancel(t *testing.T) {
 		if !errors.Is(r.Err, context.Canceled) {
 			t.Fatalf("update %d: %v", i, r.Err)
 		}
+	}
+}
+
+// A second object for a user goes in a later request, sent only after the
+// earlier one completed, so Braze cannot apply them out of order.
+func TestTrackAllSameUserOrdered(t *testing.T) {
+	var mu sync.Mutex
+	var spans [][2]time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		start := time.Now()
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		spans = append(spans, [2]time.Time{start, time.Now()})
+		mu.Unlock()
+		w.WriteHeader(201)
+		io.WriteString(w, `{"message":"success"}`)
+	})
+	c, _ := newTestClient(t, h)
+	ids := []string{"a", "b", "a", "c"}
+	got := collect(t, c, context.Background(), attrUpdates(len(ids), func(i int) string { return ids[i] }))
+	if len(got) != 4 || len(spans) != 2 {
+		t.Fatalf("%d results, %d requests", len(got), len(spans))
+	}
+	if spans[1][0].Before(spans[0][1]) {
+		t.Error("second request for user a started before the first finished")
 	}
 }
