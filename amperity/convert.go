@@ -236,6 +236,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 		}, nil
 	case braze.KindEnum:
 		if f.Name == "gender" && !raw {
+			boxes := boxed([]string{"M", "F", "O", "N", "P"})
 			return func(c Cell) (any, error) {
 				s, err := textOf(t, c, loc)
 				if err != nil {
@@ -245,7 +246,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 				if err != nil || g == "" {
 					return nil, err
 				}
-				return g, nil
+				return boxes[g], nil
 			}, nil
 		}
 		values := f.Values
@@ -264,12 +265,13 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 		}, nil
 	case braze.KindString:
 		var norm func(string) (string, error)
+		var boxes map[string]any // interned results of closed code lists
 		switch {
 		case raw:
 		case f.Name == "country":
-			norm = NormalizeCountry
+			norm, boxes = NormalizeCountry, boxed(isoAlpha2[:])
 		case f.Name == "language":
-			norm = NormalizeLanguage
+			norm, boxes = NormalizeLanguage, boxed(languageCodes())
 		case f.Name == "email":
 			lower := cfg.lowerEmails
 			norm = func(s string) (string, error) { return NormalizeEmail(s, lower), nil }
@@ -283,6 +285,9 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 				if s, err = norm(s); err != nil {
 					return nil, err
 				}
+				if b, ok := boxes[s]; ok {
+					return b, nil
+				}
 			}
 			if err := checkLength(s); err != nil {
 				return nil, err
@@ -291,6 +296,25 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 		}, nil
 	}
 	return nil, fmt.Errorf("%w: a %s column cannot feed a %s field", ErrUnsupportedField, t, f.Kind)
+}
+
+// boxed returns the codes already stored in interfaces. Converting a string
+// to an interface allocates; for closed lists (countries, languages, gender
+// letters) the mapper hands out these shared, immutable values instead.
+func boxed(codes []string) map[string]any {
+	m := make(map[string]any, len(codes))
+	for _, c := range codes {
+		m[c] = c
+	}
+	return m
+}
+
+func languageCodes() []string {
+	out := make([]string, 0, len(languageTable))
+	for _, e := range languageTable {
+		out = append(out, e.code)
+	}
+	return out
 }
 
 // audienceConverter reads a membership flag.

@@ -365,7 +365,11 @@ func (m *Mapper) Attributes() []string {
 
 // Map converts one row. Errors are *InputErrors naming the row, column and
 // value.
-func (m *Mapper) Map(row Row) (diff.Record, error) {
+func (m *Mapper) Map(row Row) (diff.Record, error) { return m.mapRow(row, nil) }
+
+// mapRow converts a row, appending the attributes to attrs[:0] when attrs
+// is not nil.
+func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	if len(row.Cells) != m.schema.Len() {
 		return diff.Record{}, &InputError{Source: row.Source, Row: row.Number, Line: row.Line,
 			Err: fmt.Errorf("%w: %d cells for %d columns (was the row read with this mapper's schema?)", ErrRaggedRow, len(row.Cells), m.schema.Len())}
@@ -392,7 +396,11 @@ func (m *Mapper) Map(row Row) (diff.Record, error) {
 	if m.cfg.audienceArray != "" {
 		n++
 	}
-	rec.Attrs = make([]diff.Attr, 0, n)
+	if attrs != nil {
+		rec.Attrs = attrs[:0]
+	} else {
+		rec.Attrs = make([]diff.Attr, 0, n)
+	}
 	for ti := range m.targets {
 		t := &m.targets[ti]
 		if t.constant {
@@ -452,13 +460,18 @@ func (m *Mapper) Map(row Row) (diff.Record, error) {
 // StopOnError (the default) the stream ends after the first error; with
 // SkipOnError it goes on with the next row, unless the reader itself cannot
 // go on (an unterminated quote, a read failure), in which case the reader's
-// sequence ends. Breaking out of the loop stops reading.
+// sequence ends. Breaking out of the loop stops reading. With ReuseRecords
+// each record's Attrs slice is overwritten by the next record.
 func (m *Mapper) Records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
+		var buf []diff.Attr
+		if m.cfg.reuse {
+			buf = make([]diff.Attr, 0, len(m.targets)+1)
+		}
 		for row, err := range rows {
 			var rec diff.Record
 			if err == nil {
-				rec, err = m.Map(row)
+				rec, err = m.mapRow(row, buf)
 			}
 			if err != nil {
 				if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {

@@ -23,6 +23,47 @@ func lookup(table []isoEntry, key string) (string, bool) {
 	return "", false
 }
 
+// lookupName finds s in a table by its isoKey. Short ASCII input, the usual
+// case, is folded in a stack buffer so that the lookup does not allocate.
+func lookupName(table []isoEntry, s string) (string, bool) {
+	var buf [48]byte
+	n := 0
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80 || n == len(buf):
+			return lookup(table, isoKey(s))
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+			fallthrough
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			if space && n > 0 {
+				if n == len(buf) {
+					return lookup(table, isoKey(s))
+				}
+				buf[n] = ' '
+				n++
+			}
+			space = false
+			if n == len(buf) {
+				return lookup(table, isoKey(s))
+			}
+			buf[n] = c
+			n++
+		case c == '\'':
+		default:
+			space = true
+		}
+	}
+	key := buf[:n]
+	i := sort.Search(len(table), func(i int) bool { return table[i].key >= string(key) })
+	if i < len(table) && table[i].key == string(key) {
+		return table[i].code, true
+	}
+	return "", false
+}
+
 // fold strips the accents found in ISO names ("Côte d'Ivoire", "Curaçao").
 // It must match the generator's.
 var fold = map[rune]rune{
@@ -64,13 +105,13 @@ func isoKey(s string) string {
 // Braze would store them as null.
 func NormalizeCountry(s string) (string, error) {
 	if len(s) == 2 && isASCIIAlpha(s) {
-		up := strings.ToUpper(s)
-		i := sort.SearchStrings(isoAlpha2[:], up)
-		if i < len(isoAlpha2) && isoAlpha2[i] == up {
-			return up, nil
+		up := [2]byte{s[0] &^ 0x20, s[1] &^ 0x20}
+		i := sort.Search(len(isoAlpha2), func(i int) bool { return isoAlpha2[i] >= string(up[:]) })
+		if i < len(isoAlpha2) && isoAlpha2[i] == string(up[:]) {
+			return isoAlpha2[i], nil
 		}
 	}
-	if code, ok := lookup(countryTable[:], isoKey(s)); ok {
+	if code, ok := lookupName(countryTable[:], s); ok {
 		return code, nil
 	}
 	return "", fmt.Errorf("%w: not an ISO 3166-1 country code or unambiguous English country name", ErrInvalidValue)
@@ -97,7 +138,7 @@ func NormalizeLanguage(s string) (string, error) {
 		}
 		t = t[:i]
 	}
-	if code, ok := lookup(languageTable[:], isoKey(t)); ok {
+	if code, ok := lookupName(languageTable[:], t); ok {
 		return code, nil
 	}
 	return "", fmt.Errorf("%w: not an ISO 639 language code or English language name", ErrInvalidValue)
@@ -107,6 +148,32 @@ func NormalizeLanguage(s string) (string, error) {
 // (other), N (not applicable), P (prefer not to say). "U" and "unknown"
 // mean null for Braze, reported as ok with an empty result.
 func NormalizeGender(s string) (letter string, err error) {
+	// Fast path for the forms exports usually hold.
+	switch len(s) {
+	case 1:
+		switch s[0] | 0x20 {
+		case 'm':
+			return "M", nil
+		case 'f':
+			return "F", nil
+		case 'o':
+			return "O", nil
+		case 'n':
+			return "N", nil
+		case 'p':
+			return "P", nil
+		case 'u':
+			return "", nil
+		}
+	case 4:
+		if strings.EqualFold(s, "male") {
+			return "M", nil
+		}
+	case 6:
+		if strings.EqualFold(s, "female") {
+			return "F", nil
+		}
+	}
 	switch strings.ToLower(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return r == ' ' || r == '_' || r == '-' || r == '/'
 	}), " ")) {

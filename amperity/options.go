@@ -34,7 +34,14 @@ type mapperConfig struct {
 	constAudience []string
 	audienceArray string
 	order         []string // option order of explicit mappings, for messages
+	reuse         bool
 }
+
+// ReuseRecords makes Mapper.Records reuse one Attrs slice for every record,
+// as encoding/csv's ReuseRecord does, saving one allocation per row. Use it
+// only when the consumer is done with a record's Attrs slice (not its
+// values, which are never reused) before asking for the next record.
+func ReuseRecords() MapperOption { return func(c *mapperConfig) { c.reuse = true } }
 
 // IdentifyBy chooses the identifier: "external_id" (the default) or
 // "braze_id". The column holding it becomes each record's Key and is never

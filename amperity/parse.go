@@ -85,6 +85,10 @@ type wallClock struct {
 	zoned                                  bool
 }
 
+// errNotDatetime is built once: the parser runs per cell, and building a
+// message per failure would cost more than the parse.
+var errNotDatetime = fmt.Errorf("%w: not %s", ErrInvalidValue, datetimeForms)
+
 const datetimeForms = "a Datetime (YYYY-MM-DD HH:MM:SS[.fraction], YYYY-MM-DDTHH:MM:SS[.fraction], RFC 3339 with offset, or YYYY-MM-DD)"
 
 // ParseDatetime accepts RFC 3339 with an offset, `YYYY-MM-DD HH:MM:SS[.f]`
@@ -121,9 +125,8 @@ func parseWallClock(s string) (wallClock, error) {
 		return parseJSDate(s)
 	}
 	var w wallClock
-	bad := fmt.Errorf("%w: not %s", ErrInvalidValue, datetimeForms)
 	if len(s) < 10 {
-		return w, bad
+		return w, errNotDatetime
 	}
 	d, err := ParseDate(s[:10])
 	if err != nil {
@@ -135,13 +138,13 @@ func parseWallClock(s string) (wallClock, error) {
 		return w, nil
 	}
 	if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 9 || rest[3] != ':' || rest[6] != ':' {
-		return w, bad
+		return w, errNotDatetime
 	}
 	h, ok1 := digits(rest[1:3])
 	mi, ok2 := digits(rest[4:6])
 	sec, ok3 := digits(rest[7:9])
 	if !ok1 || !ok2 || !ok3 {
-		return w, bad
+		return w, errNotDatetime
 	}
 	if h > 23 || mi > 59 || sec > 59 {
 		return w, fmt.Errorf("%w: time of day out of range", ErrInvalidValue)
@@ -185,7 +188,7 @@ func parseWallClock(s string) (wallClock, error) {
 		w.offset, w.zoned = off, true
 		return w, nil
 	}
-	return w, bad
+	return w, errNotDatetime
 }
 
 // parseOffset reads HH:MM, HHMM or HH as seconds.
@@ -391,11 +394,11 @@ const maxDecimalExponent = 400
 // "12e-1" -> "1.2"). Equal values give equal text, so formatting never
 // looks like a change. The value is never rounded through a float.
 func ParseDecimal(s string) (json.Number, error) {
+	if t, ok := plainDecimal(s); ok {
+		return json.Number(t), nil
+	}
 	if !isNumberText(s) {
 		return "", fmt.Errorf("%w: not a Decimal", ErrInvalidValue)
-	}
-	if isCanonicalDecimal(s) {
-		return json.Number(s), nil
 	}
 	neg := s[0] == '-'
 	if s[0] == '+' || s[0] == '-' {
@@ -448,28 +451,47 @@ func ParseDecimal(s string) (json.Number, error) {
 	return json.Number(b.String()), nil
 }
 
-// isCanonicalDecimal is the allocation-free fast path for values already in
-// canonical form, which is what exports usually hold.
-func isCanonicalDecimal(s string) bool {
+// plainDecimal is the allocation-free fast path for what exports usually
+// hold: -?digits[.digits] without leading zeros. Trailing fractional zeros
+// ("120.50", "3.00") are cut by slicing. Anything else (a '+', leading
+// zeros, an exponent, "-0", or text that is not a number) goes to the
+// general path.
+func plainDecimal(s string) (string, bool) {
 	i := 0
-	if s[0] == '-' {
+	if len(s) > 0 && s[0] == '-' {
 		i = 1
 	}
-	if s[i] == '+' || strings.ContainsAny(s, "eE") {
-		return false
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
 	}
-	intEnd := strings.IndexByte(s, '.')
-	if intEnd < 0 {
-		intEnd = len(s)
+	intLen := i - start
+	if intLen == 0 || intLen > 1 && s[start] == '0' {
+		return "", false
 	}
-	if s[i] == '0' && intEnd-i > 1 {
-		return false // leading zero
+	end := len(s)
+	if i < len(s) {
+		if s[i] != '.' || i+1 == len(s) {
+			return "", false
+		}
+		lastNonZero := i // the point itself when the fraction is all zeros
+		for k := i + 1; k < len(s); k++ {
+			c := s[k]
+			if c < '0' || c > '9' {
+				return "", false
+			}
+			if c != '0' {
+				lastNonZero = k
+			}
+		}
+		end = lastNonZero + 1
+		if lastNonZero == i {
+			end = i
+		}
 	}
-	if intEnd < len(s) && s[len(s)-1] == '0' {
-		return false // trailing fractional zero
+	t := s[:end]
+	if start == 1 && end == 2 && s[1] == '0' {
+		return "", false // "-0" and "-0.00" become "0" on the general path
 	}
-	if s[i] == '0' && intEnd == i+1 && (intEnd == len(s)) && i == 1 {
-		return false // "-0"
-	}
-	return true
+	return t, true
 }
