@@ -42,8 +42,9 @@ func WithCacheSize(bytes int64) Option {
 }
 
 // WithAckBatch sets how many accepted acknowledgements are written to the
-// store in one atomic batch (default 4096). Smaller batches lose less work
-// on a crash; larger ones write faster. Batches are durable at Commit.
+// store in one atomic batch (default 4096). Batches are synced every 16
+// batches, at Plan.Flush and at Commit; a crash loses at most the accepted
+// changes not yet synced, which the next run plans again.
 func WithAckBatch(n int) Option {
 	return func(c *engineConfig) {
 		if n > 0 {

@@ -73,7 +73,7 @@ type Progress struct {
 	Emitted   int64 // changes yielded by Changes
 	Acked     int64 // changes acknowledged as accepted
 	Failed    int64 // changes acknowledged as failed
-	Committed int64 // accepted changes written to the store
+	Committed int64 // accepted changes durably written to the store
 }
 
 // Summary counts keys and attributes by Status. Per attribute, Unchanged
@@ -173,6 +173,8 @@ type Plan struct {
 	mu        sync.Mutex
 	pending   []Op
 	pendingN  int64
+	unsynced  int64 // acknowledgements written without sync
+	batches   int   // batches written since the last sync
 	latestDup map[string]uint64
 	ackErr    error
 
@@ -462,7 +464,7 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 	if found {
 		old, err = decodeState(p.oldBuf, old)
 		if err != nil {
-			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: fmt.Errorf("%w: state of key %q: %v", ErrCorrupt, rec.Key, err)}
+			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: stateError(rec.Key, err)}
 		}
 	}
 	p.old = old
@@ -585,6 +587,15 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 	return ch, true, nil
 }
 
+// stateError reports a state value that cannot be read: of an unknown
+// format version, or damaged.
+func stateError(key string, err error) error {
+	if errors.Is(err, ErrUnsupportedVersion) {
+		return fmt.Errorf("diff: state of key %q: %w", key, err)
+	}
+	return fmt.Errorf("%w: state of key %q: %v", ErrCorrupt, key, err)
+}
+
 // same compares a held slot with a new one under the attribute's comparison.
 func (p *Plan) same(o, n slot) (bool, string) {
 	if o.float != n.float {
@@ -630,7 +641,7 @@ func (p *Plan) planVanished(yield func(Change, error) bool) {
 		var err error
 		slots, err = decodeState(v, slots)
 		if err != nil {
-			return fmt.Errorf("%w: state of key %q: %v", ErrCorrupt, key, err)
+			return stateError(string(key), err)
 		}
 		ch, ok, err := p.planRemoval(string(key), slots)
 		if err != nil || !ok {
@@ -737,10 +748,15 @@ func (p *Plan) Ack(ch Change, sendErr error) error {
 	p.pending = append(p.pending, op)
 	p.pendingN++
 	if len(p.pending) >= p.eng.cfg.batchSize {
-		return p.flushLocked(p.ctx, false)
+		// Every syncEvery batches the write is synced, so a crash loses a
+		// bounded number of accepted changes (they are sent again).
+		return p.flushLocked(p.ctx, p.batches+1 >= syncEvery)
 	}
 	return nil
 }
+
+// syncEvery is how many acknowledgement batches are written between syncs.
+const syncEvery = 16
 
 // flushLocked writes the pending acknowledgements, with the attribute names
 // they may refer to, in one atomic batch. p.mu must be held.
@@ -774,7 +790,12 @@ func (p *Plan) flushLocked(ctx context.Context, durable bool) error {
 	p.dictMu.Lock()
 	p.unsaved = p.unsaved[len(unsaved):]
 	p.dictMu.Unlock()
-	p.committed.Add(p.pendingN)
+	p.unsynced += p.pendingN
+	p.batches++
+	if durable {
+		p.committed.Add(p.unsynced)
+		p.unsynced, p.batches = 0, 0
+	}
 	p.pending = p.pending[:0]
 	p.pendingN = 0
 	return nil
