@@ -137,3 +137,56 @@ func TestFileCheckpointConcurrent(t *testing.T) {
 		t.Errorf("Len = %d", cp.Len())
 	}
 }
+
+func TestFileCheckpointKeyForms(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cp")
+	cp, _ := OpenFileCheckpoint(path)
+	const topic = "dataexport.prod-01.S3.integration.0123456789abcdef01234567"
+	keys := []string{
+		"a", "/a", "a/", "//a", "a//b",
+		topic + "+0+1.avro",                        // no directory
+		"p/" + topic + "/x/" + topic + "+0+1.avro", // name compressed
+		"p/" + topic + "/x/" + topic,               // the topic alone: not compressed
+		"p/" + topic + "/x/" + topic + "x+0+1.avro",
+		"p/" + topic + "/x/+0+1.avro", // would collide with a compressed name without the mark
+		"p/" + topic + "/x/other.avro",
+	}
+	for _, k := range keys {
+		if err := cp.MarkDone(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cp.Len() != len(keys) {
+		t.Fatalf("Len = %d, want %d", cp.Len(), len(keys))
+	}
+	for _, k := range []string{"b", "/b", "p/" + topic + "/x/" + topic + "+0+2.avro", "p/" + topic + "/y/" + topic + "+0+1.avro"} {
+		if done, _ := cp.Done(ctx, k); done {
+			t.Errorf("%q reported done", k)
+		}
+	}
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	want := slices.Sorted(slices.Values(keys))
+	if string(b) != strings.Join(want, "\n")+"\n" {
+		t.Errorf("saved:\n%q\nwant\n%q", strings.Split(string(b), "\n"), want)
+	}
+	re, err := OpenFileCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if done, _ := re.Done(ctx, k); !done {
+			t.Errorf("%q lost on reopen", k)
+		}
+	}
+	if err := cp.MarkDone(ctx, "a\x00b"); err == nil {
+		t.Error("NUL accepted")
+	}
+	os.WriteFile(path, []byte("ok\nbad\x00key\n"), 0o644)
+	if _, err := OpenFileCheckpoint(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("NUL in file: %v", err)
+	}
+}
