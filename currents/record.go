@@ -15,10 +15,9 @@ import (
 // record's bytes; keeping any one string (such as the event id) keeps
 // that allocation alive. Use strings.Clone to keep a field on its own.
 type Record struct {
-	plan      *plan
-	nulls     uint64 // bit i set: writer field i was null
-	extra     []any  // values of writer fields with no typed Go field
-	eventType string // Generic only, when built by hand
+	plan  *plan
+	nulls uint64 // bit i set: writer field i was null
+	extra []any  // values of writer fields with no typed Go field
 }
 
 // recordPlan returns the plan describing r: the one it was decoded with,
@@ -142,6 +141,7 @@ func (r *Record) marshalJSON(ti *typeInfo) ([]byte, error) {
 // plain Go values (see Get).
 type Generic struct {
 	Record
+	eventType string // when built by hand (NewEvent)
 }
 
 // EventType returns the event type given to the decoder (the object key's
