@@ -39,7 +39,9 @@ type Client struct {
 	endpoint   string
 	http       *retryablehttp.Client
 	limiter    Limiter
+	adaptive   *adaptiveLimiter // the default limiter, nil with WithLimiter
 	gate       *pauseGate
+	bulk       bool
 	logger     *slog.Logger
 	retry      RetryPolicy
 	validate   bool
@@ -79,6 +81,7 @@ type config struct {
 	noValidation bool
 	maxArray     int
 	bulkHeader   bool
+	bulkEndpoint bool
 	maxResp      int64
 }
 
@@ -134,7 +137,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRateLimit sets the request budget: requests per window (default
-// 3,000 per 3 s), shared by every goroutine using the client.
+// 3,000 per 3 s, or 50 per second with WithBulkEndpoint), shared by every
+// goroutine using the client. The default limiter also slows down when
+// X-RateLimit-Remaining and X-RateLimit-Reset say less is left.
 func WithRateLimit(requests int, per time.Duration) Option {
 	return func(c *config) error {
 		if requests <= 0 || per <= 0 {
@@ -273,6 +278,21 @@ func WithBulkHeader() Option {
 	}
 }
 
+// BulkRequestsPerSecond is the base rate limit of /users/track/bulk.
+const BulkRequestsPerSecond = 50
+
+// WithBulkEndpoint sends to /users/track/bulk (a limited beta that needs
+// the users.track.bulk permission) instead of /users/track: TrackAll then
+// packs up to 1,000 objects and 2 MB per request, and the default rate
+// limit becomes 50 requests per second. Braze prioritises /users/track
+// traffic over it at peak; it is meant for backfills and daily syncs.
+func WithBulkEndpoint() Option {
+	return func(c *config) error {
+		c.bulkEndpoint = true
+		return nil
+	}
+}
+
 // WithMaxResponseBytes caps how much of a response body the client reads
 // (default 4 MiB). A larger body fails the request with ErrResponseTooLarge.
 func WithMaxResponseBytes(n int64) Option {
@@ -299,12 +319,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("braze: API key contains quotes or whitespace")
 	}
 	cfg := config{
-		baseURL:   DefaultBaseURL,
-		perWindow: DefaultRequestsPerWindow,
-		window:    DefaultRateWindow,
-		retry:     DefaultRetryPolicy(),
-		maxArray:  DefaultMaxArrayLength,
-		maxResp:   DefaultMaxResponseBytes,
+		baseURL:  DefaultBaseURL,
+		retry:    DefaultRetryPolicy(),
+		maxArray: DefaultMaxArrayLength,
+		maxResp:  DefaultMaxResponseBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -312,6 +330,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 		if err := o(&cfg); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.perWindow == 0 {
+		cfg.perWindow, cfg.window = DefaultRequestsPerWindow, DefaultRateWindow
+		if cfg.bulkEndpoint {
+			cfg.perWindow, cfg.window = BulkRequestsPerSecond, time.Second
 		}
 	}
 	endpoint, err := checkBaseURL(cfg.baseURL, cfg.allowHTTP)
@@ -325,6 +349,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c := &Client{
 		key:        secret(key),
 		endpoint:   endpoint + "/users/track",
+		bulk:       cfg.bulkEndpoint,
 		logger:     logger,
 		retry:      cfg.retry,
 		validate:   !cfg.noValidation,
@@ -337,7 +362,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.limiter != nil {
 		c.limiter = cfg.limiter
 	} else {
-		c.limiter = newRateLimiter(cfg.perWindow, cfg.window)
+		c.adaptive = newRateLimiter(cfg.perWindow, cfg.window, cfg.retry.MaxWait)
+		c.limiter = c.adaptive
+	}
+	if c.bulk {
+		c.endpoint += "/bulk"
 	}
 	c.http = c.newRetryClient(cfg.httpClient)
 	return c, nil

@@ -12,12 +12,79 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// newRateLimiter returns the default token bucket: the budget spread evenly
-// over the window, with a small burst (1% of the window's budget) so that a
-// fixed-window server never sees much more than its limit in one window.
-func newRateLimiter(perWindow int, window time.Duration) *rate.Limiter {
+// newRateLimiter returns the default limiter: a token bucket with the
+// budget spread evenly over the window and a small burst (1% of the
+// window's budget), so that a fixed-window server never sees much more than
+// its limit in one window. floor is the slowest rate header adaptation may
+// impose.
+func newRateLimiter(perWindow int, window, maxWait time.Duration) *adaptiveLimiter {
+	base := rate.Limit(float64(perWindow) / window.Seconds())
 	burst := max(1, perWindow/100)
-	return rate.NewLimiter(rate.Limit(float64(perWindow)/window.Seconds()), burst)
+	return &adaptiveLimiter{
+		lim:   rate.NewLimiter(base, burst),
+		base:  base,
+		burst: burst,
+		floor: rate.Limit(1 / maxWait.Seconds()),
+	}
+}
+
+// adaptiveLimiter slows below the configured budget when the server's
+// X-RateLimit-Remaining and X-RateLimit-Reset say less is left (another
+// process sharing the workspace budget, or an hourly MAU limit), and
+// returns to the budget once the window has reset. It never goes faster
+// than configured.
+type adaptiveLimiter struct {
+	lim   *rate.Limiter
+	base  rate.Limit
+	burst int
+	floor rate.Limit
+
+	mu    sync.Mutex
+	until time.Time // when a reduced rate ends; zero when at base
+}
+
+// Wait blocks until the next attempt may start.
+func (l *adaptiveLimiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	if !l.until.IsZero() && time.Now().After(l.until) {
+		l.lim.SetLimit(l.base)
+		l.lim.SetBurst(l.burst)
+		l.until = time.Time{}
+	}
+	l.mu.Unlock()
+	return l.lim.Wait(ctx)
+}
+
+// observe lowers the rate to what the window has left, if that is less
+// than the budget. Remaining 0 is handled by the pause gate instead.
+func (l *adaptiveLimiter) observe(info RateLimitInfo, now time.Time) {
+	if info.Remaining <= 0 || info.Reset.IsZero() {
+		return
+	}
+	d := info.Reset.Sub(now)
+	if d <= 0 {
+		return
+	}
+	r := rate.Limit(float64(info.Remaining) / d.Seconds())
+	if r >= l.base {
+		return
+	}
+	r = max(r, l.floor)
+	l.mu.Lock()
+	if l.until.IsZero() || r < l.lim.Limit() || info.Reset.After(l.until) {
+		// Drop the saved-up burst too, or it would spend what is left at once.
+		l.lim.SetBurst(1)
+		l.lim.SetLimit(r)
+		l.until = info.Reset
+	}
+	l.mu.Unlock()
+}
+
+// limit reports the current rate, for tests.
+func (l *adaptiveLimiter) limit() rate.Limit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lim.Limit()
 }
 
 // pauseGate holds every attempt of a client until a time the server asked

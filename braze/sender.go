@@ -92,10 +92,15 @@ const (
 	DefaultMaxRequestBytes = 4 << 20
 	// DefaultConcurrency is the number of requests in flight.
 	DefaultConcurrency = 16
+	// BulkBatchSize and BulkMaxRequestBytes are the defaults with
+	// WithBulkEndpoint: /users/track/bulk takes up to 1,000 objects and 2 MB.
+	BulkBatchSize       = 1000
+	BulkMaxRequestBytes = 2_000_000
 )
 
 // WithBatchSize sets the most objects per request, counting attributes,
-// events and purchases together (default 75; use 50 on contracts whose
+// events and purchases together (default 75, or 1,000 with
+// WithBulkEndpoint; use 50 on contracts whose
 // limit reads "50 objects combined"). With WithLegacyBatching it is the
 // cap of each array instead.
 func WithBatchSize(n int) SendOption {
@@ -113,7 +118,8 @@ func WithLegacyBatching() SendOption {
 	return func(c *sendConfig) { c.perArray = true }
 }
 
-// WithMaxRequestBytes caps the size of a request body (default 4 MiB). An
+// WithMaxRequestBytes caps the size of a request body (default 4 MiB, or
+// 2 MB with WithBulkEndpoint). An
 // object that alone exceeds the cap is rejected with a *ValidationError.
 func WithMaxRequestBytes(n int) SendOption {
 	return func(c *sendConfig) {
@@ -275,6 +281,9 @@ func (b *batch) buildBody() []byte {
 // count as unacknowledged). TrackAll's goroutines never outlive the loop.
 func (c *Client) TrackAll(ctx context.Context, updates iter.Seq[Update], opts ...SendOption) iter.Seq[Result] {
 	cfg := sendConfig{maxObjects: DefaultBatchSize, maxBytes: DefaultMaxRequestBytes, concurrency: DefaultConcurrency}
+	if c.bulk {
+		cfg.maxObjects, cfg.maxBytes = BulkBatchSize, BulkMaxRequestBytes
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)

@@ -90,6 +90,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (c *Client) observe(resp *http.Response) {
 	now := time.Now()
 	info := parseRateLimit(resp.Header, now)
+	if c.adaptive != nil {
+		c.adaptive.observe(info, now)
+	}
 	if info.Remaining == 0 && !info.Reset.IsZero() {
 		c.pauseUntil(now, info.Reset)
 	}
