@@ -159,10 +159,14 @@ func parseRateLimit(h http.Header, now time.Time) RateLimitInfo {
 	}
 	if v, ok := parseSeconds(h.Get("X-RateLimit-Reset")); ok {
 		if v >= epochThreshold {
-			sec, frac := math.Modf(v)
-			t := time.Unix(int64(sec), int64(frac*1e9))
-			if t.Sub(now) <= maxHeaderWait {
-				info.Reset = t
+			// Beyond 1e11 (year 5138) the conversion to int64 would be
+			// meaningless; such a header is ignored.
+			if v < 1e11 {
+				sec, frac := math.Modf(v)
+				t := time.Unix(int64(sec), int64(frac*1e9))
+				if d := t.Sub(now); d <= maxHeaderWait && d >= -maxHeaderWait {
+					info.Reset = t
+				}
 			}
 		} else if v <= maxHeaderWait.Seconds() {
 			info.Reset = now.Add(time.Duration(v * float64(time.Second)))
