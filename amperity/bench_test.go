@@ -202,6 +202,29 @@ func BenchmarkMapCSV(b *testing.B) {
 	// reuses its record); mapped_fresh allocates a new slice per record.
 	b.Run("mapped", func(b *testing.B) { run(b, mapped(ReuseRecords())) })
 	b.Run("mapped_fresh", func(b *testing.B) { run(b, mapped()) })
+	// read_only is the SDK's reader without the mapper, to split the cost.
+	b.Run("read_only", func(b *testing.B) {
+		run(b, func(f io.Reader, h *heapSampler) int {
+			r, err := NewCSVReader(context.Background(), f, WithSchema(schema))
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, cells := 0, 0
+			for row, err := range r.Rows(context.Background()) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				cells += len(row.Cells)
+				if n++; n%100_000 == 0 {
+					h.take()
+				}
+			}
+			if cells == 0 {
+				b.Fatal("no cells")
+			}
+			return n
+		})
+	})
 	b.Run("baseline", func(b *testing.B) {
 		run(b, func(f io.Reader, h *heapSampler) int {
 			cr := csv.NewReader(f)

@@ -265,13 +265,13 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 		}, nil
 	case braze.KindString:
 		var norm func(string) (string, error)
-		var boxes map[string]any // interned results of closed code lists
+		var index map[string]any // fast path for closed code lists
 		switch {
 		case raw:
 		case f.Name == "country":
-			norm, boxes = NormalizeCountry, boxed(isoAlpha2[:])
+			norm, index = NormalizeCountry, codeIndex(countryTable[:], isoAlpha2[:])
 		case f.Name == "language":
-			norm, boxes = NormalizeLanguage, boxed(languageCodes())
+			norm, index = NormalizeLanguage, codeIndex(languageTable[:], languageCodes())
 		case f.Name == "email":
 			lower := cfg.lowerEmails
 			norm = func(s string) (string, error) { return NormalizeEmail(s, lower), nil }
@@ -281,12 +281,18 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			if err != nil {
 				return nil, err
 			}
+			if index != nil {
+				key := s
+				if f.Name == "language" {
+					key = languagePrimary(s)
+				}
+				if v, ok := lookupIndex(index, key); ok {
+					return v, nil
+				}
+			}
 			if norm != nil {
 				if s, err = norm(s); err != nil {
 					return nil, err
-				}
-				if b, ok := boxes[s]; ok {
-					return b, nil
 				}
 			}
 			if err := checkLength(s); err != nil {
@@ -312,7 +318,9 @@ func boxed(codes []string) map[string]any {
 func languageCodes() []string {
 	out := make([]string, 0, len(languageTable))
 	for _, e := range languageTable {
-		out = append(out, e.code)
+		if !slices.Contains(out, e.code) {
+			out = append(out, e.code)
+		}
 	}
 	return out
 }

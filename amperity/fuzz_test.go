@@ -247,11 +247,21 @@ func FuzzParseSchema(f *testing.F) {
 }
 
 func FuzzNormalize(f *testing.F) {
+	countryIdx := codeIndex(countryTable[:], isoAlpha2[:])
+	languageIdx := codeIndex(languageTable[:], languageCodes())
 	for _, s := range []string{"USA", "Côte d'Ivoire", "en-US", "German", "female", "n/a", "Korea"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if c, err := NormalizeCountry(s); err == nil {
+		c, err := NormalizeCountry(s)
+		if v, ok := lookupIndex(countryIdx, s); ok && (err != nil || v != any(c)) {
+			t.Fatalf("country fast path %q -> %v, NormalizeCountry %q %v", s, v, c, err)
+		}
+		l, lerr := NormalizeLanguage(s)
+		if v, ok := lookupIndex(languageIdx, languagePrimary(s)); ok && (lerr != nil || v != any(l)) {
+			t.Fatalf("language fast path %q -> %v, NormalizeLanguage %q %v", s, v, l, lerr)
+		}
+		if err == nil {
 			if c2, err := NormalizeCountry(c); err != nil || c2 != c || len(c) != 2 {
 				t.Fatalf("country %q -> %q -> %q", s, c, c2)
 			}

@@ -27,27 +27,41 @@ func lookup(table []isoEntry, key string) (string, bool) {
 // case, is folded in a stack buffer so that the lookup does not allocate.
 func lookupName(table []isoEntry, s string) (string, bool) {
 	var buf [48]byte
+	key, ok := asciiKey(s, &buf)
+	if !ok {
+		return lookup(table, isoKey(s))
+	}
+	i := sort.Search(len(table), func(i int) bool { return table[i].key >= string(key) })
+	if i < len(table) && table[i].key == string(key) {
+		return table[i].code, true
+	}
+	return "", false
+}
+
+// asciiKey computes isoKey(s) into buf for ASCII input that fits; ok is
+// false otherwise.
+func asciiKey(s string, buf *[48]byte) ([]byte, bool) {
 	n := 0
 	space := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= 0x80 || n == len(buf):
-			return lookup(table, isoKey(s))
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-			fallthrough
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+		case c >= 0x80:
+			return nil, false
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			if c <= 'Z' && c >= 'A' {
+				c += 'a' - 'A'
+			}
 			if space && n > 0 {
 				if n == len(buf) {
-					return lookup(table, isoKey(s))
+					return nil, false
 				}
 				buf[n] = ' '
 				n++
 			}
 			space = false
 			if n == len(buf) {
-				return lookup(table, isoKey(s))
+				return nil, false
 			}
 			buf[n] = c
 			n++
@@ -56,12 +70,37 @@ func lookupName(table []isoEntry, s string) (string, bool) {
 			space = true
 		}
 	}
-	key := buf[:n]
-	i := sort.Search(len(table), func(i int) bool { return table[i].key >= string(key) })
-	if i < len(table) && table[i].key == string(key) {
-		return table[i].code, true
+	return buf[:n], true
+}
+
+// codeIndex maps every key of a table (and every code, lower-cased) to the
+// code already stored in an interface, for the mapper's hot path: one
+// hash lookup and no allocation per value.
+func codeIndex(table []isoEntry, codes []string) map[string]any {
+	boxes := make(map[string]any, len(codes))
+	for _, c := range codes {
+		boxes[c] = c
 	}
-	return "", false
+	idx := make(map[string]any, len(table)+len(codes))
+	for _, e := range table {
+		idx[e.key] = boxes[e.code]
+	}
+	for _, c := range codes {
+		idx[strings.ToLower(c)] = boxes[c]
+	}
+	return idx
+}
+
+// lookupIndex finds s in a codeIndex, or reports false when s needs the
+// general path (non-ASCII, or not found).
+func lookupIndex(idx map[string]any, s string) (any, bool) {
+	var buf [48]byte
+	key, ok := asciiKey(s, &buf)
+	if !ok {
+		return nil, false
+	}
+	v, ok := idx[string(key)]
+	return v, ok
 }
 
 // fold strips the accents found in ISO names ("Côte d'Ivoire", "Curaçao").
@@ -131,17 +170,19 @@ func isASCIIAlpha(s string) bool {
 // locale tag whose language part is one ("en-US", "pt_BR"), or an English
 // language name ("German", "Spanish; Castilian").
 func NormalizeLanguage(s string) (string, error) {
-	t := strings.TrimSpace(s)
-	if i := strings.IndexAny(t, "-_"); i == 2 || i == 3 {
-		if i+1 == len(t) {
-			return "", fmt.Errorf("%w: locale tag %q has no region or script after the separator", ErrInvalidValue, s)
-		}
-		t = t[:i]
-	}
+	t := languagePrimary(strings.TrimSpace(s))
 	if code, ok := lookupName(languageTable[:], t); ok {
 		return code, nil
 	}
 	return "", fmt.Errorf("%w: not an ISO 639 language code or English language name", ErrInvalidValue)
+}
+
+// languagePrimary cuts a locale tag to its language part ("pt-BR" -> "pt").
+func languagePrimary(s string) string {
+	if i := strings.IndexAny(s, "-_"); (i == 2 || i == 3) && i+1 < len(s) {
+		return s[:i]
+	}
+	return s
 }
 
 // NormalizeGender maps the usual spellings to Braze's letters: M, F, O

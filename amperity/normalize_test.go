@@ -38,7 +38,7 @@ func TestNormalizeLanguage(t *testing.T) {
 			t.Errorf("NormalizeLanguage(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "xx", "Klingon", "en-"} {
+	for _, in := range []string{"", "xx", "Klingon", "English (UK)"} {
 		if _, err := NormalizeLanguage(in); !errors.Is(err, ErrInvalidValue) {
 			t.Errorf("NormalizeLanguage(%q) err = %v", in, err)
 		}

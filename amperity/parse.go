@@ -52,13 +52,40 @@ func ParseDate(s string) (braze.Date, error) {
 		m, ok2 := digits(s[5:7])
 		d, ok3 := digits(s[8:10])
 		if ok1 && ok2 && ok3 {
-			if date := (braze.Date{Year: y, Month: time.Month(m), Day: d}); date.IsValid() {
-				return date, nil
+			if validDate(y, m, d) {
+				return braze.Date{Year: y, Month: time.Month(m), Day: d}, nil
 			}
 			return braze.Date{}, fmt.Errorf("%w: no such calendar date", ErrInvalidValue)
 		}
 	}
 	return braze.Date{}, fmt.Errorf("%w: not a Date (YYYY-MM-DD)", ErrInvalidValue)
+}
+
+// validDate checks a civil date without building a time.Time (the parsers
+// run once per cell).
+func validDate(y, m, d int) bool {
+	if y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	dim := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		dim = 29
+	}
+	return d <= dim
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0 here, since y >= 1 before the decrement
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // digits parses a short run of ASCII digits.
@@ -110,12 +137,10 @@ func ParseDatetime(s string, loc *time.Location) (time.Time, error) {
 }
 
 func (w wallClock) time(loc *time.Location) time.Time {
-	if w.zoned {
-		return time.Date(w.year, time.Month(w.month), w.day, w.hour, w.min, w.sec, w.nsec, time.UTC).
-			Add(-time.Duration(w.offset) * time.Second)
-	}
-	if loc == nil {
-		loc = time.UTC
+	if w.zoned || loc == nil || loc == time.UTC {
+		// Direct arithmetic: time.Date is the slow part of a parse.
+		sec := daysFromCivil(w.year, w.month, w.day)*86400 + int64(w.hour*3600+w.min*60+w.sec) - int64(w.offset)
+		return time.Unix(sec, int64(w.nsec)).UTC()
 	}
 	return time.Date(w.year, time.Month(w.month), w.day, w.hour, w.min, w.sec, w.nsec, loc).UTC()
 }

@@ -157,3 +157,23 @@ func TestParseSchemaErrors(t *testing.T) {
 		t.Errorf("schema = %q", got)
 	}
 }
+
+func TestCivilArithmeticMatchesTimeDate(t *testing.T) {
+	for y := 1; y <= 9999; y += 7 {
+		for m := 1; m <= 12; m++ {
+			for _, d := range []int{1, 28, 29, 30, 31} {
+				want := time.Date(y, time.Month(m), d, 13, 14, 15, 16, time.UTC)
+				if validDate(y, m, d) != (want.Day() == d) {
+					t.Fatalf("validDate(%d,%d,%d) wrong", y, m, d)
+				}
+				if want.Day() != d {
+					continue
+				}
+				w := wallClock{year: y, month: m, day: d, hour: 13, min: 14, sec: 15, nsec: 16, offset: 3600, zoned: true}
+				if got := w.time(nil); !got.Equal(want.Add(-time.Hour)) {
+					t.Fatalf("%v != %v", got, want.Add(-time.Hour))
+				}
+			}
+		}
+	}
+}
