@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -157,17 +158,12 @@ type Plan struct {
 	ids     map[string]uint32
 	unsaved []uint32
 
-	// Producer-only scratch and per-id configuration.
-	attrCfg []*attrConfig
-	enc     encoder
-	items   []item
-	old     []slot
-	next    []slot
-	keyBuf  []byte
-	oldBuf  []byte
-	newBuf  []byte
-	seen    keySet
-	seq     uint64
+	attrCfg []*attrConfig // by id, guarded by dictMu
+
+	// Owned by the goroutine reading the input, then by Changes.
+	seen keySet
+	seq  uint64
+	stop error // why reading the input stopped early
 
 	// Acknowledgement side.
 	mu        sync.Mutex
@@ -211,20 +207,6 @@ func (e *Engine) newPlan(ctx context.Context, scope string, records iter.Seq2[Re
 	return p, nil
 }
 
-// attrID returns the id of name, assigning a new one if needed.
-func (p *Plan) attrID(name string) uint32 {
-	p.dictMu.Lock()
-	defer p.dictMu.Unlock()
-	if id, ok := p.ids[name]; ok {
-		return id
-	}
-	id := uint32(len(p.names))
-	p.names = append(p.names, name)
-	p.ids[name] = id
-	p.unsaved = append(p.unsaved, id)
-	return id
-}
-
 func (p *Plan) name(id uint32) string {
 	p.dictMu.Lock()
 	defer p.dictMu.Unlock()
@@ -235,16 +217,21 @@ func (p *Plan) name(id uint32) string {
 }
 
 // config returns the comparison and removal settings of attribute id.
-func (p *Plan) config(id uint32, name string) (*attrConfig, error) {
+func (p *Plan) config(id uint32) (*attrConfig, error) {
+	p.dictMu.Lock()
+	defer p.dictMu.Unlock()
+	return p.configLocked(id)
+}
+
+// configLocked is config with p.dictMu held.
+func (p *Plan) configLocked(id uint32) (*attrConfig, error) {
 	if int(id) < len(p.attrCfg) && p.attrCfg[id] != nil {
 		return p.attrCfg[id], nil
 	}
-	if name == "" {
-		name = p.name(id)
-	}
+	name := p.names[id]
 	c := &attrConfig{cmp: p.cfg.compare[name], keep: p.cfg.keep[name]}
 	if v, ok := p.cfg.removeAs[name]; ok && v != nil {
-		h, err := p.enc.hash(v)
+		h, err := Hash(v)
 		if err != nil {
 			return nil, fmt.Errorf("diff: removal value of attribute %q: %w", name, err)
 		}
@@ -255,6 +242,22 @@ func (p *Plan) config(id uint32, name string) (*attrConfig, error) {
 	}
 	p.attrCfg[id] = c
 	return c, nil
+}
+
+// attr returns the id and settings of the attribute name, assigning an id
+// if it is new.
+func (p *Plan) attr(name string) (uint32, *attrConfig, error) {
+	p.dictMu.Lock()
+	defer p.dictMu.Unlock()
+	id, ok := p.ids[name]
+	if !ok {
+		id = uint32(len(p.names))
+		p.names = append(p.names, name)
+		p.ids[name] = id
+		p.unsaved = append(p.unsaved, id)
+	}
+	c, err := p.configLocked(id)
+	return id, c, err
 }
 
 func keyHash(key string) uint64 { return xxhash.Sum64String(key) }
@@ -290,87 +293,230 @@ func (p *Plan) Changes() iter.Seq2[Change, error] {
 	}
 }
 
+// A batch is a run of consecutive input records planned by one worker.
+type batch struct {
+	recs   []Record
+	index  []int64
+	forced []bool
+	pre    []error // set when the record was rejected before planning
+	out    []planned
+	done   chan struct{}
+}
+
+type planned struct {
+	ch  Change
+	ok  bool
+	err error
+}
+
+const batchLen = 256
+
 // planInput plans every input record; it reports false if the consumer
-// stopped or the plan ended.
+// stopped or the plan ended. One goroutine reads the input in order (keys,
+// duplicates), workers compare batches with the state in parallel, and
+// the results are yielded here in input order.
 func (p *Plan) planInput(yield func(Change, error) bool) bool {
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	work := make(chan *batch, workers)
+	order := make(chan *batch, 2*workers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1 + workers)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		p.readInput(work, order, stop)
+	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			w := &planner{p: p, cache: make(map[string]attrRef)}
+			for b := range work {
+				for i := range b.recs {
+					if b.pre[i] == nil {
+						ch, ok, err := w.planRecord(b.recs[i], b.index[i], b.forced[i])
+						b.out[i] = planned{ch, ok, err}
+					}
+				}
+				w.merge()
+				close(b.done)
+			}
+		}()
+	}
+	finish := func() {
+		close(stop)
+		for range order { // unblock the reader
+		}
+		wg.Wait()
+	}
+	for b := range order {
+		<-b.done
+		for i := range b.recs {
+			if err := b.pre[i]; err != nil {
+				if !p.yieldRecordError(yield, err) {
+					finish()
+					return false
+				}
+				continue
+			}
+			r := b.out[i]
+			if r.err != nil {
+				if !p.yieldRecordError(yield, r.err) {
+					finish()
+					return false
+				}
+				continue
+			}
+			if !r.ok {
+				continue
+			}
+			p.seq++
+			r.ch.seq = p.seq
+			if b.forced[i] {
+				p.mu.Lock()
+				p.latestDup[r.ch.Key] = r.ch.seq
+				p.mu.Unlock()
+			}
+			p.emitted.Add(1)
+			if !yield(r.ch, nil) {
+				finish()
+				return false
+			}
+		}
+	}
+	finish()
+	if p.stop != nil {
+		yield(Change{}, p.stop)
+		return false
+	}
+	return true
+}
+
+// readInput reads the input in order, settles what depends on order (key
+// seen before, duplicates) and hands out batches.
+func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
 	var index int64 = -1
+	b := newBatch()
+	send := func() bool {
+		for _, c := range []chan<- *batch{order, work} {
+			select {
+			case c <- b:
+			case <-stop:
+				return false
+			}
+		}
+		b = newBatch()
+		return true
+	}
 	for rec, err := range p.records {
 		index++
 		p.read.Add(1)
 		if index&255 == 0 {
 			if cerr := p.ctx.Err(); cerr != nil {
-				yield(Change{}, cerr)
-				return false
+				p.stop = cerr
+				break
 			}
 			if p.done.Load() {
-				yield(Change{}, ErrPlanClosed)
-				return false
+				p.stop = ErrPlanClosed
+				break
 			}
 		}
-		p.sumMu.Lock()
-		p.sum.Records++
-		p.sumMu.Unlock()
-		if err != nil {
-			if rec.Key == "" {
-				p.sumMu.Lock()
-				p.unattributable = true
-				p.sum.Errors++
-				p.sumMu.Unlock()
-				if !yield(Change{}, &RecordError{Index: index, Err: err}) {
-					return false
-				}
-				continue
-			}
-			// The key is known: it is not vanished, only unplannable.
-			p.seen.add(keyHash(rec.Key))
-			if !p.yieldRecordError(yield, &RecordError{Index: index, Key: rec.Key, Err: err}) {
-				return false
-			}
-			continue
-		}
-		if rec.Key == "" {
+		var pre error
+		forced := false
+		switch {
+		case err != nil && rec.Key == "":
 			p.sumMu.Lock()
 			p.unattributable = true
 			p.sumMu.Unlock()
-			if !p.yieldRecordError(yield, &RecordError{Index: index, Err: errors.New("empty key")}) {
-				return false
-			}
-			continue
-		}
-		forced := false
-		if p.seen.add(keyHash(rec.Key)) {
+			pre = &RecordError{Index: index, Err: err}
+		case err != nil:
+			// The key is known: it has not vanished, it is only unplannable.
+			p.seen.add(keyHash(rec.Key))
+			pre = &RecordError{Index: index, Key: rec.Key, Err: err}
+		case rec.Key == "":
+			p.sumMu.Lock()
+			p.unattributable = true
+			p.sumMu.Unlock()
+			pre = &RecordError{Index: index, Err: errors.New("empty key")}
+		case p.seen.add(keyHash(rec.Key)):
 			p.sumMu.Lock()
 			p.sum.Duplicates++
 			p.sumMu.Unlock()
 			if p.cfg.duplicates == DuplicateError {
-				if !p.yieldRecordError(yield, &DuplicateKeyError{Key: rec.Key, Index: index}) {
-					return false
-				}
-				continue
+				pre = &DuplicateKeyError{Key: rec.Key, Index: index}
+			} else {
+				forced = true
 			}
-			forced = true
 		}
-		ch, ok, err := p.planRecord(rec, index, forced)
-		if err != nil {
-			if !p.yieldRecordError(yield, err) {
-				return false
-			}
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if forced {
-			p.mu.Lock()
-			p.latestDup[ch.Key] = ch.seq
-			p.mu.Unlock()
-		}
-		p.emitted.Add(1)
-		if !yield(ch, nil) {
-			return false
+		b.recs = append(b.recs, rec)
+		b.index = append(b.index, index)
+		b.forced = append(b.forced, forced)
+		b.pre = append(b.pre, pre)
+		if len(b.recs) == batchLen && !send() {
+			return
 		}
 	}
-	return true
+	if len(b.recs) > 0 {
+		send()
+	}
+}
+
+func newBatch() *batch {
+	return &batch{
+		recs:   make([]Record, 0, batchLen),
+		index:  make([]int64, 0, batchLen),
+		forced: make([]bool, 0, batchLen),
+		pre:    make([]error, 0, batchLen),
+		out:    make([]planned, batchLen),
+		done:   make(chan struct{}),
+	}
+}
+
+// planner is one worker's scratch space and counters.
+type planner struct {
+	p          *Plan
+	cache      map[string]attrRef
+	enc        encoder
+	items      []item
+	old, next  []slot
+	keyBuf     []byte
+	oldBuf     []byte
+	newBuf     []byte
+	keys       keyCounts
+	attrCounts []keyCounts
+}
+
+type attrRef struct {
+	id  uint32
+	cfg *attrConfig
+}
+
+func (w *planner) attrCount(id uint32) *keyCounts {
+	for len(w.attrCounts) <= int(id) {
+		w.attrCounts = append(w.attrCounts, keyCounts{})
+	}
+	return &w.attrCounts[id]
+}
+
+// merge adds the worker's counters to the plan's summary.
+func (w *planner) merge() {
+	p := w.p
+	p.sumMu.Lock()
+	defer p.sumMu.Unlock()
+	p.keys.add(w.keys)
+	for id, c := range w.attrCounts {
+		p.attrCount(uint32(id)).add(c)
+	}
+	w.keys = keyCounts{}
+	clear(w.attrCounts)
+}
+
+func (k *keyCounts) add(o keyCounts) {
+	k.new += o.new
+	k.changed += o.changed
+	k.removed += o.removed
+	k.unchanged += o.unchanged
 }
 
 func (p *Plan) yieldRecordError(yield func(Change, error) bool, err error) bool {
@@ -382,7 +528,8 @@ func (p *Plan) yieldRecordError(yield func(Change, error) bool, err error) bool 
 
 // planRecord compares one record with the state. ok is false when nothing
 // needs sending.
-func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, error) {
+func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool, error) {
+	p := w.p
 	var ex *Explanation
 	if p.cfg.explain[rec.Key] {
 		ex = &Explanation{Key: rec.Key}
@@ -392,16 +539,22 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 			p.sumMu.Unlock()
 		}()
 	}
-	items := p.items[:0]
+	items := w.items[:0]
 	for i, a := range rec.Attrs {
 		if a.Name == "" {
 			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: errors.New("empty attribute name")}
 		}
-		id := p.attrID(a.Name)
-		c, err := p.config(id, a.Name)
-		if err != nil {
-			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: a.Name, Err: err}
+		ref, ok := w.cache[a.Name]
+		if !ok {
+			id, c, err := p.attr(a.Name)
+			if err != nil {
+				return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: a.Name, Err: err}
+			}
+			ref = attrRef{id, c}
+			w.cache[a.Name] = ref
 		}
+		id, c := ref.id, ref.cfg
+		var err error
 		it := item{s: slot{id: id}, attr: i}
 		switch {
 		case a.Value == nil:
@@ -411,15 +564,15 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 				it.s.float, it.s.v = true, math.Float64bits(f)
 				break
 			}
-			it.s.v, err = p.enc.hash(a.Value)
+			it.s.v, err = w.enc.hash(a.Value)
 		case c.cmp.kind == cmpTruncate:
 			if t, ok := a.Value.(time.Time); ok {
-				it.s.v, err = p.enc.hash(t.Truncate(c.cmp.truncate))
+				it.s.v, err = w.enc.hash(t.Truncate(c.cmp.truncate))
 				break
 			}
-			it.s.v, err = p.enc.hash(a.Value)
+			it.s.v, err = w.enc.hash(a.Value)
 		default:
-			it.s.v, err = p.enc.hash(a.Value)
+			it.s.v, err = w.enc.hash(a.Value)
 		}
 		if err != nil {
 			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: a.Name, Err: err}
@@ -432,49 +585,45 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Attr: rec.Attrs[items[i].attr].Name, Err: errors.New("attribute appears twice")}
 		}
 	}
-	p.items = items
+	w.items = items
 
 	// What the state will hold if the record is sent as is.
-	next := p.next[:0]
+	next := w.next[:0]
 	for _, it := range items {
 		if !it.null {
 			next = append(next, it.s)
 		}
 	}
-	p.newBuf = appendState(p.newBuf[:0], next)
+	w.newBuf = appendState(w.newBuf[:0], next)
 
-	p.keyBuf = userKey(p.keyBuf, p.scopeID, rec.Key)
+	w.keyBuf = userKey(w.keyBuf, p.scopeID, rec.Key)
 	var found bool
 	var err error
-	p.oldBuf, found, err = p.eng.store.Get(p.ctx, p.keyBuf, p.oldBuf)
+	w.oldBuf, found, err = p.eng.store.Get(p.ctx, w.keyBuf, w.oldBuf)
 	if err != nil {
 		return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
 	}
-	if found && !forced && ex == nil && bytes.Equal(p.oldBuf, p.newBuf) {
+	if found && !forced && ex == nil && bytes.Equal(w.oldBuf, w.newBuf) {
 		// Fast path: byte-identical state, nothing to send.
-		p.sumMu.Lock()
-		p.keys.unchanged++
+		w.keys.unchanged++
 		for _, it := range items {
-			p.attrCount(it.s.id).unchanged++
+			w.attrCount(it.s.id).unchanged++
 		}
-		p.sumMu.Unlock()
 		return Change{}, false, nil
 	}
-	old := p.old[:0]
+	old := w.old[:0]
 	if found {
-		old, err = decodeState(p.oldBuf, old)
+		old, err = decodeState(w.oldBuf, old)
 		if err != nil {
 			return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: stateError(rec.Key, err)}
 		}
 	}
-	p.old = old
+	w.old = old
 
 	var out []Attr
 	next = next[:0]
-	p.sumMu.Lock()
-	defer p.sumMu.Unlock()
 	note := func(id uint32, st Status, prev *slot, value any, sent bool, reason string) {
-		c := p.attrCount(id)
+		c := w.attrCount(id)
 		switch st {
 		case New:
 			c.new++
@@ -512,7 +661,7 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 		case i == len(items) || old[j].id < items[i].s.id:
 			o := old[j]
 			j++
-			c, err := p.config(o.id, "")
+			c, err := p.config(o.id)
 			if err != nil {
 				return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
 			}
@@ -541,12 +690,13 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 			i++
 			j++
 			a := rec.Attrs[it.attr]
+			c := w.cache[a.Name].cfg
 			if it.null {
 				out = append(out, Attr{Name: a.Name, Value: nil})
 				note(o.id, Removed, &o, nil, true, "null in input")
 				continue
 			}
-			same, reason := p.same(o, it.s)
+			same, reason := same(o, it.s, c.cmp.tolerance)
 			if same && !forced {
 				next = append(next, o) // keep the value sent, so drift adds up
 				note(o.id, Unchanged, &o, a.Value, false, reason)
@@ -560,18 +710,18 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 			note(o.id, Changed, &o, a.Value, true, reason)
 		}
 	}
-	p.next = next
+	w.next = next
 	status := New
 	if found {
 		status = Changed
 	}
 	if len(out) == 0 {
 		status = Unchanged
-		p.keys.unchanged++
+		w.keys.unchanged++
 	} else if found {
-		p.keys.changed++
+		w.keys.changed++
 	} else {
-		p.keys.new++
+		w.keys.new++
 	}
 	if ex != nil {
 		ex.Status = status
@@ -579,8 +729,7 @@ func (p *Plan) planRecord(rec Record, index int64, forced bool) (Change, bool, e
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	p.seq++
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, plan: p, seq: p.seq}
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, plan: p}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
@@ -597,7 +746,7 @@ func stateError(key string, err error) error {
 }
 
 // same compares a held slot with a new one under the attribute's comparison.
-func (p *Plan) same(o, n slot) (bool, string) {
+func same(o, n slot, tol float64) (bool, string) {
 	if o.float != n.float {
 		return false, "value kind changed (number vs other)"
 	}
@@ -607,7 +756,6 @@ func (p *Plan) same(o, n slot) (bool, string) {
 		}
 		return false, fmt.Sprintf("hash %016x -> %016x", o.v, n.v)
 	}
-	tol := p.attrCfg[n.id].cmp.tolerance
 	a, b := math.Float64frombits(o.v), math.Float64frombits(n.v)
 	if math.Abs(a-b) <= tol {
 		return true, fmt.Sprintf("|%v - %v| <= tolerance %v", a, b, tol)
@@ -669,7 +817,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	p.sumMu.Lock()
 	defer p.sumMu.Unlock()
 	for _, o := range old {
-		c, err := p.config(o.id, "")
+		c, err := p.config(o.id)
 		if err != nil {
 			return Change{}, false, err
 		}
@@ -865,6 +1013,7 @@ func (p *Plan) Summary() Summary {
 	p.sumMu.Lock()
 	defer p.sumMu.Unlock()
 	s := p.sum
+	s.Records = p.read.Load()
 	s.New, s.Changed, s.Removed, s.Unchanged = p.keys.new, p.keys.changed, p.keys.removed, p.keys.unchanged
 	s.Attrs = make(map[string]AttrSummary, len(p.attrCounts))
 	for id, c := range p.attrCounts {
