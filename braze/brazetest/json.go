@@ -112,6 +112,11 @@ type parser struct {
 	// allocations per body instead of a growing slice per container.
 	mstack []member
 	mchunk []member
+
+	// Scratch space for processing the parsed request, pooled with the
+	// parser.
+	acc      []acceptedObject
+	verdicts []verdict
 }
 
 const chunkSize = 512
@@ -122,6 +127,8 @@ const chunkSize = 512
 func (p *parser) reset() {
 	p.mchunk = p.mchunk[:0]
 	p.mstack = p.mstack[:0]
+	p.acc = p.acc[:0]
+	p.verdicts = p.verdicts[:0]
 	p.s = ""
 }
 

@@ -28,7 +28,7 @@ type acceptedObject struct {
 
 // process validates a decoded request body and applies what is valid. It
 // returns the status and the response body.
-func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *Request) (int, []byte) {
+func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *Request, scratch *parser) (int, []byte) {
 	if top.k != kObject {
 		return http.StatusBadRequest, message(MsgNoValidData)
 	}
@@ -57,8 +57,8 @@ func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *
 
 	var (
 		errs      []ObjectError
-		acc       = make([]acceptedObject, 0, total)
-		verdicts  []verdict
+		acc       = scratch.acc[:0]
+		verdicts  = scratch.verdicts[:0]
 		nestedBad []string // attributes[i].key with an invalid nested value
 		kinds     uint
 		rules     = s.rejectRules()
@@ -124,6 +124,7 @@ func (s *Server) process(top *jv, body string, ep endpoint, now time.Time, rec *
 		}
 		rec.Notes = append(rec.Notes, note)
 	}
+	scratch.acc, scratch.verdicts = acc, verdicts // keep the grown buffers for the next request
 	var counts [3]int
 	for i := range acc {
 		counts[acc[i].arr]++

@@ -229,7 +229,7 @@ func (s *Server) track(h http.Header, r *http.Request, body string, ep endpoint,
 	if err != nil {
 		return http.StatusBadRequest, message(MsgInvalidJSON)
 	}
-	return s.process(&top, body, ep, now, rec)
+	return s.process(&top, body, ep, now, rec, p)
 }
 
 func isJSONContentType(ct string) bool {
