@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/ampbraze/ampbraze/amperity"
+	"github.com/ampbraze/ampbraze/braze"
+	"github.com/ampbraze/ampbraze/diff"
+)
+
+// reject is one line of the rejects file: a row the mapper could not use or
+// an object Braze (or the client's validation) did not accept.
+type reject struct {
+	File   string `json:"file"`
+	Row    int64  `json:"row,omitempty"`
+	Line   int64  `json:"line,omitempty"`
+	Column string `json:"column,omitempty"`
+	Value  string `json:"value,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Field  string `json:"field,omitempty"`
+	Stage  string `json:"stage"` // "read", "map", "plan", "validate" or "braze"
+	Reason string `json:"reason"`
+}
+
+// rejectsFile appends rejects as NDJSON. A nil *rejectsFile (no -rejects
+// flag) only counts.
+type rejectsFile struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+	err error
+}
+
+func newRejectsFile(w io.Writer) *rejectsFile {
+	if w == nil {
+		return nil
+	}
+	return &rejectsFile{enc: json.NewEncoder(w)}
+}
+
+func (f *rejectsFile) write(r reject) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = f.enc.Encode(r)
+	}
+}
+
+// rowReject describes an input error from the reader, the mapper or the
+// plan (which wraps the first two in a *diff.RecordError).
+func rowReject(file string, err error) reject {
+	r := reject{File: file, Stage: "plan", Reason: err.Error()}
+	var ie *amperity.InputError
+	var re *diff.RecordError
+	switch {
+	case errors.As(err, &ie):
+		r.Stage = "map"
+		if ie.Column == "" {
+			r.Stage = "read"
+		}
+		r.Row, r.Line, r.Column, r.Value, r.Reason = ie.Row, ie.Line, ie.Column, ie.Value, ie.Err.Error()
+	case errors.As(err, &re):
+		r.Key, r.Field, r.Reason = re.Key, re.Attr, re.Err.Error()
+	}
+	return r
+}
+
+// objectReject describes a change that Braze or the client refused.
+func objectReject(file string, ch diff.Change, err error) reject {
+	r := reject{File: file, Key: ch.Key, Stage: "braze", Reason: err.Error()}
+	var ve *braze.ValidationError
+	var ie *braze.ItemError
+	switch {
+	case errors.As(err, &ve):
+		r.Stage, r.Field, r.Reason = "validate", ve.Field, ve.Reason
+	case errors.As(err, &ie):
+		r.Reason = ie.Type
+	}
+	return r
+}
