@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestParseResponse(t *testing.T) {
@@ -30,6 +31,8 @@ func FuzzParseResponse(f *testing.F) {
 	f.Add(429, []byte(``), "0", "5")
 	f.Add(429, []byte("\xff\x00garbage"), "-1", "NaN")
 	f.Add(500, []byte(`{"message":null,"errors":null}`), "x", "1e308")
+	f.Add(201, []byte(`{"message":"success"}`), "0", "1e300")
+	f.Add(201, []byte(`{"message":"success"}`), "5", "99999999999")
 	f.Fuzz(func(t *testing.T, status int, body []byte, remaining, reset string) {
 		h := http.Header{}
 		h.Set("X-RateLimit-Remaining", remaining)
@@ -58,8 +61,12 @@ func FuzzParseResponse(f *testing.F) {
 				t.Fatal("negative index accepted")
 			}
 		}
-		if w, ok := serverWait(h, tr.RateLimit.Reset); ok && (w < 0 || w > maxHeaderWait) {
+		now := time.Now()
+		if w, ok := serverWait(h, now); ok && (w < 0 || w > maxHeaderWait) {
 			t.Fatalf("wait %v", w)
+		}
+		if r := tr.RateLimit.Reset; !r.IsZero() && (r.Sub(now) > maxHeaderWait+time.Minute || now.Sub(r) > maxHeaderWait+time.Minute) {
+			t.Fatalf("reset %v", r)
 		}
 	})
 }
