@@ -221,7 +221,13 @@ func (p *parser) object(depth int) (jv, error) {
 		}
 		p.i++
 		p.skipSpace()
-		val, err := p.value(depth + 1)
+		var val jv
+		if p.i < len(p.s) && p.s[p.i] == '"' { // the common case, without the generic dispatch
+			val.k = kString
+			val.s, err = p.str()
+		} else {
+			val, err = p.value(depth + 1)
+		}
 		if err != nil {
 			return jv{}, err
 		}
