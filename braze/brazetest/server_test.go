@@ -131,3 +131,23 @@ func TestBodyTooLarge(t *testing.T) {
 		t.Errorf("status %d", res.status)
 	}
 }
+
+func TestRequestHistoryOff(t *testing.T) {
+	s := NewHandler(WithRequestHistory(0))
+	mustSend(t, s, attrs(`"external_id":"u1"`))
+	if n := len(s.Requests()); n != 0 {
+		t.Errorf("%d requests kept with history 0", n)
+	}
+	if st := s.Stats(); st.Requests != 1 || st.Accepted != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestPayloadOfNonJSONBody(t *testing.T) {
+	s := NewHandler()
+	send(t, s, `not json`)
+	r := s.Requests()[0]
+	if r.Payload() != nil || r.Status != 400 || r.Body != "not json" {
+		t.Errorf("request = %+v, payload %v", r, r.Payload())
+	}
+}
