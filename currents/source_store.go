@@ -2,6 +2,7 @@ package currents
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"iter"
@@ -36,6 +37,29 @@ type Opener interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
+// DirLister is implemented by stores that can also list one level of the
+// key hierarchy, as S3 does with a "/" delimiter. A Source with event type
+// or hour filters uses it to skip whole event_type= and date= folders
+// instead of listing every key under the prefix, which for a bucket holding
+// years of files saves most of the listing requests.
+type DirLister interface {
+	// ListDir yields what lies directly under prefix: the objects whose
+	// keys start with prefix and have no "/" after it, and once each, as an
+	// entry with IsDir set, every longer prefix that ends at the next "/"
+	// (prefix + "name/"). Entries come in ascending byte order of their
+	// keys, so that walking the folders depth-first gives List's order.
+	ListDir(ctx context.Context, prefix string) iter.Seq2[DirEntry, error]
+}
+
+// DirEntry is an object or a folder listed by a DirLister.
+type DirEntry struct {
+	// Object is the object, or for a folder its prefix (ending in "/")
+	// with Size -1.
+	Object
+	// IsDir reports a folder.
+	IsDir bool
+}
+
 // Store is where Currents files are read from: a local directory (FSStore),
 // an S3 prefix (package s3source), or anything else that can list and open.
 type Store interface {
@@ -64,6 +88,77 @@ func (s *FSStore) List(ctx context.Context, prefix string) iter.Seq2[Object, err
 	}
 }
 
+type sortedEntry struct {
+	sortKey string // the name, plus "/" for a directory
+	e       fs.DirEntry
+}
+
+// readDirSorted reads dir in the byte order of the keys below it.
+func (s *FSStore) readDirSorted(dir string) ([]sortedEntry, error) {
+	entries, err := fs.ReadDir(s.fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	sorted := make([]sortedEntry, 0, len(entries))
+	for _, e := range entries {
+		k := e.Name()
+		if e.IsDir() {
+			k += "/"
+		}
+		sorted = append(sorted, sortedEntry{k, e})
+	}
+	slices.SortFunc(sorted, func(a, b sortedEntry) int { return strings.Compare(a.sortKey, b.sortKey) })
+	return sorted, nil
+}
+
+// ListDir yields the files and directories directly under prefix, in
+// ascending byte order (a directory as its path plus "/"). Only regular
+// files and directories are listed.
+func (s *FSStore) ListDir(ctx context.Context, prefix string) iter.Seq2[DirEntry, error] {
+	return func(yield func(DirEntry, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(DirEntry{}, err)
+			return
+		}
+		dir := "."
+		if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+			dir = prefix[:i]
+		}
+		sorted, err := s.readDirSorted(dir)
+		if err != nil {
+			// Like S3, a prefix that names no folder (nothing there, or a
+			// file) has nothing under it; other failures are reported.
+			if info, serr := fs.Stat(s.fsys, dir); errors.Is(serr, fs.ErrNotExist) || errors.Is(serr, fs.ErrInvalid) ||
+				(serr == nil && !info.IsDir()) {
+				return
+			}
+			yield(DirEntry{}, err)
+			return
+		}
+		for _, en := range sorted {
+			p := en.sortKey
+			if dir != "." {
+				p = dir + "/" + p
+			}
+			if !strings.HasPrefix(p, prefix) {
+				continue
+			}
+			e := DirEntry{Object: Object{Key: p, Size: -1}, IsDir: en.e.IsDir()}
+			if !e.IsDir {
+				if !en.e.Type().IsRegular() {
+					continue
+				}
+				if info, err := en.e.Info(); err == nil {
+					e.Size = info.Size()
+				}
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
 // walk lists dir (a valid fs path, "." for the root); it returns false when
 // the consumer stopped.
 func (s *FSStore) walk(ctx context.Context, dir, prefix string, yield func(Object, error) bool) bool {
@@ -71,23 +166,10 @@ func (s *FSStore) walk(ctx context.Context, dir, prefix string, yield func(Objec
 		yield(Object{}, err)
 		return false
 	}
-	entries, err := fs.ReadDir(s.fsys, dir)
+	sorted, err := s.readDirSorted(dir)
 	if err != nil {
 		return yield(Object{}, err)
 	}
-	type entry struct {
-		sortKey string // the name, plus "/" for a directory
-		e       fs.DirEntry
-	}
-	sorted := make([]entry, 0, len(entries))
-	for _, e := range entries {
-		k := e.Name()
-		if e.IsDir() {
-			k += "/"
-		}
-		sorted = append(sorted, entry{k, e})
-	}
-	slices.SortFunc(sorted, func(a, b entry) int { return strings.Compare(a.sortKey, b.sortKey) })
 	for _, en := range sorted {
 		p := en.e.Name()
 		if dir != "." {

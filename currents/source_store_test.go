@@ -181,3 +181,117 @@ func TestFSStoreOpen(t *testing.T) {
 		t.Errorf("invalid path: %v", err)
 	}
 }
+
+// expand walks a DirLister depth-first, as Source does without filters.
+func expand(t *testing.T, dl DirLister, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for e, err := range dl.ListDir(context.Background(), prefix) {
+		if err != nil {
+			t.Fatalf("ListDir(%q): %v", prefix, err)
+		}
+		if e.IsDir {
+			if !strings.HasSuffix(e.Key, "/") || e.Size != -1 {
+				t.Fatalf("folder entry %+v", e)
+			}
+			keys = append(keys, expand(t, dl, e.Key)...)
+			continue
+		}
+		keys = append(keys, e.Key)
+	}
+	return keys
+}
+
+func TestFSStoreListDir(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a/x": {Data: []byte("1")}, "a-b/x": {}, "a.avro": {Data: []byte("333")}, "b/c/d": {}, "b/c0": {},
+	}
+	s := NewFSStore(fsys)
+	tests := []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{"a-b/", "a.avro", "a/", "b/"}},
+		{"a", []string{"a-b/", "a.avro", "a/"}},
+		{"a/", []string{"a/x"}},
+		{"b/c", []string{"b/c/", "b/c0"}},
+		{"a.avro", []string{"a.avro"}},
+		{"zzz/", nil},
+		{"a/x/", nil}, // a file, not a folder
+	}
+	for _, tt := range tests {
+		var got []string
+		for e, err := range s.ListDir(context.Background(), tt.prefix) {
+			if err != nil {
+				t.Fatalf("ListDir(%q): %v", tt.prefix, err)
+			}
+			if e.IsDir != strings.HasSuffix(e.Key, "/") {
+				t.Errorf("entry %+v", e)
+			}
+			got = append(got, e.Key)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("ListDir(%q) = %q, want %q", tt.prefix, got, tt.want)
+		}
+	}
+	if got := expand(t, s, ""); !slices.Equal(got, listKeys(t, s, "")) {
+		t.Errorf("depth-first ListDir %q differs from List", got)
+	}
+}
+
+// TestFSStoreListDirMatchesList checks, on random trees, that walking
+// ListDir depth-first gives exactly List's keys in List's order.
+func TestFSStoreListDirMatchesList(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"a", "b", "a-", "a.", "a0", "=", "+", "~"}
+	for round := 0; round < 200; round++ {
+		fsys := fstest.MapFS{}
+		for i := 0; i < 1+r.IntN(25); i++ {
+			parts := make([]string, 1+r.IntN(4))
+			for j := range parts {
+				parts[j] = alphabet[r.IntN(len(alphabet))] + alphabet[r.IntN(len(alphabet))]
+			}
+			k := strings.Join(parts, "/")
+			clash := false
+			for o := range fsys {
+				if strings.HasPrefix(o, k+"/") || strings.HasPrefix(k, o+"/") {
+					clash = true
+				}
+			}
+			if !clash {
+				fsys[k] = &fstest.MapFile{}
+			}
+		}
+		s := NewFSStore(fsys)
+		prefix := ""
+		if r.IntN(2) == 0 {
+			for k := range fsys {
+				prefix = k[:r.IntN(len(k)+1)]
+				break
+			}
+		}
+		if got, want := expand(t, s, prefix), listKeys(t, s, prefix); !slices.Equal(got, want) {
+			t.Fatalf("round %d prefix %q: ListDir walk %q, List %q", round, prefix, got, want)
+		}
+	}
+}
+
+func TestFSStoreListDirUnreadable(t *testing.T) {
+	fsys := failingDirFS{MapFS: fstest.MapFS{"a/x": {}, "b/y": {}}, bad: "b"}
+	var errs []error
+	for _, err := range NewFSStore(fsys).ListDir(context.Background(), "b/") {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], errUnreadable) {
+		t.Errorf("errors %v", errs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs = nil
+	for _, err := range NewFSStore(fsys).ListDir(ctx, "") {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
+		t.Errorf("cancelled: %v", errs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -308,6 +309,78 @@ func TestFileErrorMessage(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// countingFS counts ReadDir calls per directory.
+type countingFS struct {
+	fstest.MapFS
+	reads map[string]int
+}
+
+func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	c.reads[name]++
+	return c.MapFS.ReadDir(name)
+}
+
+// flatStore hides a store's ListDir, so Source lists it flat.
+type flatStore struct{ Store }
+
+func TestSourcePrunesFolders(t *testing.T) {
+	cfs := &countingFS{MapFS: srcFS(), reads: map[string]int{}}
+	h := func(s string) time.Time { return hour(s) }
+	opts := []SourceOption{WithEventTypes(typSend), WithHours(h("2025-04-01-18"), h("2025-04-01-19"))}
+	got := collect(t, newTestSource(cfs, opts...))
+	if want := []string{"s3", "s4", "ERR " + srcKey(typSend, "2025-04-01-18", 21)}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	const root = "currents/dataexport.prod-01.S3.integration.0123456789abcdef01234567"
+	for dir, n := range cfs.reads {
+		if strings.Contains(dir, typOpen) || strings.Contains(dir, "date=2025-04-01-17") || strings.Contains(dir, "date=2025-04-01-19") {
+			t.Errorf("read %s (%d times) although the filters exclude it", dir, n)
+		}
+	}
+	if cfs.reads[root+"/event_type="+typSend+"/date=2025-04-01-18/version=6/us-01"] != 1 {
+		t.Errorf("reads: %v", cfs.reads)
+	}
+}
+
+// TestSourcePruningMatchesFlatListing checks that skipping folders never
+// changes which files are found, for random filters.
+func TestSourcePruningMatchesFlatListing(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	fsys := fstest.MapFS{
+		"currents/event_type=t/date=2025-04-01-5/x.avro":        {}, // bad date folder: reported, never skipped
+		"currents/event_type=t/date=2025-04-01-05/extra/y.avro": {},
+		"currents/event_type=t/2025-04-01-05/z.avro":            {},
+	}
+	types := []string{typSend, typOpen, "t"}
+	for i := range 60 {
+		fsys[srcKey(types[i%2], fmt.Sprintf("2025-04-%02d-%02d", 1+i%3, i%24), i)] = &fstest.MapFile{}
+	}
+	files := func(s *Source) []string {
+		var out []string
+		for f, err := range s.Files(context.Background()) {
+			if err != nil {
+				out = append(out, "ERR "+err.Error())
+				continue
+			}
+			out = append(out, f.Key.Raw)
+		}
+		return out
+	}
+	for round := range 100 {
+		var opts []SourceOption
+		if r.IntN(2) == 0 {
+			opts = append(opts, WithEventTypes(types[:1+r.IntN(len(types))]...))
+		}
+		from := dedupeT0.Add(time.Duration(r.IntN(72)) * time.Hour)
+		opts = append(opts, WithHours(from, from.Add(time.Duration(r.IntN(48))*time.Hour)))
+		pruned := files(NewSource(NewFSStore(fsys), "currents/", opts...))
+		flat := files(NewSource(flatStore{NewFSStore(fsys)}, "currents/", opts...))
+		if !slices.Equal(pruned, flat) {
+			t.Fatalf("round %d: pruned walk\n%q\nflat listing\n%q", round, pruned, flat)
 		}
 	}
 }

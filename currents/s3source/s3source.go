@@ -30,7 +30,10 @@ type Store struct {
 	pageSize int32
 }
 
-var _ currents.Store = (*Store)(nil)
+var (
+	_ currents.Store     = (*Store)(nil)
+	_ currents.DirLister = (*Store)(nil)
+)
 
 // Option configures a Store.
 type Option func(*Store)
@@ -84,6 +87,57 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[currents.Obje
 					o.Size = *obj.Size
 				}
 				if !yield(o, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ListDir yields the objects and the folders (common prefixes, with the
+// "/" delimiter) directly under prefix, merged into ascending byte order,
+// following ListObjectsV2 pages. currents.Source uses it to skip the
+// event_type= and date= folders its filters exclude.
+func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[currents.DirEntry, error] {
+	return func(yield func(currents.DirEntry, error) bool) {
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(s.pageSize), Delimiter: aws.String("/")}
+		if prefix != "" {
+			in.Prefix = aws.String(prefix)
+		}
+		pages := s3.NewListObjectsV2Paginator(s.api, in, func(o *s3.ListObjectsV2PaginatorOptions) {
+			o.Limit = s.pageSize
+			o.StopOnDuplicateToken = true
+		})
+		var last string
+		started := false
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				yield(currents.DirEntry{}, fmt.Errorf("s3source: listing s3://%s/%s: %w", s.bucket, prefix, err))
+				return
+			}
+			// Each list is sorted; a page holds a run of the merged order.
+			// An entry that does not sort after the last one yielded is
+			// skipped: S3 never sends one, but some S3-compatible servers
+			// repeat a common prefix on the next page (gofakes3 does).
+			objs, dirs := page.Contents, page.CommonPrefixes
+			for len(objs) > 0 || len(dirs) > 0 {
+				var e currents.DirEntry
+				if len(dirs) == 0 || (len(objs) > 0 && aws.ToString(objs[0].Key) < aws.ToString(dirs[0].Prefix)) {
+					e.Key, e.Size = aws.ToString(objs[0].Key), -1
+					if objs[0].Size != nil {
+						e.Size = *objs[0].Size
+					}
+					objs = objs[1:]
+				} else {
+					e.Key, e.Size, e.IsDir = aws.ToString(dirs[0].Prefix), -1, true
+					dirs = dirs[1:]
+				}
+				if started && e.Key <= last {
+					continue
+				}
+				started, last = true, e.Key
+				if !yield(e, nil) {
 					return
 				}
 			}

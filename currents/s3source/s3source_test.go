@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -292,3 +293,101 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// expand walks ListDir depth-first.
+func expand(t *testing.T, s *Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for e, err := range s.ListDir(context.Background(), prefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.IsDir {
+			keys = append(keys, expand(t, s, e.Key)...)
+		} else {
+			keys = append(keys, e.Key)
+		}
+	}
+	return keys
+}
+
+func TestStoreListDir(t *testing.T) {
+	client, _ := newS3(t, "bucket")
+	keys := []string{
+		"c/a/x", "c/a/y", "c/a/z/1", "c/a-b/x", "c/a.avro", "c/a0", "c/b/c/d", "c/b/c0", "c/b/c/e/f",
+		"c/event_type=t/date=2025-04-01-17/f+0+1.avro", "c/event_type=t/date=2025-04-01-18/f+0+2.avro",
+	}
+	for _, k := range keys {
+		put(t, client, "bucket", k, []byte("x"))
+	}
+	for _, size := range []int{1, 2, 3, 1000} {
+		store := New(client, "bucket", WithPageSize(size))
+		var top []string
+		for e, err := range store.ListDir(context.Background(), "c/") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.IsDir != strings.HasSuffix(e.Key, "/") {
+				t.Errorf("entry %+v", e)
+			}
+			top = append(top, e.Key)
+		}
+		if want := []string{"c/a-b/", "c/a.avro", "c/a/", "c/a0", "c/b/", "c/event_type=t/"}; !slices.Equal(top, want) {
+			t.Errorf("page size %d: ListDir = %q, want %q", size, top, want)
+		}
+		var flat []string
+		for o, err := range store.List(context.Background(), "") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			flat = append(flat, o.Key)
+		}
+		if got := expand(t, store, ""); !slices.Equal(got, flat) {
+			t.Errorf("page size %d: depth-first ListDir\n%q\nList\n%q", size, got, flat)
+		}
+	}
+}
+
+// TestSourcePrunesS3Folders: with filters, the Source lists only the
+// folders that can hold wanted files, in far fewer requests than a flat
+// listing of the whole prefix.
+func TestSourcePrunesS3Folders(t *testing.T) {
+	client, ct := newS3(t, "bucket")
+	types := []string{"users.messages.email.Send", "users.messages.email.Open", "users.behaviors.CustomEvent"}
+	for _, typ := range types {
+		for h := range 24 {
+			for f := range 3 {
+				put(t, client, "bucket", fmt.Sprintf("currents/event_type=%s/date=2025-04-01-%02d/version=6/us-01/t+0+%d.avro", typ, h, f), []byte("x"))
+			}
+		}
+	}
+	from := time.Date(2025, 4, 1, 20, 0, 0, 0, time.UTC)
+	files := func(store currents.Store) ([]string, int32) {
+		ct.lists.Store(0)
+		var keys []string
+		src := currents.NewSource(store, "currents/", currents.WithEventTypes(types[1]), currents.WithHours(from, time.Time{}))
+		for f, err := range src.Files(context.Background()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, f.Key.Raw)
+		}
+		return keys, ct.lists.Load()
+	}
+	pruned, prunedReqs := files(New(client, "bucket", WithPageSize(10)))
+	flat, flatReqs := files(flatOnly{New(client, "bucket", WithPageSize(10))})
+	if len(pruned) != 12 || !slices.Equal(pruned, flat) {
+		t.Fatalf("pruned walk %q\nflat listing %q", pruned, flat)
+	}
+	// Flat: 216 keys at 10 a page. Pruned: the event type folders (1
+	// request), the 24 date folders of one type (3 pages), then for each of
+	// the 4 hours wanted its version, environment and file listings (3).
+	// Over a bucket holding a year, the flat count grows with every file,
+	// the pruned one only with the hours wanted.
+	if flatReqs != 22 || prunedReqs != 1+3+4*3 {
+		t.Errorf("requests: pruned %d, flat %d", prunedReqs, flatReqs)
+	}
+}
+
+// flatOnly hides ListDir.
+type flatOnly struct{ currents.Store }
