@@ -183,3 +183,16 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxArrayLengthOption(t *testing.T) {
+	a := &UserAttributes{ExternalID: "u"}
+	must(t, a.Set("tags", make([]string, 30)))
+	if err := a.Validate(); err == nil {
+		t.Error("30 elements accepted with the default limit of 25")
+	}
+	c, err := NewClient(testKey, WithMaxArrayLength(100))
+	must(t, err)
+	if err := a.validate(c.maxArray); err != nil {
+		t.Errorf("WithMaxArrayLength(100): %v", err)
+	}
+}

@@ -532,7 +532,7 @@ func TestValidationBeforeSend(t *testing.T) {
 		"push_subscribe":        {ExternalID: "u", PushSubscribe: Value(SubscriptionStatus("maybe"))},
 		"country":               {ExternalID: "u", Country: Value("USA")},
 		"language":              {ExternalID: "u", Language: Value("english")},
-		"time_zone":             {ExternalID: "u", TimeZone: Value("Mars/Olympus")},
+		"time_zone":             {ExternalID: "u", TimeZone: Value("Mars/Olympus Mons")},
 		"first_name":            {ExternalID: "u", FirstName: Value(long)},
 		"subscription_groups":   {ExternalID: "u", SubscriptionGroups: Value([]SubscriptionGroupState{{GroupID: "g", State: "maybe"}})},
 		"current_location":      {ExternalID: "u", CurrentLocation: Value(Location{Latitude: 91})},

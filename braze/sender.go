@@ -90,8 +90,11 @@ const (
 	// DefaultMaxRequestBytes caps the body of a request. Braze documents no
 	// cap for /users/track; this is RudderStack's conservative choice.
 	DefaultMaxRequestBytes = 4 << 20
-	// DefaultConcurrency is the number of requests in flight.
-	DefaultConcurrency = 16
+	// DefaultConcurrency is the number of requests in flight. Braze's
+	// default budget is 1,000 requests/s; at a typical 100-200 ms per
+	// request, using all of it takes 100-200 requests in flight
+	// (WithConcurrency), which the rate limiter then paces.
+	DefaultConcurrency = 32
 	// BulkBatchSize and BulkMaxRequestBytes are the defaults with
 	// WithBulkEndpoint: /users/track/bulk takes up to 1,000 objects and 2 MB.
 	BulkBatchSize       = 1000
@@ -130,7 +133,7 @@ func WithMaxRequestBytes(n int) SendOption {
 }
 
 // WithConcurrency sets how many requests are in flight at once (default
-// 16). The client's rate limiter applies across all of them.
+// 32). The client's rate limiter applies across all of them.
 func WithConcurrency(n int) SendOption {
 	return func(c *sendConfig) {
 		if n > 0 {
@@ -347,7 +350,7 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 			}
 			break
 		}
-		arr, obj, user, idem, err := s.encode(u)
+		arr, obj, user, idem, err := s.encode(u, n)
 		if err != nil {
 			if !s.emit(Result{Ref: u.Ref, Err: err, Seq: n}) {
 				return
@@ -470,7 +473,7 @@ func (s *sender) full(b *batch) bool {
 }
 
 // encode validates and serialises one update.
-func (s *sender) encode(u Update) (arr array, obj []byte, user userKey, idempotent bool, err error) {
+func (s *sender) encode(u Update, seq int64) (arr array, obj []byte, user userKey, idempotent bool, err error) {
 	set := 0
 	if u.Attributes != nil {
 		set++
@@ -482,43 +485,44 @@ func (s *sender) encode(u Update) (arr array, obj []byte, user userKey, idempote
 		set++
 	}
 	if set != 1 {
-		return 0, nil, user, false, &ValidationError{Reason: fmt.Sprintf("update must hold exactly one of Attributes, Event, Purchase (has %d)", set)}
+		return 0, nil, user, false, &ValidationError{Object: fmt.Sprintf("update %d", seq), Reason: fmt.Sprintf("update must hold exactly one of Attributes, Event, Purchase (has %d)", set)}
 	}
+	name := func(kind string) string { return fmt.Sprintf("update %d (%s)", seq, kind) }
 	obj = s.obj[:0]
 	switch {
 	case u.Attributes != nil:
 		a := u.Attributes
 		if s.c.validate {
 			if err := a.validate(s.c.maxArray); err != nil {
-				return 0, nil, user, false, withObject(err, "attributes")
+				return 0, nil, user, false, withObject(err, name("attributes"))
 			}
 		}
 		obj, err = a.appendJSON(obj, &s.keys)
 		arr, user, idempotent = arrAttributes, attributesUser(a), a.idempotent()
 		if err != nil {
-			err = withObject(err, "attributes")
+			err = withObject(err, name("attributes"))
 		}
 	case u.Event != nil:
 		if s.c.validate {
 			if err := u.Event.validate(); err != nil {
-				return 0, nil, user, false, withObject(err, "event")
+				return 0, nil, user, false, withObject(err, name("event"))
 			}
 		}
 		obj, err = u.Event.appendJSON(obj, &s.keys)
 		arr = arrEvents
 		if err != nil {
-			err = withObject(err, "event")
+			err = withObject(err, name("event"))
 		}
 	default:
 		if s.c.validate {
 			if err := u.Purchase.validate(); err != nil {
-				return 0, nil, user, false, withObject(err, "purchase")
+				return 0, nil, user, false, withObject(err, name("purchase"))
 			}
 		}
 		obj, err = u.Purchase.appendJSON(obj, &s.keys)
 		arr = arrPurchases
 		if err != nil {
-			err = withObject(err, "purchase")
+			err = withObject(err, name("purchase"))
 		}
 	}
 	s.obj = obj

@@ -236,9 +236,13 @@ func TestTrackAllInvalidUpdates(t *testing.T) {
 	}
 	got := collect(t, c, context.Background(), ups)
 	for i := range 3 {
-		if !errors.Is(got[i].Err, ErrValidation) {
+		var ve *ValidationError
+		if !errors.As(got[i].Err, &ve) || !strings.HasPrefix(ve.Object, fmt.Sprintf("update %d", i)) {
 			t.Errorf("update %d: %v", i, got[i].Err)
 		}
+	}
+	if !strings.Contains(got[2].Err.Error(), "update 2 (attributes)") {
+		t.Errorf("error does not name the object: %v", got[2].Err)
 	}
 	if got[3].Err != nil {
 		t.Error(got[3].Err)
