@@ -67,8 +67,13 @@ func (s *Server) FailRandomly(fraction float64, status int) {
 	s.AddFault(Fault{Status: status, Probability: fraction})
 }
 
-// DelayResponses delays every response by d.
-func (s *Server) DelayResponses(d time.Duration) { s.AddFault(Fault{Delay: d}) }
+// DelayResponses sets a delay added to every response (on top of any Fault
+// delays); 0 turns it off. ClearFaults resets it too.
+func (s *Server) DelayResponses(d time.Duration) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.delay = max(d, 0)
+}
 
 // DisconnectNext cuts the connection of the next n requests after reading
 // their bodies. With applied true the requests are processed first, so
@@ -81,18 +86,19 @@ func (s *Server) DisconnectNext(n int, applied bool) {
 	s.AddFault(Fault{Disconnect: true, Apply: applied, Count: n})
 }
 
-// ClearFaults removes every fault rule and object reject rule.
+// ClearFaults removes every fault rule and object reject rule and the
+// DelayResponses delay.
 func (s *Server) ClearFaults() {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.faults, s.rejects = nil, nil
+	s.faults, s.rejects, s.delay = nil, nil, 0
 }
 
 // decide runs the fault rules for one request.
 func (s *Server) decide() decision {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	var d decision
+	d := decision{delay: s.delay}
 	if len(s.faults) == 0 {
 		return d
 	}

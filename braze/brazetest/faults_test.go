@@ -92,8 +92,16 @@ func TestDelayResponses(t *testing.T) {
 	if d := time.Since(start); d < 80*time.Millisecond {
 		t.Errorf("answered after %v, want at least 80ms", d)
 	}
+	// DelayResponses sets the delay rather than adding one; 0 turns it off.
+	s.DelayResponses(0)
+	start = time.Now()
+	if _, _, err := post(context.Background(), s, incBody("u1")); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= 80*time.Millisecond {
+		t.Errorf("answered after %v with the delay turned off", d)
+	}
 	// A client that gives up does not wait for the whole delay.
-	s.ClearFaults()
 	s.DelayResponses(5 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

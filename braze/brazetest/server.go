@@ -45,6 +45,7 @@ type Server struct {
 	fmu     sync.Mutex // guards faults, rejects, rate limit and rng
 	faults  []*faultRule
 	rejects []rejectRule
+	delay   time.Duration // DelayResponses
 	rl      RateLimit
 	rlStart time.Time
 	rlUsed  int
