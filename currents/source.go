@@ -48,9 +48,11 @@ func WithEventTypes(types ...string) SourceOption {
 	}
 }
 
-// WithHours keeps only files whose queue hour (the key's date= segment) is
-// in [from, to). A zero from or to leaves that side open. The queue hour is
-// when Braze queued the events, not the event time: events can be older.
+// WithHours keeps only files whose queue hour (the key's date= segment, a
+// whole UTC hour) overlaps [from, to): with from and to on the hour, the
+// hours from through to minus one; a from of 17:30 still takes hour 17. A
+// zero from or to leaves that side open. The queue hour is when Braze
+// queued the events, not the event time: events can be older.
 func WithHours(from, to time.Time) SourceOption {
 	return func(s *Source) { s.from, s.to = from, to }
 }
@@ -267,7 +269,7 @@ func (s *Source) skipDir(dir string) bool {
 		if err != nil || h.Format(hourLayout) != v {
 			return false // let ParseKey report the keys below
 		}
-		return (!s.from.IsZero() && h.Before(s.from)) || (!s.to.IsZero() && !h.Before(s.to))
+		return !s.inHours(h)
 	}
 	return false
 }
@@ -291,10 +293,15 @@ func (s *Source) wanted(k Key) bool {
 	if s.types != nil && !s.types[k.EventType] {
 		return false
 	}
-	if !s.from.IsZero() && k.Hour.Before(s.from) {
+	return s.inHours(k.Hour)
+}
+
+// inHours reports whether the queue hour starting at h overlaps [from, to).
+func (s *Source) inHours(h time.Time) bool {
+	if !s.from.IsZero() && !h.Add(time.Hour).After(s.from) {
 		return false
 	}
-	if !s.to.IsZero() && !k.Hour.Before(s.to) {
+	if !s.to.IsZero() && !h.Before(s.to) {
 		return false
 	}
 	return true

@@ -129,6 +129,10 @@ func TestSourceFilters(t *testing.T) {
 		{"types", []SourceOption{WithEventTypes(typOpen, "users.unknown.Type")}, []string{"o1", "o2"}},
 		{"from", []SourceOption{WithEventTypes(typSend), WithHours(h("2025-04-01-19"), time.Time{})}, []string{"s6"}},
 		{"to exclusive", []SourceOption{WithEventTypes(typSend), WithHours(time.Time{}, h("2025-04-01-18"))}, []string{"s1", "s2"}},
+		{"from inside an hour", []SourceOption{WithEventTypes(typSend), WithHours(h("2025-04-01-18").Add(-time.Second), time.Time{})},
+			[]string{"s1", "s2", "s3", "s4", "ERR " + srcKey(typSend, "2025-04-01-18", 21), "s6"}},
+		{"from at the end of an hour", []SourceOption{WithEventTypes(typSend), WithHours(h("2025-04-01-18"), h("2025-04-01-18").Add(time.Second))},
+			[]string{"s3", "s4", "ERR " + srcKey(typSend, "2025-04-01-18", 21)}},
 		{"range", []SourceOption{WithHours(h("2025-04-01-18"), h("2025-04-01-19"))},
 			[]string{"s3", "s4", "ERR " + srcKey(typSend, "2025-04-01-18", 21), "ERR currents/event_type=x/stray.avro"}},
 		// A key that does not parse but names a type outside the filter is not reported.
@@ -375,8 +379,8 @@ func TestSourcePruningMatchesFlatListing(t *testing.T) {
 		if r.IntN(2) == 0 {
 			opts = append(opts, WithEventTypes(types[:1+r.IntN(len(types))]...))
 		}
-		from := dedupeT0.Add(time.Duration(r.IntN(72)) * time.Hour)
-		opts = append(opts, WithHours(from, from.Add(time.Duration(r.IntN(48))*time.Hour)))
+		from := dedupeT0.Add(time.Duration(r.IntN(72*60)) * time.Minute)
+		opts = append(opts, WithHours(from, from.Add(time.Duration(r.IntN(48*60))*time.Minute)))
 		pruned := files(NewSource(NewFSStore(fsys), "currents/", opts...))
 		flat := files(NewSource(flatStore{NewFSStore(fsys)}, "currents/", opts...))
 		if !slices.Equal(pruned, flat) {
