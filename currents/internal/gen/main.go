@@ -264,6 +264,11 @@ func render(types []goType) ([]byte, error) {
 		fmt.Fprintf(&b, "\t&type%s,\n", t.goName)
 	}
 	b.WriteString("}\n\n")
+	b.WriteString("var (\n")
+	for _, t := range types {
+		fmt.Fprintf(&b, "\t_ FieldEvent = (*%s)(nil)\n", t.goName)
+	}
+	b.WriteString(")\n\n")
 	for _, t := range types {
 		fmt.Fprintf(&b, "// %s is a %s event.", t.goName, t.eventType)
 		if d := comment(t.doc); d != "" {
