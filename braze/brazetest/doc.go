@@ -69,7 +69,8 @@
 //   - Country names are not mapped to codes: anything that is not an ISO
 //     3166-1 alpha-2 code is stored as null (Braze maps "Australia" to AU).
 //     Invalid time zones are ignored, as in Braze. Phone numbers are checked
-//     loosely (7-15 digits), emails only for an "@".
+//     loosely (7-15 digits), emails only for an "@"; emails and phones are
+//     matched exactly as written (no case folding or number normalisation).
 //   - An invalid nested value (a null, a bad $time, a key with '.', '$' or a
 //     space, over 100 KB) is not reported; it drops every nested-attribute
 //     update of the request, as the users/track FAQ says
