@@ -1,7 +1,7 @@
 package diff
 
 // keySet is an open-addressing set of 64-bit key hashes: 8 bytes a slot at
-// a load factor of at most 1/2, a fraction of what a map[string]struct{}
+// a load factor of at most 3/4, a fraction of what a map[string]struct{}
 // would take for the same keys. Zero marks an empty slot, so the hash 0 is
 // stored as 1.
 type keySet struct {
@@ -14,7 +14,7 @@ func (s *keySet) add(h uint64) bool {
 	if h == 0 {
 		h = 1
 	}
-	if 2*(s.n+1) > len(s.slots) {
+	if 4*(s.n+1) > 3*len(s.slots) {
 		s.grow()
 	}
 	mask := uint64(len(s.slots) - 1)
