@@ -126,6 +126,9 @@ func newS3(ctx context.Context, opt S3Options) (*s3.Client, error) {
 		cfg.Region = "us-east-1"
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// S3-compatible servers often send no checksums; the SDK would
+		// log a warning for every object read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		if opt.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opt.Endpoint)
 			o.UsePathStyle = true
