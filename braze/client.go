@@ -191,8 +191,8 @@ const (
 // RetryPolicy controls retries of 429, 5xx and transport errors. 400, 401,
 // 403 and 404 are never retried, and a cancelled context stops at once.
 type RetryPolicy struct {
-	// MaxRetries is the number of retries after the first attempt
-	// (default 5; negative disables retries).
+	// MaxRetries is the number of retries after the first attempt (0
+	// takes the default, 5; a negative value disables retries).
 	MaxRetries int
 	// MinBackoff and MaxBackoff bound the jittered exponential backoff used
 	// when the server gives no wait (defaults 500 ms and 30 s).
@@ -211,7 +211,8 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxRetries: 5, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxWait: 60 * time.Second}
 }
 
-// WithRetryPolicy sets the retry policy. Zero durations take their defaults.
+// WithRetryPolicy sets the retry policy. Zero fields take their defaults,
+// so RetryPolicy{Ambiguous: RetryAlways} changes only that.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
 		if p.MinBackoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 {
@@ -230,7 +231,10 @@ func WithRetryPolicy(p RetryPolicy) Option {
 		if p.MaxWait == 0 {
 			p.MaxWait = d.MaxWait
 		}
-		if p.MaxRetries < 0 {
+		switch {
+		case p.MaxRetries == 0:
+			p.MaxRetries = d.MaxRetries
+		case p.MaxRetries < 0:
 			p.MaxRetries = 0
 		}
 		c.retry = p

@@ -609,3 +609,18 @@ func bigList() []any {
 	}
 	return l
 }
+
+func TestRetryPolicyDefaultsAndDisable(t *testing.T) {
+	rec := &recorder{answer: answerStatus(503, ``, nil)}
+	c, _ := newTestClient(t, rec, WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+	if _, err := c.Track(context.Background(), attrsReq("u")); !isAPI(503)(err) || rec.requests() != 1 {
+		t.Errorf("err %v after %d requests, want one attempt", err, rec.requests())
+	}
+	c2, _ := NewClient(testKey, WithRetryPolicy(RetryPolicy{Ambiguous: RetryAlways}))
+	if c2.retry.MaxRetries != 5 || c2.retry.MinBackoff != 500*time.Millisecond || c2.retry.Ambiguous != RetryAlways {
+		t.Errorf("policy %+v", c2.retry)
+	}
+	if _, err := NewClient(testKey, WithRetryPolicy(RetryPolicy{MaxWait: -1})); err == nil {
+		t.Error("negative MaxWait accepted")
+	}
+}

@@ -2,6 +2,7 @@ package braze_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,4 +100,39 @@ func ExampleClient_TrackAll() {
 	}
 	fmt.Println(accepted["u1"], accepted["u2"], accepted["u3"])
 	// Output: accepted accepted rejected
+}
+
+func ExampleUserAttributes_Set() {
+	// Values as the amperity mapper and the diff engine produce them.
+	var ua braze.UserAttributes
+	for _, kv := range []struct {
+		name  string
+		value any
+	}{
+		{"external_id", "u1"},
+		{"dob", braze.Date{Year: 1980, Month: time.December, Day: 21}},
+		{"email_subscribe", "opted_in"},
+		{"loyalty_tier", "gold"},
+		{"vip", nil}, // removes the attribute in Braze
+	} {
+		if err := ua.Set(kv.name, kv.value); err != nil {
+			fmt.Println(err)
+		}
+	}
+	fmt.Println(ua.Set("dob", "21/12/1980"))
+	b, _ := json.Marshal(&ua)
+	fmt.Println(string(b))
+	// Output:
+	// braze: field "dob": "21/12/1980" is not a YYYY-MM-DD calendar date
+	// {"external_id":"u1","dob":"1980-12-21","email_subscribe":"opted_in","loyalty_tier":"gold","vip":null}
+}
+
+func ExampleStandardField() {
+	f, ok := braze.StandardField("email_subscribe")
+	fmt.Println(ok, f.Kind, f.Consent, f.Values)
+	_, ok = braze.StandardField("DOB") // case matters: a custom attribute
+	fmt.Println(ok)
+	// Output:
+	// true enum true [opted_in subscribed unsubscribed]
+	// false
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +122,42 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(b)
 		}
+	}
+}
+
+// A 429 with X-RateLimit-Retry-After holds every goroutine of the client,
+// not only the one that got it.
+func TestRetryAfterPausesOtherGoroutines(t *testing.T) {
+	var first atomic.Bool
+	var mu sync.Mutex
+	var times []time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		if first.CompareAndSwap(false, true) {
+			w.Header().Set("X-RateLimit-Retry-After", "0.3")
+			w.WriteHeader(429)
+			return
+		}
+		w.WriteHeader(201)
+		io.WriteString(w, `{"message":"success"}`)
+	})
+	c, _ := newTestClient(t, h, WithRetryPolicy(RetryPolicy{MaxWait: 5 * time.Second, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	_, err := c.Track(context.Background(), attrsReq("a")) // 429, waits, succeeds
+	must(t, err)
+	start := time.Now()
+	// The gate is already open again; now show that a 429 seen by one
+	// goroutine delays another one's first attempt.
+	first.Store(false)
+	done := make(chan error, 1)
+	go func() { _, err := c.Track(context.Background(), attrsReq("b")); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	_, err = c.Track(context.Background(), attrsReq("c"))
+	must(t, err)
+	must(t, <-done)
+	if d := time.Since(start); d < 280*time.Millisecond {
+		t.Errorf("second goroutine finished after %v, before the 0.3 s pause", d)
 	}
 }
