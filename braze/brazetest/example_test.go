@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ampbraze/ampbraze/braze"
@@ -100,4 +101,34 @@ func ExampleServer_Requests() {
 	fmt.Println(resp.StatusCode, r.Header.Get("Authorization"))
 	// Output:
 	// 401 Bearer [REDACTED]
+}
+
+// A rate limit answers 429 once the window's budget is spent, with the
+// header variant the client under test must handle. A fixed clock keeps the
+// example deterministic.
+func ExampleServer_SetRateLimit() {
+	now := time.Date(2025, 6, 1, 12, 0, 1, 0, time.UTC)
+	srv := brazetest.Start(brazetest.WithClock(func() time.Time { return now }))
+	defer srv.Close()
+	srv.SetRateLimit(brazetest.RateLimit{Limit: 1, Window: 3 * time.Second, Headers: brazetest.HeadersDelta, RetryAfter: true})
+
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/users/track",
+			strings.NewReader(`{"attributes":[{"external_id":"u1"}]}`))
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Printf("%d remaining=%s reset=%s retry-after=%q\n", resp.StatusCode,
+			resp.Header.Get("X-RateLimit-Remaining"),
+			resp.Header.Get("X-RateLimit-Reset"),
+			resp.Header.Get("X-RateLimit-Retry-After"))
+	}
+	// Output:
+	// 201 remaining=0 reset=2 retry-after=""
+	// 429 remaining=0 reset=2 retry-after="2"
 }
