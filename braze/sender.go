@@ -293,7 +293,7 @@ func (c *Client) TrackAll(ctx context.Context, updates iter.Seq[Update], opts ..
 		}
 	}
 	return func(yield func(Result) bool) {
-		s := &sender{c: c, cfg: cfg, yield: yield}
+		s := &sender{c: c, cfg: cfg, yield: yield, pending: make(map[userKey]int32)}
 		s.run(ctx, updates)
 	}
 }
@@ -310,6 +310,9 @@ type sender struct {
 	stopped  bool // the consumer returned false
 	keys     []string
 	obj      []byte
+	// pending counts, per user, the requests in flight holding an
+	// attributes object of that user.
+	pending map[userKey]int32
 }
 
 func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
@@ -367,9 +370,17 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 			}
 			continue
 		}
+		if arr == arrAttributes && s.pending[user] > 0 {
+			// An earlier object of this user is in flight: Braze may
+			// apply concurrent requests in any order, so let it land
+			// before this one can be sent.
+			if !s.waitAll() {
+				return
+			}
+		}
 		if cur.count() > 0 {
 			if fit, dup := s.fits(cur, arr, len(obj), user); !fit {
-				if !s.dispatch(ctx, cur) {
+				if !s.dispatch(cur) {
 					return
 				}
 				cur = s.newBatch()
@@ -385,7 +396,7 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 			cur.users[user] = struct{}{}
 		}
 		if s.full(cur) {
-			if !s.dispatch(ctx, cur) {
+			if !s.dispatch(cur) {
 				return
 			}
 			cur = s.newBatch()
@@ -402,7 +413,7 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 					return
 				}
 			}
-		} else if !s.dispatch(ctx, cur) {
+		} else if !s.dispatch(cur) {
 			return
 		}
 	}
@@ -531,11 +542,14 @@ func (s *sender) encode(u Update, seq int64) (arr array, obj []byte, user userKe
 
 // dispatch hands a batch to a worker, reporting finished batches while it
 // waits for one to be free.
-func (s *sender) dispatch(ctx context.Context, b *batch) bool {
+func (s *sender) dispatch(b *batch) bool {
 	for {
 		select {
 		case s.work <- b:
 			s.inflight++
+			for u := range b.users {
+				s.pending[u]++
+			}
 			return true
 		case d := <-s.done:
 			s.inflight--
@@ -564,6 +578,13 @@ func (s *sender) drainReady() bool {
 
 // report yields the results of a finished batch and recycles it.
 func (s *sender) report(b *batch) bool {
+	for u := range b.users {
+		if s.pending[u] <= 1 {
+			delete(s.pending, u)
+		} else {
+			s.pending[u]--
+		}
+	}
 	for i := range b.refs {
 		if !s.emit(Result{Ref: b.refs[i], Err: b.errs[i], Seq: b.seqs[i]}) {
 			return false

@@ -345,27 +345,43 @@ func TestTrackAllCancel(t *testing.T) {
 }
 
 // A second object for a user goes in a later request, sent only after the
-// earlier one completed, so Braze cannot apply them out of order.
+// earlier one completed, so Braze cannot apply them out of order: whether
+// the duplicate meets the first in the batch being filled or after that
+// batch has left.
 func TestTrackAllSameUserOrdered(t *testing.T) {
-	var mu sync.Mutex
-	var spans [][2]time.Time
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		start := time.Now()
-		time.Sleep(30 * time.Millisecond)
-		mu.Lock()
-		spans = append(spans, [2]time.Time{start, time.Now()})
-		mu.Unlock()
-		w.WriteHeader(201)
-		io.WriteString(w, `{"message":"success"}`)
-	})
-	c, _ := newTestClient(t, h)
-	ids := []string{"a", "b", "a", "c"}
-	got := collect(t, c, context.Background(), attrUpdates(len(ids), func(i int) string { return ids[i] }))
-	if len(got) != 4 || len(spans) != 2 {
-		t.Fatalf("%d results, %d requests", len(got), len(spans))
+	for name, ids := range map[string][]string{
+		"same-batch": {"a", "b", "a", "c"},
+		"next-batch": append(seqIDs(75), "a", "z"), // seqIDs(75)[0] == "a"
+	} {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			var spans [][2]time.Time
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.ReadAll(r.Body)
+				start := time.Now()
+				time.Sleep(30 * time.Millisecond)
+				mu.Lock()
+				spans = append(spans, [2]time.Time{start, time.Now()})
+				mu.Unlock()
+				w.WriteHeader(201)
+				io.WriteString(w, `{"message":"success"}`)
+			})
+			c, _ := newTestClient(t, h)
+			got := collect(t, c, context.Background(), attrUpdates(len(ids), func(i int) string { return ids[i] }))
+			if len(got) != len(ids) || len(spans) != 2 {
+				t.Fatalf("%d results, %d requests", len(got), len(spans))
+			}
+			if spans[1][0].Before(spans[0][1]) {
+				t.Error("second request for user a started before the first finished")
+			}
+		})
 	}
-	if spans[1][0].Before(spans[0][1]) {
-		t.Error("second request for user a started before the first finished")
+}
+
+func seqIDs(n int) []string {
+	ids := []string{"a"}
+	for i := 1; i < n; i++ {
+		ids = append(ids, fmt.Sprint("u", i))
 	}
+	return ids
 }
