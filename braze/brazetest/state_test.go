@@ -318,3 +318,50 @@ func TestUserAccessors(t *testing.T) {
 		t.Error("Int of a missing attribute reported ok")
 	}
 }
+
+// TestResendingValues checks the shortcut that skips unchanged values: a
+// second set must always leave the profile as if it were applied.
+func TestResendingValues(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second string
+		want          any
+	}{
+		{"same string", `"v":"x"`, `"v":"x"`, "x"},
+		{"other string", `"v":"x"`, `"v":"y"`, "y"},
+		{"string to number", `"v":"3"`, `"v":3`, int64(3)},
+		{"same integer", `"v":3`, `"v":3`, int64(3)},
+		{"other integer", `"v":3`, `"v":4`, int64(4)},
+		{"integer to float literal", `"v":3`, `"v":3.0`, float64(3)},
+		{"integer to string", `"v":3`, `"v":"3"`, "3"},
+		{"same float", `"v":1.5`, `"v":1.50`, 1.5},
+		{"other float", `"v":1.5`, `"v":2.5`, 2.5},
+		{"float to integer", `"v":2.0`, `"v":2`, int64(2)},
+		{"same bool", `"v":true`, `"v":true`, true},
+		{"other bool", `"v":true`, `"v":false`, false},
+		{"bool to string", `"v":true`, `"v":"true"`, "true"},
+		{"same array", `"v":["a","b"]`, `"v":["a","b"]`, []string{"a", "b"}},
+		{"same array with a duplicate", `"v":["a","b"]`, `"v":["a","b","a"]`, []string{"a", "b"}},
+		{"reordered array", `"v":["a","b"]`, `"v":["b","a"]`, []string{"b", "a"}},
+		{"shorter array", `"v":["a","b"]`, `"v":["a"]`, []string{"a"}},
+		{"longer array", `"v":["a"]`, `"v":["a","b"]`, []string{"a", "b"}},
+		{"empty to empty", `"v":[]`, `"v":[]`, []string{}},
+		{"empty to one", `"v":[]`, `"v":["a"]`, []string{"a"}},
+		{"one to empty", `"v":["a"]`, `"v":[]`, []string{}},
+		{"string to array", `"v":"a"`, `"v":["a"]`, []string{"a"}},
+		{"array to string", `"v":["a"]`, `"v":"a"`, "a"},
+		{"array over the maximum", `"v":["a","b","c"]`, `"v":["a","b","c","d"]`, []string{"a", "b", "c"}},
+		{"array changed past the maximum", `"v":["a","b","c"]`, `"v":["a","b","x","c"]`, []string{"a", "b", "x"}},
+		{"nested object", `"v":{"a":1}`, `"v":{"a":1}`, map[string]any{"a": int64(1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewHandler(WithArrayMax(3))
+			mustSend(t, s, attrs(`"external_id":"u1",`+tt.first))
+			mustSend(t, s, attrs(`"external_id":"u1",`+tt.second))
+			if got := mustUser(t, s, "u1").Attributes["v"]; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("v = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
