@@ -1,2 +1,49 @@
-// Package amperity is under construction.
+// Package amperity reads Amperity exports (the "Braze Customer Attributes"
+// table or a campaign audience) and maps them to Braze attributes, ready
+// for the delta engine in package diff.
+//
+// # Reading
+//
+// NewCSVReader reads delimited text (CSV, TSV, PSV or any single ASCII
+// delimiter; quote and escape characters; LF or CRLF; an optional UTF-8
+// byte-order mark; gzip recognised by its magic bytes). NewNDJSONReader
+// reads newline-delimited JSON. Package amperity/parquet reads Parquet,
+// Amperity's recommended format, inferring the schema from the file. All
+// readers stream with bounded memory and yield the same Row model through
+// iter.Seq2, so the caller can stop or skip on a bad row; every bad row is
+// reported with file, row, line and column, never dropped silently.
+//
+// Delimited text and NDJSON carry no types: give a Schema (NewSchema, or
+// ParseSchema for a file of `column:type` lines) with WithSchema. NULL is
+// an empty unquoted field by default; WithNullTokens adds "NULL" or `\N`.
+//
+// # Mapping
+//
+// NewMapper plans, before any row is read, where each column goes:
+//
+//   - the identifier (external_id by default, or braze_id) becomes the
+//     record's Key and is never an attribute; amperity_id is not sent
+//     unless mapped explicitly;
+//   - Braze standard profile fields are recognised ignoring case and through
+//     aliases (birthdate, birthday, date_of_birth -> dob; given_name ->
+//     first_name; surname -> last_name; city -> home_city; ...);
+//   - consent fields are not sent unless WithConsentFields is given;
+//   - everything else is a custom attribute under its column name;
+//   - two columns landing on one attribute is an error unless Precedence
+//     orders them.
+//
+// Mapper.Plan and Mapper.Explain describe that plan, and MapColumn,
+// IgnoreColumns and KeepAsWritten override any decision.
+//
+// Values follow the value model of ARCHITECTURE.md (bool, int64, float64,
+// json.Number, string, braze.Date, time.Time, []string, map[string]any) and
+// are normalised so that formatting noise never looks like a change: dob
+// to a calendar date without zone shifts, datetimes to UTC, decimals to
+// canonical text, gender to Braze's letters, country to ISO 3166-1 alpha-2,
+// language to ISO 639-1, emails trimmed.
+//
+// Audience membership columns (AudienceColumns) and whole-file audiences
+// (InAudience) become boolean attributes, listed by
+// Mapper.AudienceAttributes so that the delta engine can send false when a
+// user leaves, or one array attribute (AudienceArray).
 package amperity
