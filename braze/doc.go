@@ -11,17 +11,30 @@
 //
 // A Client (NewClient) sends requests through go-retryablehttp with a
 // shared token-bucket rate limiter (golang.org/x/time/rate; 3,000 requests
-// per 3 s by default) that also pauses on Braze's X-RateLimit-* headers.
+// per 3 s by default) that waits before every attempt, retries included,
+// slows down when X-RateLimit-Remaining and X-RateLimit-Reset say less is
+// left, and pauses every goroutine when the window is exhausted or a 429
+// names a wait. Every wait a server asks for is capped
+// (RetryPolicy.MaxWait) and ends when the context does. A caller can plug
+// in its own Limiter to share one budget between processes.
+//
 // 429, 5xx and transport errors are retried with capped, jittered
 // exponential backoff; 400, 401, 403 and 404 never are. Events, purchases,
 // inc and $add are not idempotent, so by default a request holding them is
 // not retried after an ambiguous failure (see AmbiguousRetry).
 //
 // Track sends one request. TrackAll streams any number of updates: it packs
-// them into requests within Braze's limits, sends them concurrently and
-// yields one Result per update: accepted, rejected (an *ItemError from
-// Braze or a *ValidationError from the client) or failed (the request's
-// error).
+// them into requests within Braze's limits (75 objects combined by
+// default, a legacy per-array mode, a byte cap, one attributes object per
+// user per request), sends them concurrently and yields one Result per
+// update: accepted, rejected (an *ItemError from Braze or a
+// *ValidationError from the client) or failed (the request's error). A
+// 2xx whose message is not "success" fails the whole request.
+// WithBulkEndpoint switches to /users/track/bulk (1,000 objects, 2 MB).
+//
+// Response bodies are read up to a cap (WithMaxResponseBytes), and
+// ParseResponse, the response parser, is fuzzed: a hostile or broken
+// endpoint yields typed errors, never unbounded memory or a panic.
 //
 // The API key is sent only in the Authorization header and never appears
 // in errors, logs or fmt output of the Client. Plain http:// base URLs are
