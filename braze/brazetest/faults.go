@@ -31,6 +31,9 @@ type Fault struct {
 	// Probability is the chance that the rule hits a request, drawn from
 	// the server's seeded source (WithSeed); 0 means every request.
 	Probability float64
+	// Header is added to the Status response, for example a standard
+	// Retry-After on a 503 or X-RateLimit-Retry-After on a 429.
+	Header http.Header
 }
 
 type faultRule struct {
@@ -44,6 +47,7 @@ type decision struct {
 	status     int
 	disconnect bool
 	apply      bool
+	header     http.Header
 	notes      []string
 }
 
@@ -110,7 +114,7 @@ func (s *Server) decide() decision {
 			d.delay += r.Delay
 			if !decided && (r.Status != 0 || r.Disconnect) {
 				decided = true
-				d.status, d.disconnect, d.apply = r.Status, r.Disconnect, r.Apply
+				d.status, d.disconnect, d.apply, d.header = r.Status, r.Disconnect, r.Apply, r.Header
 				switch {
 				case r.Disconnect:
 					d.notes = append(d.notes, "fault: connection cut (applied="+strconv.FormatBool(r.Apply)+")")

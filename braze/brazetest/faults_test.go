@@ -47,6 +47,15 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestFaultHeader(t *testing.T) {
+	s := NewHandler()
+	s.AddFault(Fault{Status: http.StatusServiceUnavailable, Count: 1, Header: http.Header{"Retry-After": {"7"}}})
+	res := send(t, s, incBody("u1"))
+	if res.status != 503 || res.header.Get("Retry-After") != "7" {
+		t.Errorf("got %d, Retry-After %q", res.status, res.header.Get("Retry-After"))
+	}
+}
+
 func TestFaultStatusAfterApplying(t *testing.T) {
 	s := NewHandler()
 	s.AddFault(Fault{Status: http.StatusGatewayTimeout, Apply: true, Count: 1})

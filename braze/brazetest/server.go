@@ -185,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.status != 0 && !d.apply {
-		s.finishFault(w, &rec, d.status)
+		s.finishFault(w, &rec, d)
 		return
 	}
 
@@ -194,7 +194,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case d.disconnect:
 		s.cut(w, &rec)
 	case d.status != 0:
-		s.finishFault(w, &rec, d.status)
+		s.finishFault(w, &rec, d)
 	default:
 		s.finish(w, &rec, status, resp)
 	}
@@ -273,8 +273,12 @@ func (s *Server) finish(w http.ResponseWriter, rec *Request, status int, body []
 	s.record(*rec)
 }
 
-func (s *Server) finishFault(w http.ResponseWriter, rec *Request, status int) {
+func (s *Server) finishFault(w http.ResponseWriter, rec *Request, d decision) {
+	status := d.status
 	body := message(http.StatusText(status))
+	for k, v := range d.header {
+		w.Header()[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
