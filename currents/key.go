@@ -25,9 +25,8 @@ const hourLayout = "2006-01-02-15"
 //	<prefix>/dataexport.<cluster>.<connection>.integration.<id>/event_type=<type>/date=<YYYY-MM-DD-HH>/version=<n>/<environment>/dataexport.<cluster>.<connection>.integration.<id>+<partition>+<offset>.avro
 //
 // but Braze warns the naming may change, so ParseKey reads the parts it
-// knows wherever they appear and keeps the rest in Extra. Fields whose
-// segment is absent from the key are left at their zero value (Version: -1,
-// Partition and Offset: -1).
+// knows wherever they appear and keeps the rest in Extra. A part the key
+// does not have is left empty, or -1 for Version, Partition and Offset.
 type Key struct {
 	// Raw is the key exactly as given to ParseKey.
 	Raw string
