@@ -55,6 +55,7 @@ type Change struct {
 	plan  *Plan
 	seq   uint64
 	state []byte // the key's state once this change is accepted; nil deletes it
+	fail  []byte // the key's state if it fails: what it sent becomes unknown
 }
 
 // All yields the change's attribute names and values.
@@ -621,6 +622,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 	w.old = old
 
 	var out []Attr
+	var sent []uint32 // ids of the attributes in out
 	next = next[:0]
 	note := func(id uint32, st Status, prev *slot, value any, sent bool, reason string) {
 		c := w.attrCount(id)
@@ -656,6 +658,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 			}
 			v := rec.Attrs[it.attr].Value
 			out = append(out, Attr{Name: rec.Attrs[it.attr].Name, Value: v})
+			sent = append(sent, it.s.id)
 			next = append(next, it.s)
 			note(it.s.id, New, nil, v, true, "not in state")
 		case i == len(items) || old[j].id < items[i].s.id:
@@ -674,14 +677,16 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 				}
 			case c.removal == nil:
 				out = append(out, Attr{Name: name, Value: nil})
+				sent = append(sent, o.id)
 				note(o.id, Removed, &o, nil, true, "absent from input, removed as null")
-			case !o.float && o.v == c.removalHash && !forced:
+			case !o.float && !o.unknown && o.v == c.removalHash && !forced:
 				next = append(next, o)
 				if ex != nil {
 					note(o.id, Unchanged, &o, nil, false, fmt.Sprintf("absent from input, removal value %v already sent", c.removal))
 				}
 			default:
 				out = append(out, Attr{Name: name, Value: c.removal})
+				sent = append(sent, o.id)
 				next = append(next, slot{id: o.id, v: c.removalHash})
 				note(o.id, Removed, &o, c.removal, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
 			}
@@ -693,6 +698,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 			c := w.cache[a.Name].cfg
 			if it.null {
 				out = append(out, Attr{Name: a.Name, Value: nil})
+				sent = append(sent, o.id)
 				note(o.id, Removed, &o, nil, true, "null in input")
 				continue
 			}
@@ -706,6 +712,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 				reason = "duplicate key in input: later record sent in full"
 			}
 			out = append(out, a)
+			sent = append(sent, o.id)
 			next = append(next, it.s)
 			note(o.id, Changed, &o, a.Value, true, reason)
 		}
@@ -733,7 +740,32 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
+	ch.fail = failState(old, sent)
 	return ch, true, nil
+}
+
+// failState is the state after a failed send of the attributes sent: the
+// destination may have applied some of it, so those attributes become
+// unknown, and the next run sends them (or their removal) again.
+func failState(old []slot, sent []uint32) []byte {
+	slices.Sort(sent)
+	out := make([]slot, 0, len(old)+len(sent))
+	i, j := 0, 0
+	for i < len(old) || j < len(sent) {
+		switch {
+		case j == len(sent) || (i < len(old) && old[i].id < sent[j]):
+			out = append(out, old[i])
+			i++
+		case i == len(old) || sent[j] < old[i].id:
+			out = append(out, slot{id: sent[j], unknown: true})
+			j++
+		default:
+			out = append(out, slot{id: sent[j], unknown: true})
+			i++
+			j++
+		}
+	}
+	return appendState(nil, out)
 }
 
 // stateError reports a state value that cannot be read: of an unknown
@@ -747,6 +779,9 @@ func stateError(key string, err error) error {
 
 // same compares a held slot with a new one under the attribute's comparison.
 func same(o, n slot, tol float64) (bool, string) {
+	if o.unknown {
+		return false, "unknown: an earlier send of it failed"
+	}
 	if o.float != n.float {
 		return false, "value kind changed (number vs other)"
 	}
@@ -813,6 +848,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 		ex = &Explanation{Key: key, Status: Removed}
 	}
 	var out []Attr
+	var sent []uint32
 	var next []slot
 	p.sumMu.Lock()
 	defer p.sumMu.Unlock()
@@ -829,13 +865,15 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 			ae.Reason = "key absent from snapshot; attribute kept (WithKeepWhenAbsent)"
 		case c.removal == nil:
 			out = append(out, Attr{Name: name})
+			sent = append(sent, o.id)
 			p.attrCount(o.id).removed++
 			ae.Status, ae.Sent, ae.Reason = Removed, true, "key absent from snapshot; removed as null"
-		case !o.float && o.v == c.removalHash:
+		case !o.float && !o.unknown && o.v == c.removalHash:
 			next = append(next, o)
 			ae.Reason = "key absent from snapshot; removal value already sent"
 		default:
 			out = append(out, Attr{Name: name, Value: c.removal})
+			sent = append(sent, o.id)
 			next = append(next, slot{id: o.id, v: c.removalHash})
 			p.attrCount(o.id).removed++
 			ae.Status, ae.Sent, ae.Value, ae.Reason = Removed, true, c.removal, fmt.Sprintf("key absent from snapshot; removed as %v", c.removal)
@@ -859,13 +897,17 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
+	ch.fail = failState(old, sent)
 	return ch, true, nil
 }
 
 // Ack reports the destination's answer for ch: nil if it accepted the
 // change, the error otherwise. Accepted changes reach the state in atomic
-// batches (see WithAckBatch) and durably at Commit; failed or unacknowledged
-// changes are planned again by the next run. Ack may be called from any
+// batches (see WithAckBatch) and durably at Commit. A failed send may still
+// have been applied (a timeout after the destination wrote it), so the
+// attributes it carried become unknown in the state: the next run sends
+// them again, or their removal, whatever the input then says. Changes never
+// acknowledged leave the state as it was and are planned again. Ack may be called from any
 // goroutine, while Changes is still running. The error is that of writing a
 // batch to the store (the plan can then no longer commit), or
 // ErrPlanClosed.
@@ -873,16 +915,16 @@ func (p *Plan) Ack(ch Change, sendErr error) error {
 	if ch.plan != p {
 		return errors.New("diff: Ack of a change from another plan")
 	}
-	if sendErr != nil {
-		p.failed.Add(1)
-		return nil
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done.Load() {
 		return ErrPlanClosed
 	}
-	p.acked.Add(1)
+	if sendErr != nil {
+		p.failed.Add(1)
+	} else {
+		p.acked.Add(1)
+	}
 	if p.cfg.dryRun {
 		return nil
 	}
@@ -893,8 +935,12 @@ func (p *Plan) Ack(ch Change, sendErr error) error {
 		return nil // a later record of the same key governs the state
 	}
 	op := Op{Key: userKey(nil, p.scopeID, ch.Key), Value: ch.state, Delete: ch.state == nil}
+	if sendErr != nil {
+		op = Op{Key: op.Key, Value: ch.fail}
+	} else {
+		p.pendingN++
+	}
 	p.pending = append(p.pending, op)
-	p.pendingN++
 	if len(p.pending) >= p.eng.cfg.batchSize {
 		// Every syncEvery batches the write is synced, so a crash loses a
 		// bounded number of accepted changes (they are sent again).

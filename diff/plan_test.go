@@ -247,8 +247,9 @@ func TestDuplicates(t *testing.T) {
 		return nil
 	})
 	_ = got
+	// b went out in the failed request, so it is unknown and sent again.
 	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "4", "b", "1")), accept)
-	wantChanges(t, got, "u1: a=4")
+	wantChanges(t, got, "u1: a=4 b=1")
 
 	got, errs, _ := run(t, e, "s", recs(rec("u1", "a", "5", "b", "1"), rec("u1", "a", "6")), accept, WithDuplicates(DuplicateError))
 	wantChanges(t, got, "u1: a=5")
@@ -307,6 +308,21 @@ func TestAckFailuresArePlannedAgain(t *testing.T) {
 	}
 	got, _, _ = run(t, e, "s", input, accept)
 	wantChanges(t, got, "u2: a=9")
+}
+
+// A failed send may still have been applied (a timeout, say): what it
+// carried is unknown to the state, so it is sent again even if the input
+// went back to the value held before, and removed if it disappears.
+func TestFailedSendMakesAttributesUnknown(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", recs(rec("u1", "a", "1", "keep", "k")), accept)
+	reject := func(Change) error { return errors.New("timeout") }
+	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "2", "new", "n", "keep", "k")), reject)
+	wantChanges(t, got, "u1: a=2 new=n")
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "keep", "k")), accept)
+	wantChanges(t, got, "u1: a=1 new=<nil>")
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "keep", "k")), accept)
+	wantChanges(t, got)
 }
 
 func TestDryRunAndExplain(t *testing.T) {

@@ -25,10 +25,14 @@ const stateValueVersion = 1
 
 // slot is what the state keeps for one attribute of one user: the hash of
 // the canonical encoding of the value Braze accepted, or, for attributes
-// compared with a tolerance, the float64 bits of the value itself.
+// compared with a tolerance, the float64 bits of the value itself; or
+// "unknown" after a failed send, when the destination may or may not have
+// applied the change: an unknown slot equals no value, so the next run sends
+// the attribute again, or its removal.
 type slot struct {
 	id    uint32
-	float bool
+	float   bool
+	unknown bool
 	v     uint64
 }
 
@@ -36,9 +40,12 @@ func appendState(dst []byte, slots []slot) []byte {
 	dst = append(dst, stateValueVersion)
 	dst = binary.AppendUvarint(dst, uint64(len(slots)))
 	for _, s := range slots {
-		tag := uint64(s.id) << 1
+		tag := uint64(s.id) << 2
 		if s.float {
 			tag |= 1
+		}
+		if s.unknown {
+			tag |= 2
 		}
 		dst = binary.AppendUvarint(dst, tag)
 		dst = binary.LittleEndian.AppendUint64(dst, s.v)
@@ -64,10 +71,10 @@ func decodeState(src []byte, slots []slot) ([]slot, error) {
 	src = src[k:]
 	for range n {
 		tag, k := binary.Uvarint(src)
-		if k <= 0 || len(src) < k+8 || tag>>1 > 1<<32-1 {
+		if k <= 0 || len(src) < k+8 || tag>>2 > 1<<32-1 || tag&3 == 3 {
 			return slots, fmt.Errorf("%w: slot", errBadState)
 		}
-		slots = append(slots, slot{id: uint32(tag >> 1), float: tag&1 == 1, v: binary.LittleEndian.Uint64(src[k:])})
+		slots = append(slots, slot{id: uint32(tag >> 2), float: tag&1 == 1, unknown: tag&2 == 2, v: binary.LittleEndian.Uint64(src[k:])})
 		src = src[k+8:]
 	}
 	if len(src) != 0 {
