@@ -30,10 +30,10 @@ const stateValueVersion = 1
 // applied the change: an unknown slot equals no value, so the next run sends
 // the attribute again, or its removal.
 type slot struct {
-	id    uint32
+	id      uint32
 	float   bool
 	unknown bool
-	v     uint64
+	v       uint64
 }
 
 func appendState(dst []byte, slots []slot) []byte {
