@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/ampbraze/ampbraze/amperity"
+	"github.com/ampbraze/ampbraze/amperity/parquet"
 )
 
 // format is how an export file is read.
@@ -36,10 +38,9 @@ func formatOf(flagFormat, delimiter, name string) (format, error) {
 	case "ndjson", "jsonl", "json":
 		out = format{"ndjson", 0}
 	case "parquet":
-		// amperity has no Parquet reader yet (see the README).
-		return format{}, fmt.Errorf("%s: Parquet input needs a Parquet reader in package amperity, which it does not have yet", name)
+		out = format{"parquet", 0}
 	default:
-		return format{}, fmt.Errorf("%s: unknown format %q (use -format csv, tsv, psv or ndjson)", name, f)
+		return format{}, fmt.Errorf("%s: unknown format %q (use -format csv, tsv, psv, ndjson or parquet)", name, f)
 	}
 	if delimiter != "" {
 		if out.kind != "delimited" {
@@ -56,8 +57,24 @@ func formatOf(flagFormat, delimiter, name string) (format, error) {
 }
 
 // openRows starts reading one export: its schema (from the header, typed by
-// the -schema file when given) and its rows.
-func openRows(ctx context.Context, r io.Reader, name string, f format, schema *amperity.Schema, nullTokens []string) (amperity.RowSource, error) {
+// the -schema file when given, or from the Parquet file) and its rows.
+// close releases what it opened.
+func openRows(ctx context.Context, r io.Reader, name string, f format, schema *amperity.Schema, nullTokens []string) (rows amperity.RowSource, close func(), err error) {
+	if f.kind == "parquet" {
+		if schema != nil {
+			return nil, nil, fmt.Errorf("%s: -schema does not apply to Parquet, whose file carries the column types", name)
+		}
+		ra, size, close, err := readerAt(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, err := parquet.NewReader(ctx, ra, size, parquet.WithSource(name))
+		if err != nil {
+			close()
+			return nil, nil, err
+		}
+		return rows, close, nil
+	}
 	opts := []amperity.ReaderOption{amperity.WithSource(name)}
 	if schema != nil {
 		opts = append(opts, amperity.WithSchema(*schema))
@@ -66,7 +83,31 @@ func openRows(ctx context.Context, r io.Reader, name string, f format, schema *a
 		opts = append(opts, amperity.WithNullTokens(nullTokens...))
 	}
 	if f.kind == "ndjson" {
-		return amperity.NewNDJSONReader(ctx, r, opts...)
+		rows, err = amperity.NewNDJSONReader(ctx, r, opts...)
+	} else {
+		rows, err = amperity.NewCSVReader(ctx, r, append(opts, amperity.WithDelimiter(f.delimiter))...)
 	}
-	return amperity.NewCSVReader(ctx, r, append(opts, amperity.WithDelimiter(f.delimiter))...)
+	return rows, func() {}, err
+}
+
+// readerAt gives Parquet, which reads its footer first, random access: a
+// local file as it is, anything else (an S3 object) spooled to a temporary
+// file.
+func readerAt(r io.Reader) (io.ReaderAt, int64, func(), error) {
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return f, fi.Size(), func() {}, nil
+		}
+	}
+	tmp, err := os.CreateTemp("", "amperity-to-braze-*.parquet")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	size, err := io.Copy(tmp, r)
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	return tmp, size, cleanup, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/ampbraze/ampbraze/braze/brazetest"
 )
@@ -245,6 +246,9 @@ func TestInterruptCommitsAcceptedOnly(t *testing.T) {
 	if !strings.Contains(out, "interrupted") {
 		t.Errorf("summary does not say the run was interrupted:\n%s", out)
 	}
+	if rej := f.rejects(); len(rej) != 0 {
+		t.Errorf("the interruption was reported as rejects: %+v", rej)
+	}
 	var sent int
 	for _, line := range strings.Split(out, "\n") {
 		if _, rest, ok := strings.Cut(line, "sent "); ok {
@@ -270,6 +274,41 @@ func TestInterruptCommitsAcceptedOnly(t *testing.T) {
 	}
 	if got := len(f.fake.Users()); got != 8 {
 		t.Errorf("fake has %d users, want 8", got)
+	}
+}
+
+func TestFullSnapshotRemovesUsersAbsentFromTheExport(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	day1, _ := os.ReadFile(f.path("day1.csv"))
+	lines := strings.SplitAfter(string(day1), "\n")
+	var without []string
+	for _, l := range lines {
+		if !strings.Contains(l, "C-1006") {
+			without = append(without, l)
+		}
+	}
+	writeFile(t, f.path("snapshot2.csv"), []byte(strings.Join(without, "")))
+	args := []string{"-full-snapshot", "-scope", "braze:snapshot"}
+	if code, out, errOut := f.run(ctx, append(args, "-input", f.path("day1.csv"))...); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if u, _ := f.fake.User("C-1006"); u.Attributes["aud_high_value"] != true || u.Attributes["loyalty_tier"] != "gold" {
+		t.Fatalf("C-1006 after day 1 = %v", u.Attributes)
+	}
+	before := f.attributeObjects()
+	if code, out, errOut := f.run(ctx, append(args, "-input", f.path("snapshot2.csv"))...); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := f.attributeObjects() - before; got != 1 {
+		t.Errorf("sent %d objects, want 1 (the removal of C-1006)", got)
+	}
+	u, _ := f.fake.User("C-1006")
+	if u.Attributes["aud_high_value"] != false {
+		t.Errorf("C-1006 aud_high_value = %v, want false (audience flags are removed as false)", u.Attributes["aud_high_value"])
+	}
+	if v, ok := u.Attributes["loyalty_tier"]; ok {
+		t.Errorf("C-1006 loyalty_tier = %v, want removed", v)
 	}
 }
 
@@ -426,5 +465,65 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type parquetCustomer struct {
+	CustomerID string    `parquet:"customer_id"`
+	GivenName  *string   `parquet:"given_name,optional"`
+	Birthdate  int32     `parquet:"Birthdate,date"`
+	Value      int64     `parquet:"lifetime_value,decimal(2:12)"`
+	LastOrder  time.Time `parquet:"latest_order_datetime,timestamp(microsecond)"`
+	HighValue  bool      `parquet:"aud_high_value"`
+	WinBack    bool      `parquet:"aud_winback"`
+}
+
+func TestParquetFromS3(t *testing.T) {
+	f := newFixture(t)
+	client, endpoint := newS3(t, "acme")
+	day := func(y int, m time.Month, d int) int32 {
+		return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	}
+	ada := "Ada"
+	var buf bytes.Buffer
+	w := pq.NewGenericWriter[parquetCustomer](&buf)
+	if _, err := w.Write([]parquetCustomer{
+		{"C-1001", &ada, day(1985, 12, 10), 124050, time.Date(2026, 11, 20, 9, 15, 0, 0, time.UTC), true, false},
+		{"C-1002", nil, day(1976, 12, 9), 589000, time.Date(2026, 11, 25, 18, 2, 11, 0, time.UTC), false, true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	putObject(t, client, "acme", "exports/customers.parquet", buf.Bytes())
+
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{
+		"-endpoint", f.fake.URL, "-mapping", f.path("mapping.json"), "-state", f.path("state"),
+		"-input", "s3://acme/exports/customers.parquet", "-s3-endpoint", endpoint,
+	}, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	u, _ := f.fake.User("C-1001")
+	if u.Attributes["first_name"] != "Ada" || u.Attributes["dob"] != "1985-12-10" || u.Attributes["lifetime_value"] != 1240.5 {
+		t.Errorf("C-1001 = %v", u.Attributes)
+	}
+	if u, _ := f.fake.User("C-1002"); u.Attributes["aud_winback"] != true {
+		t.Errorf("C-1002 = %v", u.Attributes)
+	}
+
+	// A local file is read in place (no spooling), with the same result:
+	// nothing changed, nothing sent.
+	writeFile(t, f.path("customers.parquet"), buf.Bytes())
+	before := f.attributeObjects()
+	out.Reset()
+	code = run(context.Background(), []string{
+		"-endpoint", f.fake.URL, "-mapping", f.path("mapping.json"), "-state", f.path("state"),
+		"-input", f.path("customers.parquet"),
+	}, &out, &errOut)
+	if code != exitOK || f.attributeObjects() != before || !strings.Contains(out.String(), "2 unchanged") {
+		t.Errorf("local rerun: exit %d, %d objects sent\n%s", code, f.attributeObjects()-before, out.String())
 	}
 }

@@ -48,10 +48,14 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 	}
 	bar := s.progress(name, size)
 	defer bar.done()
-	rows, err := openRows(ctx, bar.reader(r), name, fmtOf, s.schema, s.cfg.nullTokens)
+	if fmtOf.kind != "parquet" { // Parquet needs the file itself (io.ReaderAt)
+		r = bar.reader(r)
+	}
+	rows, closeRows, err := openRows(ctx, r, name, fmtOf, s.schema, s.cfg.nullTokens)
 	if err != nil {
 		return nil, err
 	}
+	defer closeRows()
 	mapper, err := amperity.NewMapper(rows.Schema(), s.mapOpts...)
 	if err != nil {
 		return nil, err
@@ -71,6 +75,9 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 	var invalid, badRows int64
 	updates := func(yield func(braze.Update) bool) {
 		for ch, err := range plan.Changes() {
+			if err != nil && ctx.Err() != nil {
+				return // interrupted: the reader stopped, not a bad row
+			}
 			if err != nil { // a bad row: reported, never sent
 				badRows++
 				s.rejects.write(rowReject(name, err))
@@ -159,6 +166,9 @@ func (s *syncer) preview(ctx context.Context, m *amperity.Mapper, plan *diff.Pla
 	defer fmt.Fprintln(s.stdout)
 	shown := 0
 	for ch, err := range plan.Changes() {
+		if err != nil && ctx.Err() != nil {
+			break
+		}
 		if err != nil {
 			res.BadRows++
 			s.rejects.write(rowReject(res.Name, err))
