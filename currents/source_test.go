@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -386,5 +387,34 @@ func TestSourcePruningMatchesFlatListing(t *testing.T) {
 		if !slices.Equal(pruned, flat) {
 			t.Fatalf("round %d: pruned walk\n%q\nflat listing\n%q", round, pruned, flat)
 		}
+	}
+}
+
+func TestSourceLogsSkips(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cp, _ := OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	cp.MarkDone(context.Background(), srcKey(typSend, "2025-04-01-17", 10))
+	s := newTestSource(srcFS(), WithSourceLogger(log), WithCheckpoint(cp), WithEventTypes(typSend))
+	s.store = flatStore{s.store} // list flat, so that filtered files are seen and logged
+	for range s.Files(context.Background()) {
+	}
+	out := buf.String()
+	for _, want := range [][2]string{
+		{"not an .avro file", "currents/_manifest.json"},
+		{"outside the filters", srcKey(typOpen, "2025-04-01-17", 11)},
+		{"checkpointed file", srcKey(typSend, "2025-04-01-17", 10)},
+	} {
+		found := false
+		for line := range strings.Lines(out) {
+			found = found || (strings.Contains(line, want[0]) && strings.Contains(line, want[1]))
+		}
+		if !found {
+			t.Errorf("log lacks %q for %s:\n%s", want[0], want[1], out)
+		}
+	}
+	// Silent by default: nothing to check but that it does not panic
+	// with a nil logger option.
+	for range newTestSource(srcFS(), WithSourceLogger(nil)).Files(context.Background()) {
 	}
 }
