@@ -42,10 +42,9 @@ type source struct {
 }
 
 type audienceSource struct {
-	name  string
-	col   int // -1 for InAudience
-	conv  converter
-	label string
+	name string
+	col  int // -1 for InAudience
+	conv converter
 }
 
 // NewMapper plans how the columns of schema map to Braze and reports any

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"unicode/utf8"
 )
 
 // Row is one data row of an export, as text, in the reader's column order
@@ -174,5 +173,3 @@ func looksLikeData(names []string) bool {
 	}
 	return false
 }
-
-func validUTF8(s string) bool { return utf8.ValidString(s) }
