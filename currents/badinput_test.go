@@ -3,6 +3,7 @@ package currents_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -243,4 +244,29 @@ func TestTruncatedEverywhere(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEventsNamesOSFile: Events takes the file name from an *os.File.
+func TestEventsNamesOSFile(t *testing.T) {
+	path := t.TempDir() + "/broken.avro"
+	good := writeFile(t, emailSend, emailSendRecords(3))
+	if err := os.WriteFile(path, good[:len(good)-1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for _, err := range currents.NewDecoder().Events(f, emailSend) {
+		if err != nil {
+			if !strings.Contains(err.Error(), "broken.avro") || !errors.Is(err, currents.ErrTruncated) {
+				t.Errorf("error %q", err)
+			}
+			return
+		}
+		n++
+	}
+	t.Errorf("no error after %d events", n)
 }

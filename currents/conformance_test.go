@@ -185,6 +185,10 @@ func mustJSON(v any) string {
 func TestSchemaInference(t *testing.T) {
 	shared := sharedCurrents(t)
 	files, _ := filepath.Glob(filepath.Join(shared, "samples", "v10", "Avro", "*.avro"))
+	schemas, _ := filepath.Glob(filepath.Join(shared, "schemas", "*.avsc"))
+	if len(currents.KnownEventTypes()) != len(schemas) {
+		t.Errorf("%d generated types for %d v10 schemas", len(currents.KnownEventTypes()), len(schemas))
+	}
 	dec := currents.NewDecoder()
 	for _, path := range files {
 		want := strings.TrimSuffix(filepath.Base(path), ".avro")
