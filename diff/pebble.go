@@ -28,7 +28,7 @@ func openPebble(dir string, cacheBytes int64) (*pebbleStore, error) {
 	defer cache.Unref()
 	opts := &pebble.Options{
 		Cache:        cache,
-		MemTableSize: 16 << 20,
+		MemTableSize: 32 << 20,
 		Logger:       quietLogger{},
 	}
 	// Bloom filters make lookups of new keys cheap; values are hashes,

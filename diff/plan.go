@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"math"
 	"runtime"
 	"slices"
@@ -160,6 +161,7 @@ type Plan struct {
 	unsaved []uint32
 
 	attrCfg []*attrConfig // by id, guarded by dictMu
+	empty   bool          // the scope held no keys when the plan began
 
 	// Owned by the goroutine reading the input, then by Changes.
 	seen keySet
@@ -203,6 +205,15 @@ func (e *Engine) newPlan(ctx context.Context, scope string, records iter.Seq2[Re
 		names: names, ids: ids,
 		latestDup:    make(map[string]uint64),
 		explanations: make(map[string]*Explanation),
+	}
+	// A scope with no state yet (a first sync) needs no lookups at all.
+	p.empty = true
+	err = e.store.Scan(ctx, userKey(nil, id, ""), func(_, _ []byte) error {
+		p.empty = false
+		return errStopScan
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		return nil, err
 	}
 	p.sum = Summary{Scope: scope, Mode: cfg.mode, DryRun: cfg.dryRun}
 	return p, nil
@@ -600,7 +611,9 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 	w.keyBuf = userKey(w.keyBuf, p.scopeID, rec.Key)
 	var found bool
 	var err error
-	w.oldBuf, found, err = p.eng.store.Get(p.ctx, w.keyBuf, w.oldBuf)
+	if !p.empty {
+		w.oldBuf, found, err = p.eng.store.Get(p.ctx, w.keyBuf, w.oldBuf)
+	}
 	if err != nil {
 		return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
 	}
@@ -1024,6 +1037,11 @@ func (p *Plan) Commit(ctx context.Context) error {
 	}
 	p.done.Store(true)
 	p.eng.release(p.scope)
+	pr := p.Progress()
+	p.eng.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "diff: plan committed",
+		slog.String("scope", p.scope), slog.Int64("read", pr.Read), slog.Int64("emitted", pr.Emitted),
+		slog.Int64("acked", pr.Acked), slog.Int64("failed", pr.Failed), slog.Int64("committed", pr.Committed),
+		slog.Any("error", err))
 	return err
 }
 
