@@ -112,7 +112,8 @@ func WithInstance(name string) Option {
 
 // WithHTTPClient sets the HTTP client. Its transport is wrapped (the
 // caller's client is not modified) to add rate limiting and retries; its
-// Timeout bounds each attempt. Without it the client uses a pooled copy of
+// Timeout bounds each attempt. Redirects are never followed (a 3xx is a
+// failed request), so the key cannot be carried to another host. Without it the client uses a pooled copy of
 // http.DefaultTransport and a 2-minute timeout per attempt.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {

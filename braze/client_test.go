@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -622,5 +623,23 @@ func TestRetryPolicyDefaultsAndDisable(t *testing.T) {
 	}
 	if _, err := NewClient(testKey, WithRetryPolicy(RetryPolicy{MaxWait: -1})); err == nil {
 		t.Error("negative MaxWait accepted")
+	}
+}
+
+// A redirect is not followed: the key must not reach another server.
+func TestRedirectNotFollowed(t *testing.T) {
+	other := &recorder{}
+	otherSrv := httptest.NewServer(other)
+	defer otherSrv.Close()
+	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, otherSrv.URL+"/users/track", http.StatusTemporaryRedirect)
+	})
+	c, _ := newTestClient(t, redirect)
+	_, err := c.Track(context.Background(), attrsReq("u"))
+	if !isAPI(http.StatusTemporaryRedirect)(err) {
+		t.Errorf("err = %v", err)
+	}
+	if other.requests() != 0 {
+		t.Error("redirect followed")
 	}
 }

@@ -563,6 +563,9 @@ func (s *sender) dispatch(b *batch) bool {
 
 // drainReady reports every batch that has finished, without waiting.
 func (s *sender) drainReady() bool {
+	if len(s.done) == 0 { // cheaper than a select on every update
+		return true
+	}
 	for {
 		select {
 		case d := <-s.done:

@@ -125,6 +125,9 @@ func (c *Client) newRetryClient(hc *http.Client) *retryablehttp.Client {
 		inner.Timeout = 2 * time.Minute
 	}
 	inner.Transport = &transport{c: c, base: base}
+	// Braze does not redirect; a redirect could only take the key (or a
+	// replayed body) somewhere else, so it is answered as a failure.
+	inner.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &retryablehttp.Client{
 		HTTPClient:   &inner,
 		Logger:       nil, // the client logs through its own *slog.Logger
@@ -157,6 +160,7 @@ func defaultTransport() http.RoundTripper {
 	}
 	t = t.Clone()
 	t.MaxIdleConnsPerHost = 128
+	t.MaxResponseHeaderBytes = 1 << 20
 	return t
 }
 
