@@ -139,9 +139,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "amperity-to-braze:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
 		}
+		fmt.Fprintln(stderr, "amperity-to-braze:", err)
 		return exitFatal
 	}
 	return runConfig(ctx, c, stdout, stderr)

@@ -325,6 +325,10 @@ func TestBadFlagsAreFatal(t *testing.T) {
 			t.Errorf("%q: exit %d, want %d\n%s\n%s", args, code, exitFatal, out, errOut)
 		}
 	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-dry-run") {
+		t.Errorf("-h: exit %d, usage:\n%s", code, errOut.String())
+	}
 	t.Setenv("BRAZE_API_KEY", "")
 	if code, _, errOut := f.run(context.Background(), "-input", f.path("day1.csv")); code != exitFatal || !strings.Contains(errOut, "BRAZE_API_KEY") {
 		t.Errorf("without a key: exit %d, stderr %s", code, errOut)

@@ -117,9 +117,10 @@ func parseTime(s string) (time.Time, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "currents-export:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
 		}
+		fmt.Fprintln(stderr, "currents-export:", err)
 		return exitFatal
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))

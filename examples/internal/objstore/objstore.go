@@ -32,6 +32,8 @@ type Location struct {
 	Folder bool
 	// Key is the object, when Folder is false.
 	Key string
+	// Size is the object's size when Folder is false, -1 when unknown.
+	Size int64
 	// Prefix is the folder, when Folder is true ("" for a whole directory
 	// or bucket).
 	Prefix string
@@ -43,7 +45,7 @@ type Location struct {
 func (l *Location) Objects(ctx context.Context) iter.Seq2[currents.Object, error] {
 	if !l.Folder {
 		return func(yield func(currents.Object, error) bool) {
-			yield(currents.Object{Key: l.Key, Size: -1}, nil)
+			yield(currents.Object{Key: l.Key, Size: l.Size}, nil)
 		}
 	}
 	return l.Store.List(ctx, l.Prefix)
@@ -97,7 +99,7 @@ func Open(ctx context.Context, in string, opt S3Options) (*Location, error) {
 			}
 			return &Location{Store: store, Folder: true, Prefix: prefix, Display: in}, nil
 		}
-		return &Location{Store: store, Key: key, Display: in}, nil
+		return &Location{Store: store, Key: key, Size: -1, Display: in}, nil
 	}
 	fi, err := os.Stat(in)
 	if err != nil {
@@ -110,7 +112,7 @@ func Open(ctx context.Context, in string, opt S3Options) (*Location, error) {
 	if dir == "" {
 		dir = "."
 	}
-	return &Location{Store: currents.NewFSStore(os.DirFS(dir)), Key: file, Display: in}, nil
+	return &Location{Store: currents.NewFSStore(os.DirFS(dir)), Key: file, Size: fi.Size(), Display: in}, nil
 }
 
 func newS3(ctx context.Context, opt S3Options) (*s3.Client, error) {
