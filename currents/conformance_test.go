@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/currents/currentstest"
 )
 
 // avroTypeNames are the union branch names avro-tools wraps values in.
@@ -301,7 +302,9 @@ func TestHistoricalSchemas(t *testing.T) {
 			recs = append(recs, r)
 		}
 		rel, _ := filepath.Rel(filepath.Join(shared, "schemas-history"), path)
-		data := writeFile(t, eventType, recs, withSchema(string(raw)))
+		// One record per block, so the reused block buffer is overwritten
+		// before the values are checked.
+		data := writeFile(t, eventType, recs, withSchema(string(raw)), currentstest.WithBlockRecords(1))
 		evs, err := decodeAll(t, dec, data, eventType)
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)

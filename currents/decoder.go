@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"strings"
 	"sync"
 	"unsafe"
 )
@@ -225,16 +224,10 @@ func (s *Scanner) Next() bool {
 		}
 	}
 	s.record++
-	start := s.b.p
-	if start == len(s.view) && s.plan.minSize > 0 {
+	if s.b.p == len(s.view) && s.plan.minSize > 0 {
 		return s.fail(errorf(ErrBlockCount, "block declares %d records but its data ends after %d", s.declared, s.record))
 	}
-	s.plan.skip(&s.b)
-	if s.b.err != nil {
-		return s.fail(errorf(ErrRecord, "%v", s.b.err))
-	}
-	// One allocation holds every string of the event.
-	ev, err := s.plan.decode(strings.Clone(s.view[start:s.b.p]))
+	ev, err := s.plan.decode(&s.b)
 	if err != nil {
 		return s.fail(errorf(ErrRecord, "%v", err))
 	}

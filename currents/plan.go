@@ -2,6 +2,7 @@ package currents
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -95,7 +96,8 @@ type plan struct {
 	index     map[string]int // field name -> step
 	names     []string
 	nExtra    int
-	minSize   int // lower bound on a record's encoded size
+	minSize   int       // lower bound on a record's encoded size
+	strOffs   []uintptr // offsets of typed string fields, to move onto the record copy
 	raw       string
 }
 
@@ -203,6 +205,8 @@ func compilePlan(ws *writerSchema, eventType string) *plan {
 		if st.kind == 0 || st.kind == kStrings {
 			st.extra = p.nExtra
 			p.nExtra++
+		} else if st.kind == kString {
+			p.strOffs = append(p.strOffs, st.off)
 		}
 		switch st.w {
 		case wString, wBytes, wInt, wLong, wBool:
@@ -232,45 +236,13 @@ func defaultPlan(ti *typeInfo) *plan {
 	return p
 }
 
-// skip advances b past one record, validating its structure. Strings are
-// not materialised, so the record can then be copied in one allocation.
-func (p *plan) skip(b *bin) {
-	for i := range p.steps {
-		st := &p.steps[i]
-		if st.w == wOther {
-			b.skipValue(st.schema, 0)
-			continue
-		}
-		if st.union {
-			br := b.long()
-			if br == st.nullBr {
-				continue
-			}
-			if br != st.valBr {
-				b.fail(errUnionIndex)
-				return
-			}
-		}
-		switch st.w {
-		case wString, wBytes:
-			b.skip(b.length())
-		case wInt, wLong:
-			b.long()
-		case wFloat:
-			b.skip(4)
-		case wDouble:
-			b.skip(8)
-		case wBool:
-			b.skip(1)
-		}
-		if b.err != nil {
-			return
-		}
-	}
-}
-
-// decode decodes one record, whose bytes rec the event takes ownership of.
-func (p *plan) decode(rec string) (Event, error) {
+// decode decodes the record at b's position in the block. In one pass,
+// string fields are first sliced from the block (a reused buffer), then,
+// once the record's extent is known, its bytes are copied into a single
+// owned string and each string field is moved onto that copy. Fields kept
+// as generic values are decoded from the copy in a second, rare, step.
+func (p *plan) decode(b *bin) (Event, error) {
+	start := b.p
 	var base unsafe.Pointer
 	var ev Event
 	if p.ti != nil {
@@ -282,18 +254,13 @@ func (p *plan) decode(rec string) (Event, error) {
 	}
 	r := (*Record)(base)
 	r.plan = p
-	if p.nExtra > 0 {
-		r.extra = make([]any, p.nExtra)
-	}
-	b := bin{s: rec}
+	var posBuf [8]int
+	extraPos := posBuf[:0]
 	for i := range p.steps {
 		st := &p.steps[i]
 		if st.extra >= 0 {
-			v := b.value(st.schema, 0)
-			r.extra[st.extra] = v
-			if st.kind == kStrings {
-				*(*[]string)(unsafe.Add(base, st.off)) = toStrings(v)
-			}
+			extraPos = append(extraPos, b.p)
+			b.skipValue(st.schema, 0)
 			continue
 		}
 		if st.union {
@@ -327,6 +294,38 @@ func (p *plan) decode(rec string) (Event, error) {
 	}
 	if b.err != nil {
 		return nil, b.err
+	}
+	rec := strings.Clone(b.s[start:b.p])
+	if len(rec) > 0 {
+		from := uintptr(unsafe.Pointer(unsafe.StringData(b.s))) + uintptr(start)
+		for _, off := range p.strOffs {
+			sp := (*string)(unsafe.Add(base, off))
+			if n := len(*sp); n > 0 {
+				at := uintptr(unsafe.Pointer(unsafe.StringData(*sp))) - from
+				*sp = rec[at : at+uintptr(n)]
+			}
+		}
+	}
+	if p.nExtra > 0 {
+		r.extra = make([]any, p.nExtra)
+		rb := bin{s: rec}
+		j := 0
+		for i := range p.steps {
+			st := &p.steps[i]
+			if st.extra < 0 {
+				continue
+			}
+			rb.p = extraPos[j] - start
+			j++
+			v := rb.value(st.schema, 0)
+			r.extra[st.extra] = v
+			if st.kind == kStrings {
+				*(*[]string)(unsafe.Add(base, st.off)) = toStrings(v)
+			}
+		}
+		if rb.err != nil {
+			return nil, rb.err
+		}
 	}
 	return ev, nil
 }
