@@ -373,6 +373,12 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 				continue
 			}
 			r := b.out[i]
+			var sf *storeFailure
+			if errors.As(r.err, &sf) {
+				yield(Change{}, sf.err)
+				finish()
+				return false
+			}
 			if r.err != nil {
 				if !p.yieldRecordError(yield, r.err) {
 					finish()
@@ -484,6 +490,11 @@ func newBatch() *batch {
 		done:   make(chan struct{}),
 	}
 }
+
+// storeFailure carries an error of the store, which ends the plan.
+type storeFailure struct{ err error }
+
+func (e *storeFailure) Error() string { return e.err.Error() }
 
 // planner is one worker's scratch space and counters.
 type planner struct {
@@ -615,7 +626,8 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 		w.oldBuf, found, err = p.eng.store.Get(p.ctx, w.keyBuf, w.oldBuf)
 	}
 	if err != nil {
-		return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
+		// The store, not the record, failed: no later record would fare better.
+		return Change{}, false, &storeFailure{fmt.Errorf("diff: reading the state of key %q: %w", rec.Key, err)}
 	}
 	if found && !forced && ex == nil && bytes.Equal(w.oldBuf, w.newBuf) {
 		// Fast path: byte-identical state, nothing to send.

@@ -502,6 +502,33 @@ func TestContextCancel(t *testing.T) {
 	}
 }
 
+type brokenStore struct{ Store }
+
+func (s brokenStore) Get(ctx context.Context, key, dst []byte) ([]byte, bool, error) {
+	if key[0] != keyUser {
+		return s.Store.Get(ctx, key, dst)
+	}
+	return nil, false, errors.New("disk on fire")
+}
+
+func TestStoreFailureEndsPlan(t *testing.T) {
+	mem := NewMemoryStore()
+	run(t, newTestEngine(t, mem), "s", recs(rec("u0", "a", "1")), accept)
+	e := newTestEngine(t, brokenStore{mem})
+	p, err := e.Plan(context.Background(), "s", numbered(1000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var errs []error
+	for _, err := range p.Changes() {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "disk on fire") || !strings.Contains(errs[0].Error(), `"u0000"`) {
+		t.Errorf("errors %v", errs)
+	}
+}
+
 func TestChangesOnlyOnce(t *testing.T) {
 	e := newTestEngine(t, NewMemoryStore())
 	p, _ := e.Plan(context.Background(), "s", recs())
