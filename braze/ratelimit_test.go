@@ -3,6 +3,7 @@ package braze
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -159,5 +160,23 @@ func TestRetryAfterPausesOtherGoroutines(t *testing.T) {
 	must(t, <-done)
 	if d := time.Since(start); d < 280*time.Millisecond {
 		t.Errorf("second goroutine finished after %v, before the 0.3 s pause", d)
+	}
+}
+
+// A wait the limiter knows would pass the deadline fails at once, as
+// context.DeadlineExceeded.
+func TestLimiterDeadline(t *testing.T) {
+	c, _ := newTestClient(t, &recorder{}, WithRateLimit(1, time.Hour))
+	_, err := c.Track(context.Background(), attrsReq("a")) // uses the burst
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Track(ctx, attrsReq("b"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("took %v", d)
 	}
 }

@@ -40,10 +40,19 @@ func (e *ambiguousError) Unwrap() error { return e.err }
 
 // limiterError marks a failure of the rate limiter (for example a wait that
 // would pass the context deadline); it is never retried.
-type limiterError struct{ err error }
+type limiterError struct {
+	err      error
+	deadline bool // the context has a deadline the wait would pass
+}
 
 func (e *limiterError) Error() string { return "braze: rate limiter: " + e.err.Error() }
 func (e *limiterError) Unwrap() error { return e.err }
+
+// Is makes a wait refused because of the context's deadline match
+// context.DeadlineExceeded, which x/time/rate's own error does not.
+func (e *limiterError) Is(target error) bool {
+	return e.deadline && target == context.DeadlineExceeded
+}
 
 // transport waits for the pause gate and the limiter before every attempt,
 // retries included, and learns from the rate-limit headers of every
@@ -63,7 +72,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &limiterError{err}
+		_, hasDeadline := ctx.Deadline()
+		return nil, &limiterError{err: err, deadline: hasDeadline}
 	}
 	st.attempts++
 	st.ambiguous = false
