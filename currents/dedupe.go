@@ -6,7 +6,7 @@ import (
 )
 
 // DefaultMaxIDs is the number of ids a Deduper holds at most unless
-// WithMaxIDs says otherwise: about 500 MB of UUID ids (see Deduper).
+// WithMaxIDs says otherwise: about 560 MB of UUID ids (see Deduper).
 const DefaultMaxIDs = 10_000_000
 
 // Deduper recognises events that Currents delivered more than once.
@@ -41,9 +41,9 @@ const DefaultMaxIDs = 10_000_000
 // Memory is bounded by the ids held, at most WithMaxIDs (DefaultMaxIDs).
 // An id in the canonical lower-case UUID form that Braze uses is held as
 // 16 bytes, not as its 36-byte string. Measured with BenchmarkDeduper
-// (340,000 ids held), a Deduper takes about 50 bytes of heap per UUID id
+// (340,000 ids held), a Deduper takes about 56 bytes of heap per UUID id
 // held, and about 60 bytes per other id plus that id's string, which it
-// keeps alive; so the default cap of 10 million UUID ids is about 500 MB. When the cap is reached the ids
+// keeps alive; so the default cap of 10 million UUID ids is about 560 MB. When the cap is reached the ids
 // of the oldest hour (over all event types) are forgotten first, before
 // their window has passed; Stats().EvictedEarly counts them, and a
 // duplicate of one of them is no longer recognised.
@@ -57,11 +57,14 @@ const DefaultMaxIDs = 10_000_000
 //
 // A Deduper is safe for concurrent use.
 type Deduper struct {
-	mu      sync.Mutex
-	window  int64 // hours
-	maxIDs  int
-	uuids   map[[16]byte]struct{}
-	others  map[string]struct{}
+	mu     sync.Mutex
+	window int64 // hours
+	maxIDs int
+	// uuids and others map each id held to the hour of the bucket that
+	// holds it, so that a bucket entry left behind by Forget (and maybe
+	// re-recorded since in another hour) is told apart from a live one.
+	uuids   map[[16]byte]int32
+	others  map[string]int32
 	streams map[string]*dedupeStream
 	held    int
 	stats   DedupeStats
@@ -75,7 +78,8 @@ type dedupeStream struct {
 }
 
 // dedupeBucket is the ids recorded for one hour, in insertion order; the
-// ids before uHead/oHead have been evicted early.
+// ids before uHead/oHead have been evicted early. An entry is live only
+// while the id's map value is this bucket's hour.
 type dedupeBucket struct {
 	uuids        [][16]byte
 	others       []string
@@ -122,8 +126,8 @@ func NewDeduper(window time.Duration, opts ...DedupeOption) *Deduper {
 	d := &Deduper{
 		window:  hours,
 		maxIDs:  DefaultMaxIDs,
-		uuids:   make(map[[16]byte]struct{}),
-		others:  make(map[string]struct{}),
+		uuids:   make(map[[16]byte]int32),
+		others:  make(map[string]int32),
 		streams: make(map[string]*dedupeStream),
 	}
 	for _, o := range opts {
@@ -146,7 +150,9 @@ func (d *Deduper) SeenEvent(ke KeyedEvent) bool {
 // the event is a duplicate and should be dropped.
 func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 	u, isUUID := parseUUID(id)
-	hour := floorDiv(at.Unix(), 3600)
+	// Hours are held as int32; clamping keeps the arithmetic on them safe
+	// for any time.Time (±120,000 years is past any event).
+	hour := min(max(floorDiv(at.Unix(), 3600), -maxHour), maxHour)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stats.Seen++
@@ -188,10 +194,10 @@ func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id
 		st.buckets[i] = b
 	}
 	if isUUID {
-		d.uuids[u] = struct{}{}
+		d.uuids[u] = int32(hour)
 		b.uuids = append(b.uuids, u)
 	} else {
-		d.others[id] = struct{}{}
+		d.others[id] = int32(hour)
 		b.others = append(b.others, id)
 	}
 	d.held++
@@ -209,63 +215,108 @@ func (d *Deduper) advance(st *dedupeStream, hour int64) {
 		return
 	}
 	drop := min(oldest-st.base, int64(len(st.buckets)))
-	for _, b := range st.buckets[:drop] {
-		if b == nil {
-			continue
+	for i, b := range st.buckets[:drop] {
+		if b != nil {
+			d.stats.Expired += int64(d.forget(b, st.base+int64(i)))
 		}
-		n := b.len()
-		d.forget(b)
-		d.stats.Expired += int64(n)
 	}
 	clear(st.buckets[:drop]) // let the buckets be collected
 	st.buckets = st.buckets[drop:]
 	st.base = oldest
 }
 
-// forget removes a bucket's remaining ids from the sets.
-func (d *Deduper) forget(b *dedupeBucket) {
+// forget removes the live ids of the bucket of the given hour from the
+// sets and returns how many there were.
+func (d *Deduper) forget(b *dedupeBucket, hour int64) int {
+	n := 0
 	for _, u := range b.uuids[b.uHead:] {
-		delete(d.uuids, u)
-	}
-	for _, s := range b.others[b.oHead:] {
-		delete(d.others, s)
-	}
-	d.held -= b.len()
-}
-
-// evictOldest forgets one id from the oldest non-empty hour over all
-// streams.
-func (d *Deduper) evictOldest() {
-	var oldest *dedupeBucket
-	oldestHour := int64(0)
-	for _, st := range d.streams {
-		for i, b := range st.buckets {
-			if b != nil && b.len() > 0 {
-				if h := st.base + int64(i); oldest == nil || h < oldestHour {
-					oldest, oldestHour = b, h
-				}
-				break
-			}
+		if h, ok := d.uuids[u]; ok && int64(h) == hour {
+			delete(d.uuids, u)
+			n++
 		}
 	}
-	if oldest == nil {
-		return
+	for _, s := range b.others[b.oHead:] {
+		if h, ok := d.others[s]; ok && int64(h) == hour {
+			delete(d.others, s)
+			n++
+		}
 	}
-	if oldest.uHead < len(oldest.uuids) {
-		delete(d.uuids, oldest.uuids[oldest.uHead])
-		oldest.uHead++
-	} else {
-		delete(d.others, oldest.others[oldest.oHead])
-		oldest.others[oldest.oHead] = "" // let the string be collected
-		oldest.oHead++
+	d.held -= n
+	return n
+}
+
+// evictOldest forgets one live id from the oldest non-empty hour over all
+// streams.
+func (d *Deduper) evictOldest() {
+	for {
+		var oldest *dedupeBucket
+		oldestHour := int64(0)
+		for _, st := range d.streams {
+			for i, b := range st.buckets {
+				if b != nil && b.len() > 0 {
+					if h := st.base + int64(i); oldest == nil || h < oldestHour {
+						oldest, oldestHour = b, h
+					}
+					break
+				}
+			}
+		}
+		if oldest == nil {
+			return
+		}
+		for oldest.len() > 0 {
+			live := false
+			if oldest.uHead < len(oldest.uuids) {
+				u := oldest.uuids[oldest.uHead]
+				if h, ok := d.uuids[u]; ok && int64(h) == oldestHour {
+					delete(d.uuids, u)
+					live = true
+				}
+				oldest.uHead++
+			} else {
+				id := oldest.others[oldest.oHead]
+				if h, ok := d.others[id]; ok && int64(h) == oldestHour {
+					delete(d.others, id)
+					live = true
+				}
+				oldest.others[oldest.oHead] = "" // let the string be collected
+				oldest.oHead++
+			}
+			if live {
+				d.held--
+				d.stats.EvictedEarly++
+				// Release the storage of a fully evicted bucket now: its
+				// hour may stay in the window for a long time.
+				if oldest.len() == 0 {
+					*oldest = dedupeBucket{}
+				}
+				return
+			}
+		}
+		*oldest = dedupeBucket{} // only stale entries were left
 	}
-	d.held--
-	d.stats.EvictedEarly++
-	// Release the storage of a fully evicted bucket now, since its hour may
-	// stay in the window for a long time.
-	if oldest.len() == 0 {
-		*oldest = dedupeBucket{}
+}
+
+// Forget removes id, so that its next sighting is not a duplicate; it
+// reports whether id was held. Use it to undo the Seen calls for the
+// events of a file whose output was rolled back after a decoding error,
+// so that a clean copy of those events read later is not dropped.
+func (d *Deduper) Forget(id string) bool {
+	u, isUUID := parseUUID(id)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ok bool
+	if isUUID {
+		if _, ok = d.uuids[u]; ok {
+			delete(d.uuids, u)
+		}
+	} else if _, ok = d.others[id]; ok {
+		delete(d.others, id)
 	}
+	if ok {
+		d.held--
+	}
+	return ok
 }
 
 // Stats returns the counters.
@@ -276,6 +327,9 @@ func (d *Deduper) Stats() DedupeStats {
 	s.Held = d.held
 	return s
 }
+
+// maxHour bounds the hours a Deduper works with (about 120,000 years).
+const maxHour = 1 << 30
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

@@ -27,9 +27,6 @@ const dedupeMagic = "ampbraze-dedupe\x01"
 // make LoadFile allocate without limit. Braze ids are 36 bytes.
 const maxSavedID = 4096
 
-// maxSavedHour bounds the hours in a saved state: about 125,000 years.
-const maxSavedHour = 1 << 30
-
 // ErrDedupeState is matched (with errors.Is) by the error ReadFrom returns
 // for data that is not a saved Deduper.
 var ErrDedupeState = errors.New("currents: malformed saved deduplicator state")
@@ -55,18 +52,32 @@ func (d *Deduper) WriteTo(w io.Writer) (int64, error) {
 		cw.str(t)
 		cw.varint(st.base)
 		cw.uvarint(uint64(len(st.buckets)))
-		for _, b := range st.buckets {
+		for i, b := range st.buckets {
 			if b == nil {
 				cw.uvarint(0)
 				cw.uvarint(0)
 				continue
 			}
-			cw.uvarint(uint64(len(b.uuids) - b.uHead))
+			// Only live entries: not those Forget left behind.
+			hour := int32(st.base + int64(i))
+			var uuids [][16]byte
 			for _, u := range b.uuids[b.uHead:] {
+				if h, ok := d.uuids[u]; ok && h == hour {
+					uuids = append(uuids, u)
+				}
+			}
+			cw.uvarint(uint64(len(uuids)))
+			for _, u := range uuids {
 				cw.bytes(u[:])
 			}
-			cw.uvarint(uint64(len(b.others) - b.oHead))
+			var others []string
 			for _, s := range b.others[b.oHead:] {
+				if h, ok := d.others[s]; ok && h == hour {
+					others = append(others, s)
+				}
+			}
+			cw.uvarint(uint64(len(others)))
+			for _, s := range others {
 				cw.uvarint(uint64(len(s)))
 				cw.str(s)
 			}
@@ -118,14 +129,14 @@ func (d *Deduper) ReadFrom(r io.Reader) (int64, error) {
 		}
 		// Hours since 1970 that time.Time can hold; beyond, the arithmetic
 		// on hours could overflow.
-		if base < -maxSavedHour || base > maxSavedHour {
+		if base < -maxHour || base > maxHour {
 			return fail("first hour", fmt.Errorf("%d is out of range", base))
 		}
 		nhours, err := binary.ReadUvarint(cr)
 		if err != nil {
 			return fail("hour count", err)
 		}
-		if nhours > maxSavedHour {
+		if nhours > 2*maxHour || base+int64(nhours) > maxHour {
 			return fail("hour count", fmt.Errorf("%d is out of range", nhours))
 		}
 		for h := range nhours {

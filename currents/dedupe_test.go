@@ -1,9 +1,11 @@
 package currents
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -158,16 +160,25 @@ func TestDeduperMatchesModel(t *testing.T) {
 		model := map[string]int{} // id -> hour recorded
 		for step := range 2000 {
 			typ := types[r.IntN(len(types))]
-			if r.IntN(10) == 0 {
-				clock[typ] += r.IntN(window + 2)
-			}
-			y := clock[typ]
 			var id string
 			if r.IntN(2) == 0 {
 				id = fmt.Sprintf("%s-%d", typ, r.IntN(40))
 			} else {
 				id = uuidN(r.IntN(40)<<2 | map[string]int{"a": 0, "b": 1, "c": 2}[typ])
 			}
+			if r.IntN(20) == 0 { // undo a sighting, as after a rolled-back file
+				x, ok := model[id]
+				want := ok && clock[typ]-x <= window
+				delete(model, id)
+				if got := d.Forget(id); got != want {
+					t.Fatalf("round %d step %d: Forget(%s) = %v, want %v", round, step, id, got, want)
+				}
+				continue
+			}
+			if r.IntN(10) == 0 {
+				clock[typ] += r.IntN(window + 2)
+			}
+			y := clock[typ]
 			x, ok := model[id]
 			want := ok && y-x <= window
 			if !want {
@@ -180,6 +191,22 @@ func TestDeduperMatchesModel(t *testing.T) {
 		st := d.Stats()
 		if st.Late != 0 || st.EvictedEarly != 0 {
 			t.Fatalf("stats %+v", st)
+		}
+		// Held: the model's ids still inside their type's window. A UUID
+		// id carries its type's index in its last hex digit.
+		held := 0
+		for id, x := range model {
+			typ := id[:1]
+			if len(id) == 36 {
+				n, _ := strconv.ParseUint(id[35:], 16, 8)
+				typ = types[n&3]
+			}
+			if clock[typ]-x <= window {
+				held++
+			}
+		}
+		if st.Held != held {
+			t.Fatalf("round %d: Held %d, model %d", round, st.Held, held)
 		}
 	}
 }
@@ -320,4 +347,69 @@ func ExampleDeduper() {
 	// false
 	// true
 	// {Seen:2 Duplicates:1 Held:1 Late:0 Expired:0 EvictedEarly:0}
+}
+
+func TestDeduperForget(t *testing.T) {
+	a, b, c, e := uuidN(1), "b", uuidN(3), "e"
+	d := NewDeduper(2 * time.Hour)
+	if d.Forget(a) {
+		t.Error("Forget of an unknown id reported true")
+	}
+	d.Seen(typSend, a, at(0))
+	if !d.Forget(a) || d.Stats().Held != 0 {
+		t.Fatalf("Forget: held %d", d.Stats().Held)
+	}
+	if d.Seen(typSend, a, at(1)) {
+		t.Fatal("forgotten id reported as duplicate")
+	}
+	// The hour-0 bucket still lists a; expiring it must not remove the
+	// sighting recorded at hour 1.
+	d.Seen(typSend, e, at(3))
+	if !d.Seen(typSend, a, at(3)) {
+		t.Fatal("re-recorded id lost when its old hour expired")
+	}
+	if st := d.Stats(); st.Held != 2 || st.Expired != 0 {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Early eviction skips what Forget left behind.
+	d = NewDeduper(24*time.Hour, WithMaxIDs(2))
+	d.Seen(typSend, a, at(0))
+	d.Forget(a)
+	d.Seen(typSend, b, at(0))
+	d.Seen(typSend, c, at(1))
+	d.Seen(typSend, e, at(1)) // over the cap: b goes, not the stale a
+	if st := d.Stats(); st.Held != 2 || st.EvictedEarly != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if !d.Seen(typSend, c, at(1)) || !d.Seen(typSend, e, at(1)) {
+		t.Error("live ids evicted")
+	}
+
+	// Saved state leaves forgotten ids out.
+	d = NewDeduper(time.Hour)
+	d.Seen(typSend, a, at(0))
+	d.Seen(typSend, b, at(0))
+	d.Forget(a)
+	d.Forget(b)
+	d.Seen(typSend, c, at(0))
+	var buf bytes.Buffer
+	d.WriteTo(&buf)
+	loaded := NewDeduper(time.Hour)
+	if _, err := loaded.ReadFrom(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Stats().Held != 1 || loaded.Seen(typSend, a, at(0)) || !loaded.Seen(typSend, c, at(0)) {
+		t.Errorf("loaded state: %+v", loaded.Stats())
+	}
+}
+
+func TestDeduperExtremeTimes(t *testing.T) {
+	d := NewDeduper(time.Hour)
+	for _, tm := range []time.Time{{}, time.Unix(-1<<62, 0), time.Unix(1<<62, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		d.Seen(typSend, "x-"+tm.String(), tm)
+		if !d.Seen(typSend, "x-"+tm.String(), tm) {
+			t.Errorf("%v: not recognised", tm)
+		}
+	}
 }
