@@ -304,7 +304,8 @@ func (s *syncer) runOnce(ctx context.Context) int {
 			code = max(code, exitRejected)
 		}
 		if cp != nil {
-			if err := cp.MarkDone(ctx, obj.Key); err == nil {
+			err := cp.MarkDone(ctx, obj.Key)
+			if err == nil {
 				err = cp.Save()
 			}
 			if err != nil {

@@ -461,6 +461,17 @@ func TestEveryRunsUntilStopped(t *testing.T) {
 	}
 }
 
+func TestCheckpointFailureIsFatal(t *testing.T) {
+	f := newFixture(t)
+	dir := f.path("drop")
+	day1, _ := os.ReadFile(f.path("day1.csv"))
+	writeFile(t, filepath.Join(dir, "a.csv"), day1)
+	code, out, errOut := f.run(context.Background(), "-input", dir, "-checkpoint", f.path("no/such/dir/checkpoint.txt"))
+	if code != exitFatal || !strings.Contains(errOut, "checkpoint") {
+		t.Errorf("exit %d, want %d\n%s\n%s", code, exitFatal, out, errOut)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
