@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -404,9 +403,4 @@ func (r *CSVReader) unescapeField(line []byte, start int64) ([]byte, bool, error
 			line = line[1:]
 		}
 	}
-}
-
-// String describes the reader's dialect, for logs.
-func (r *CSVReader) String() string {
-	return "delimited text, delimiter " + strconv.QuoteRune(r.cfg.delim)
 }

@@ -349,3 +349,34 @@ func TestMapperTooLong(t *testing.T) {
 		t.Fatalf("errors = %v", errs)
 	}
 }
+
+// A Mapper is shared by goroutines mapping different parts of an export.
+func TestMapperConcurrentUse(t *testing.T) {
+	s := schemaOf(t, "external_id:String,country:String,gender:String,n:Decimal")
+	m, err := NewMapper(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range 500 {
+				rec, err := m.Map(Row{Number: int64(i + 1), Cells: []Cell{{Text: fmt.Sprint("u", g, i)}, {Text: "Germany"}, {Text: "female"}, {Text: "1.50"}}})
+				if err != nil {
+					done <- err
+					return
+				}
+				if rec.Attrs[0].Value != "DE" || rec.Attrs[1].Value != "F" || rec.Attrs[2].Value != json.Number("1.5") {
+					done <- fmt.Errorf("record %v", rec)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
