@@ -15,13 +15,15 @@ type Date struct {
 }
 
 // ParseDate parses a date in the form YYYY-MM-DD and checks that it exists
-// in the calendar (no 2023-02-30).
+// in the calendar (no 2023-02-30) and lies in years 1 to 9999, so that
+// every parsed Date also marshals.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
+	d := DateOf(t)
+	if err != nil || !d.IsValid() {
 		return Date{}, fmt.Errorf("braze: date %q is not a YYYY-MM-DD calendar date", s)
 	}
-	return DateOf(t), nil
+	return d, nil
 }
 
 // DateOf returns the calendar date of t in t's own location.
