@@ -127,7 +127,10 @@ func (c *FileCheckpoint) Prune(before time.Time) int {
 
 // Save writes the checkpoint to its file if it changed since it was opened
 // or last saved. The write is atomic: a temporary file in the same
-// directory is written, synced and renamed over the old file.
+// directory is written, synced and renamed over the old file. It rewrites
+// every key (measured: 6 seconds for a million keys on a busy 2-core VM),
+// so with a large checkpoint save every few files or seconds rather than
+// after each file: a file done but not yet saved is only read again.
 func (c *FileCheckpoint) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
