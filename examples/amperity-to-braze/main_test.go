@@ -325,6 +325,11 @@ func TestBadFlagsAreFatal(t *testing.T) {
 			t.Errorf("%q: exit %d, want %d\n%s\n%s", args, code, exitFatal, out, errOut)
 		}
 	}
+	// A typo in the mapping file is an error, not an unmapped column.
+	writeFile(t, f.path("typo.json"), []byte(`{"colums": {"customer_id": "external_id"}}`))
+	if code, _, errOut := f.run(context.Background(), "-input", f.path("day1.csv"), "-mapping", f.path("typo.json")); code != exitFatal || !strings.Contains(errOut, "colums") {
+		t.Errorf("mapping typo: exit %d\n%s", code, errOut)
+	}
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"-h"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-dry-run") {
 		t.Errorf("-h: exit %d, usage:\n%s", code, errOut.String())
