@@ -293,6 +293,9 @@ func (c *Client) TrackAll(ctx context.Context, updates iter.Seq[Update], opts ..
 		}
 	}
 	return func(yield func(Result) bool) {
+		if updates == nil {
+			return
+		}
 		s := &sender{c: c, cfg: cfg, yield: yield, pending: make(map[userKey]int32)}
 		s.run(ctx, updates)
 	}

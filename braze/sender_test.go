@@ -385,3 +385,17 @@ func seqIDs(n int) []string {
 	}
 	return ids
 }
+
+func TestTrackAllNilAndEmpty(t *testing.T) {
+	rec := &recorder{}
+	c, _ := newTestClient(t, rec)
+	for range c.TrackAll(context.Background(), nil) {
+		t.Error("result for a nil sequence")
+	}
+	for range c.TrackAll(context.Background(), func(func(Update) bool) {}) {
+		t.Error("result for an empty sequence")
+	}
+	if rec.requests() != 0 {
+		t.Error("request sent for nothing")
+	}
+}
