@@ -201,7 +201,7 @@ var (
 	_ FieldEvent = (*ProfileUpdate)(nil)
 )
 
-// AgentExecuted is a agentconsole.AgentExecuted event. Braze: "Kafka record schema for when an Agent Console agent is executed"
+// AgentExecuted is a agentconsole.AgentExecuted event: kafka record schema for when an Agent Console agent is executed.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -331,7 +331,7 @@ var typeAgentExecuted = typeInfo{
 	},
 }
 
-// ToolInvocation is a agentconsole.ToolInvocation event. Braze: "Kafka record schema for when a tool is executed"
+// ToolInvocation is a agentconsole.ToolInvocation event: kafka record schema for when a tool is executed.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -407,7 +407,7 @@ var typeToolInvocation = typeInfo{
 	},
 }
 
-// RandomBucketNumberUpdate is a users.RandomBucketNumberUpdate event. Braze: "A user's current and previous random bucket number at the time it is changed"
+// RandomBucketNumberUpdate is a users.RandomBucketNumberUpdate event: a user's current and previous random bucket number at the time it is changed.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -472,7 +472,7 @@ var typeRandomBucketNumberUpdate = typeInfo{
 	},
 }
 
-// UserDeleteRequest is a users.UserDeleteRequest event. Braze: "when a user is deleted by customer request"
+// UserDeleteRequest is a users.UserDeleteRequest event: when a user is deleted by customer request.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -526,7 +526,7 @@ var typeUserDeleteRequest = typeInfo{
 	},
 }
 
-// UserOrphan is a users.UserOrphan event. Braze: "when a user is orphaned, meaning the user is merged with another user's profile"
+// UserOrphan is a users.UserOrphan event: when a user is orphaned, meaning the user is merged with another user's profile.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -590,7 +590,7 @@ var typeUserOrphan = typeInfo{
 	},
 }
 
-// CustomEvent is a users.behaviors.CustomEvent event. Braze: "when a user performs a custom event"
+// CustomEvent is a users.behaviors.CustomEvent event: when a user performs a custom event.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -681,7 +681,7 @@ var typeCustomEvent = typeInfo{
 	},
 }
 
-// InstallAttribution is a users.behaviors.InstallAttribution event. Braze: "when a user installs an app and we attribute it to a partner"
+// InstallAttribution is a users.behaviors.InstallAttribution event: when a user installs an app and we attribute it to a partner.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -743,7 +743,7 @@ var typeInstallAttribution = typeInfo{
 	},
 }
 
-// Location is a users.behaviors.Location event. Braze: "when a user records a location"
+// Location is a users.behaviors.Location event: when a user records a location.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -837,7 +837,7 @@ var typeLocation = typeInfo{
 	},
 }
 
-// Purchase is a users.behaviors.Purchase event. Braze: "when a user makes a purchase"
+// Purchase is a users.behaviors.Purchase event: when a user makes a purchase.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -931,7 +931,7 @@ var typePurchase = typeInfo{
 	},
 }
 
-// Uninstall is a users.behaviors.Uninstall event. Braze: "when a user uninstalls an app"
+// Uninstall is a users.behaviors.Uninstall event: when a user uninstalls an app.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -992,7 +992,7 @@ var typeUninstall = typeInfo{
 	},
 }
 
-// FirstSession is a users.behaviors.app.FirstSession event. Braze: "when a user has their first session"
+// FirstSession is a users.behaviors.app.FirstSession event: when a user has their first session.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1080,7 +1080,7 @@ var typeFirstSession = typeInfo{
 	},
 }
 
-// SessionEnd is a users.behaviors.app.SessionEnd event. Braze: "when a user ends a session on an app"
+// SessionEnd is a users.behaviors.app.SessionEnd event: when a user ends a session on an app.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1156,7 +1156,7 @@ var typeSessionEnd = typeInfo{
 	},
 }
 
-// SessionStart is a users.behaviors.app.SessionStart event. Braze: "when a user begins a session on an app"
+// SessionStart is a users.behaviors.app.SessionStart event: when a user begins a session on an app.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1229,7 +1229,7 @@ var typeSessionStart = typeInfo{
 	},
 }
 
-// LiveActivityPushToStartTokenChange is a users.behaviors.liveactivity.PushToStartTokenChange event. Braze: "Live Activity Push To Start Token Change Events"
+// LiveActivityPushToStartTokenChange is a users.behaviors.liveactivity.PushToStartTokenChange event: live Activity Push To Start Token Change Events.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1313,7 +1313,7 @@ var typeLiveActivityPushToStartTokenChange = typeInfo{
 	},
 }
 
-// LiveActivityUpdateTokenChange is a users.behaviors.liveactivity.UpdateTokenChange event. Braze: "Live Activity Update Token Change Events"
+// LiveActivityUpdateTokenChange is a users.behaviors.liveactivity.UpdateTokenChange event: live Activity Update Token Change Events.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1397,7 +1397,7 @@ var typeLiveActivityUpdateTokenChange = typeInfo{
 	},
 }
 
-// PushNotificationTokenStateChange is a users.behaviors.pushnotification.TokenStateChange event. Braze: "Push Notification Token State Change Events"
+// PushNotificationTokenStateChange is a users.behaviors.pushnotification.TokenStateChange event: push Notification Token State Change Events.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1505,7 +1505,7 @@ var typePushNotificationTokenStateChange = typeInfo{
 	},
 }
 
-// SubscriptionGlobalStateChange is a users.behaviors.subscription.GlobalStateChange event. Braze: "when a user is subscribed or unsubscribed globally from a channel such as email"
+// SubscriptionGlobalStateChange is a users.behaviors.subscription.GlobalStateChange event: when a user is subscribed or unsubscribed globally from a channel such as email.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1619,7 +1619,7 @@ var typeSubscriptionGlobalStateChange = typeInfo{
 	},
 }
 
-// SubscriptionGroupStateChange is a users.behaviors.subscriptiongroup.StateChange event. Braze: "when a user is subscribed or unsubscribed to/from a subscription group"
+// SubscriptionGroupStateChange is a users.behaviors.subscriptiongroup.StateChange event: when a user is subscribed or unsubscribed to/from a subscription group.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1745,7 +1745,7 @@ var typeSubscriptionGroupStateChange = typeInfo{
 	},
 }
 
-// CampaignConversion is a users.campaigns.Conversion event. Braze: "when a user converts for a campaign"
+// CampaignConversion is a users.campaigns.Conversion event: when a user converts for a campaign.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1831,7 +1831,7 @@ var typeCampaignConversion = typeInfo{
 	},
 }
 
-// CampaignEnrollInControl is a users.campaigns.EnrollInControl event. Braze: "when a user is enrolled in the control group for a campaign"
+// CampaignEnrollInControl is a users.campaigns.EnrollInControl event: when a user is enrolled in the control group for a campaign.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1911,7 +1911,7 @@ var typeCampaignEnrollInControl = typeInfo{
 	},
 }
 
-// CanvasConversion is a users.canvas.Conversion event. Braze: "when a user converts for a Canvas"
+// CanvasConversion is a users.canvas.Conversion event: when a user converts for a Canvas.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -1996,7 +1996,7 @@ var typeCanvasConversion = typeInfo{
 	},
 }
 
-// CanvasEntry is a users.canvas.Entry event. Braze: "when a user enters a Canvas"
+// CanvasEntry is a users.canvas.Entry event: when a user enters a Canvas.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2075,7 +2075,7 @@ var typeCanvasEntry = typeInfo{
 	},
 }
 
-// CanvasCoStepSend is a users.canvas.costep.Send event. Braze: "The canvas sends for content optimization canvas step"
+// CanvasCoStepSend is a users.canvas.costep.Send event: the canvas sends for content optimization canvas step.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2145,7 +2145,7 @@ var typeCanvasCoStepSend = typeInfo{
 	},
 }
 
-// CanvasExitMatchedAudience is a users.canvas.exit.MatchedAudience event. Braze: "when a user exited a Canvas because of matching an audience"
+// CanvasExitMatchedAudience is a users.canvas.exit.MatchedAudience event: when a user exited a Canvas because of matching an audience.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2236,7 +2236,7 @@ var typeCanvasExitMatchedAudience = typeInfo{
 	},
 }
 
-// CanvasExitPerformedEvent is a users.canvas.exit.PerformedEvent event. Braze: "when a user exited a Canvas because of performing an event"
+// CanvasExitPerformedEvent is a users.canvas.exit.PerformedEvent event: when a user exited a Canvas because of performing an event.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2325,7 +2325,7 @@ var typeCanvasExitPerformedEvent = typeInfo{
 	},
 }
 
-// CanvasExperimentStepConversion is a users.canvas.experimentstep.Conversion event. Braze: "when a user converts for an experiment step"
+// CanvasExperimentStepConversion is a users.canvas.experimentstep.Conversion event: when a user converts for an experiment step.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2421,7 +2421,7 @@ var typeCanvasExperimentStepConversion = typeInfo{
 	},
 }
 
-// CanvasExperimentStepSplitEntry is a users.canvas.experimentstep.SplitEntry event. Braze: "when a user enters an experiment step path"
+// CanvasExperimentStepSplitEntry is a users.canvas.experimentstep.SplitEntry event: when a user enters an experiment step path.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2511,7 +2511,7 @@ var typeCanvasExperimentStepSplitEntry = typeInfo{
 	},
 }
 
-// CanvasStepProgression is a users.canvasstep.Progression event. Braze: "Progression events for a user within a canvas"
+// CanvasStepProgression is a users.canvasstep.Progression event: progression events for a user within a canvas.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2606,7 +2606,7 @@ var typeCanvasStepProgression = typeInfo{
 	},
 }
 
-// BannerAbort is a users.messages.banner.Abort event. Braze: "An originally scheduled banner message was aborted for some reason"
+// BannerAbort is a users.messages.banner.Abort event: an originally scheduled banner message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2751,7 +2751,7 @@ var typeBannerAbort = typeInfo{
 	},
 }
 
-// BannerClick is a users.messages.banner.Click event. Braze: "when a user clicks a banner"
+// BannerClick is a users.messages.banner.Click event: when a user clicks a banner.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -2893,7 +2893,7 @@ var typeBannerClick = typeInfo{
 	},
 }
 
-// BannerDismiss is a users.messages.banner.Dismiss event. Braze: "When a user dismisses a banner"
+// BannerDismiss is a users.messages.banner.Dismiss event: when a user dismisses a banner.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3035,7 +3035,7 @@ var typeBannerDismiss = typeInfo{
 	},
 }
 
-// BannerImpression is a users.messages.banner.Impression event. Braze: "when a user views a banner"
+// BannerImpression is a users.messages.banner.Impression event: when a user views a banner.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3174,7 +3174,7 @@ var typeBannerImpression = typeInfo{
 	},
 }
 
-// ContentCardAbort is a users.messages.contentcard.Abort event. Braze: "An originally scheduled contentcard message was aborted for some reason"
+// ContentCardAbort is a users.messages.contentcard.Abort event: an originally scheduled contentcard message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3280,7 +3280,7 @@ var typeContentCardAbort = typeInfo{
 	},
 }
 
-// ContentCardClick is a users.messages.contentcard.Click event. Braze: "when a user clicks a content card"
+// ContentCardClick is a users.messages.contentcard.Click event: when a user clicks a content card.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3398,7 +3398,7 @@ var typeContentCardClick = typeInfo{
 	},
 }
 
-// ContentCardDismiss is a users.messages.contentcard.Dismiss event. Braze: "when a user dismisses a content card"
+// ContentCardDismiss is a users.messages.contentcard.Dismiss event: when a user dismisses a content card.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3520,7 +3520,7 @@ var typeContentCardDismiss = typeInfo{
 	},
 }
 
-// ContentCardImpression is a users.messages.contentcard.Impression event. Braze: "when a user views a content card"
+// ContentCardImpression is a users.messages.contentcard.Impression event: when a user views a content card.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3642,7 +3642,7 @@ var typeContentCardImpression = typeInfo{
 	},
 }
 
-// ContentCardSend is a users.messages.contentcard.Send event. Braze: "when we send a content card to a user"
+// ContentCardSend is a users.messages.contentcard.Send event: when we send a content card to a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3747,7 +3747,7 @@ var typeContentCardSend = typeInfo{
 	},
 }
 
-// EmailAbort is a users.messages.email.Abort event. Braze: "An originally scheduled email message was aborted for some reason"
+// EmailAbort is a users.messages.email.Abort event: an originally scheduled email message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3859,7 +3859,7 @@ var typeEmailAbort = typeInfo{
 	},
 }
 
-// EmailBounce is a users.messages.email.Bounce event. Braze: "An Email Service Provider returned a hard bounce. A hard bounce signifies a permanent deliverability failure"
+// EmailBounce is a users.messages.email.Bounce event: an Email Service Provider returned a hard bounce. A hard bounce signifies a permanent deliverability failure.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -3974,7 +3974,7 @@ var typeEmailBounce = typeInfo{
 	},
 }
 
-// EmailClick is a users.messages.email.Click event. Braze: "when a user clicks a link in an email"
+// EmailClick is a users.messages.email.Click event: when a user clicks a link in an email.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4116,7 +4116,7 @@ var typeEmailClick = typeInfo{
 	},
 }
 
-// EmailDeferral is a users.messages.email.Deferral event. Braze: "when an email deferred"
+// EmailDeferral is a users.messages.email.Deferral event: when an email deferred.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4237,7 +4237,7 @@ var typeEmailDeferral = typeInfo{
 	},
 }
 
-// EmailDelivery is a users.messages.email.Delivery event. Braze: "when an email is delivered"
+// EmailDelivery is a users.messages.email.Delivery event: when an email is delivered.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4346,7 +4346,7 @@ var typeEmailDelivery = typeInfo{
 	},
 }
 
-// EmailMarkAsSpam is a users.messages.email.MarkAsSpam event. Braze: "when an email is marked as spam"
+// EmailMarkAsSpam is a users.messages.email.MarkAsSpam event: when an email is marked as spam.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4455,7 +4455,7 @@ var typeEmailMarkAsSpam = typeInfo{
 	},
 }
 
-// EmailOpen is a users.messages.email.Open event. Braze: "when a user begins opens an email"
+// EmailOpen is a users.messages.email.Open event: when a user begins opens an email.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4585,7 +4585,7 @@ var typeEmailOpen = typeInfo{
 	},
 }
 
-// EmailRetry is a users.messages.email.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// EmailRetry is a users.messages.email.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4706,7 +4706,7 @@ var typeEmailRetry = typeInfo{
 	},
 }
 
-// EmailSend is a users.messages.email.Send event. Braze: "when we send an email to a user"
+// EmailSend is a users.messages.email.Send event: when we send an email to a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4815,7 +4815,7 @@ var typeEmailSend = typeInfo{
 	},
 }
 
-// EmailSoftBounce is a users.messages.email.SoftBounce event. Braze: "when an email soft bounces"
+// EmailSoftBounce is a users.messages.email.SoftBounce event: when an email soft bounces.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -4927,7 +4927,7 @@ var typeEmailSoftBounce = typeInfo{
 	},
 }
 
-// EmailUnsubscribe is a users.messages.email.Unsubscribe event. Braze: "when a user unsubscribes from email"
+// EmailUnsubscribe is a users.messages.email.Unsubscribe event: when a user unsubscribes from email.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5027,7 +5027,7 @@ var typeEmailUnsubscribe = typeInfo{
 	},
 }
 
-// FeatureFlagImpression is a users.messages.featureflag.Impression event. Braze: "when a user views an feature flag"
+// FeatureFlagImpression is a users.messages.featureflag.Impression event: when a user views an feature flag.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5161,7 +5161,7 @@ var typeFeatureFlagImpression = typeInfo{
 	},
 }
 
-// InAppMessageAbort is a users.messages.inappmessage.Abort event. Braze: "An originally scheduled inappmessage message was aborted for some reason"
+// InAppMessageAbort is a users.messages.inappmessage.Abort event: an originally scheduled inappmessage message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5305,7 +5305,7 @@ var typeInAppMessageAbort = typeInfo{
 	},
 }
 
-// InAppMessageClick is a users.messages.inappmessage.Click event. Braze: "when a user clicks an in app message"
+// InAppMessageClick is a users.messages.inappmessage.Click event: when a user clicks an in app message.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5428,7 +5428,7 @@ var typeInAppMessageClick = typeInfo{
 	},
 }
 
-// InAppMessageImpression is a users.messages.inappmessage.Impression event. Braze: "when a user views an in app message"
+// InAppMessageImpression is a users.messages.inappmessage.Impression event: when a user views an in app message.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5561,7 +5561,7 @@ var typeInAppMessageImpression = typeInfo{
 	},
 }
 
-// LineAbort is a users.messages.line.Abort event. Braze: "when a scheduled LINE message cannot be delivered, before sending to LINE"
+// LineAbort is a users.messages.line.Abort event: when a scheduled LINE message cannot be delivered, before sending to LINE.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5670,7 +5670,7 @@ var typeLineAbort = typeInfo{
 	},
 }
 
-// LineClick is a users.messages.line.Click event. Braze: "when a user clicks a link in a LINE message where the link's domain matches the click tracking domain"
+// LineClick is a users.messages.line.Click event: when a user clicks a link in a LINE message where the link's domain matches the click tracking domain.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5785,7 +5785,7 @@ var typeLineClick = typeInfo{
 	},
 }
 
-// LineInboundReceive is a users.messages.line.InboundReceive event. Braze: "when a LINE message is received from a user"
+// LineInboundReceive is a users.messages.line.InboundReceive event: when a LINE message is received from a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -5898,7 +5898,7 @@ var typeLineInboundReceive = typeInfo{
 	},
 }
 
-// LineRetry is a users.messages.line.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// LineRetry is a users.messages.line.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6007,7 +6007,7 @@ var typeLineRetry = typeInfo{
 	},
 }
 
-// LineSend is a users.messages.line.Send event. Braze: "when a LINE message is sent to LINE"
+// LineSend is a users.messages.line.Send event: when a LINE message is sent to LINE.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6116,7 +6116,7 @@ var typeLineSend = typeInfo{
 	},
 }
 
-// LiveActivityOutcome is a users.messages.liveactivity.Outcome event. Braze: "Live Activity Outcome Events"
+// LiveActivityOutcome is a users.messages.liveactivity.Outcome event: live Activity Outcome Events.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6196,7 +6196,7 @@ var typeLiveActivityOutcome = typeInfo{
 	},
 }
 
-// LiveActivitySend is a users.messages.liveactivity.Send event. Braze: "Live Activity Send Events"
+// LiveActivitySend is a users.messages.liveactivity.Send event: live Activity Send Events.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6269,7 +6269,7 @@ var typeLiveActivitySend = typeInfo{
 	},
 }
 
-// PushNotificationAbort is a users.messages.pushnotification.Abort event. Braze: "An originally scheduled pushnotification message was aborted for some reason"
+// PushNotificationAbort is a users.messages.pushnotification.Abort event: an originally scheduled pushnotification message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6385,7 +6385,7 @@ var typePushNotificationAbort = typeInfo{
 	},
 }
 
-// PushNotificationBounce is a users.messages.pushnotification.Bounce event. Braze: "when a push notification bounces"
+// PushNotificationBounce is a users.messages.pushnotification.Bounce event: when a push notification bounces.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6504,7 +6504,7 @@ var typePushNotificationBounce = typeInfo{
 	},
 }
 
-// PushNotificationIosForeground is a users.messages.pushnotification.IosForeground event. Braze: "when a user receives a push notification while the app is open"
+// PushNotificationIosForeground is a users.messages.pushnotification.IosForeground event: when a user receives a push notification while the app is open.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6624,7 +6624,7 @@ var typePushNotificationIosForeground = typeInfo{
 	},
 }
 
-// PushNotificationOpen is a users.messages.pushnotification.Open event. Braze: "when a user opens a push notification or clicks a push notification button (including a CLOSE button that does NOT open the app)"
+// PushNotificationOpen is a users.messages.pushnotification.Open event: when a user opens a push notification or clicks a push notification button (including a CLOSE button that does NOT open the app).
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6755,7 +6755,7 @@ var typePushNotificationOpen = typeInfo{
 	},
 }
 
-// PushNotificationRetry is a users.messages.pushnotification.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// PushNotificationRetry is a users.messages.pushnotification.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -6880,7 +6880,7 @@ var typePushNotificationRetry = typeInfo{
 	},
 }
 
-// PushNotificationSend is a users.messages.pushnotification.Send event. Braze: "when we send a push notification to a user"
+// PushNotificationSend is a users.messages.pushnotification.Send event: when we send a push notification to a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7010,7 +7010,7 @@ var typePushNotificationSend = typeInfo{
 	},
 }
 
-// RCSAbort is a users.messages.rcs.Abort event. Braze: "An event that is created when an RCS send is interrupted due to an error detected within Braze and the message is dropped"
+// RCSAbort is a users.messages.rcs.Abort event: an event that is created when an RCS send is interrupted due to an error detected within Braze and the message is dropped.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7107,7 +7107,7 @@ var typeRCSAbort = typeInfo{
 	},
 }
 
-// RCSClick is a users.messages.rcs.Click event. Braze: "An event that is created when the end user interacts with an RCS message in a way that involves tapping or clicking on a UI element"
+// RCSClick is a users.messages.rcs.Click event: an event that is created when the end user interacts with an RCS message in a way that involves tapping or clicking on a UI element.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7231,7 +7231,7 @@ var typeRCSClick = typeInfo{
 	},
 }
 
-// RCSDelivery is a users.messages.rcs.Delivery event. Braze: "An event that is created when an RCS message is successfully delivered to an end user's mobile device"
+// RCSDelivery is a users.messages.rcs.Delivery event: an event that is created when an RCS message is successfully delivered to an end user's mobile device.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7337,7 +7337,7 @@ var typeRCSDelivery = typeInfo{
 	},
 }
 
-// RCSInboundReceive is a users.messages.rcs.InboundReceive event. Braze: "An event that is created when Braze receives an RCS message that originates from the end user"
+// RCSInboundReceive is a users.messages.rcs.InboundReceive event: an event that is created when Braze receives an RCS message that originates from the end user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7448,7 +7448,7 @@ var typeRCSInboundReceive = typeInfo{
 	},
 }
 
-// RCSRead is a users.messages.rcs.Read event. Braze: "An event that is created when the end user opens an RCS message on their device, indicating that they have seen/read the message content"
+// RCSRead is a users.messages.rcs.Read event: an event that is created when the end user opens an RCS message on their device, indicating that they have seen/read the message content.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7539,7 +7539,7 @@ var typeRCSRead = typeInfo{
 	},
 }
 
-// RCSRejection is a users.messages.rcs.Rejection event. Braze: "An event that is created when an RCS message fails to be delivered to an end user's mobile device due to intervention by the carrier"
+// RCSRejection is a users.messages.rcs.Rejection event: an event that is created when an RCS message fails to be delivered to an end user's mobile device due to intervention by the carrier.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7654,7 +7654,7 @@ var typeRCSRejection = typeInfo{
 	},
 }
 
-// RCSSend is a users.messages.rcs.Send event. Braze: "An event that is created when an RCS messages is sent out of Braze's systems to our last-mile delivery partners"
+// RCSSend is a users.messages.rcs.Send event: an event that is created when an RCS messages is sent out of Braze's systems to our last-mile delivery partners.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7769,7 +7769,7 @@ var typeRCSSend = typeInfo{
 	},
 }
 
-// SMSAbort is a users.messages.sms.Abort event. Braze: "An originally scheduled sms message was aborted for some reason"
+// SMSAbort is a users.messages.sms.Abort event: an originally scheduled sms message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7866,7 +7866,7 @@ var typeSMSAbort = typeInfo{
 	},
 }
 
-// SMSCarrierSend is a users.messages.sms.CarrierSend event. Braze: "when a SMS message is sent to carrier"
+// SMSCarrierSend is a users.messages.sms.CarrierSend event: when a SMS message is sent to carrier.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -7969,7 +7969,7 @@ var typeSMSCarrierSend = typeInfo{
 	},
 }
 
-// SMSDelivery is a users.messages.sms.Delivery event. Braze: "when a SMS message is delivered"
+// SMSDelivery is a users.messages.sms.Delivery event: when a SMS message is delivered.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8075,7 +8075,7 @@ var typeSMSDelivery = typeInfo{
 	},
 }
 
-// SMSDeliveryFailure is a users.messages.sms.DeliveryFailure event. Braze: "when Braze is unable to deliver the SMS message to the SMS service provider"
+// SMSDeliveryFailure is a users.messages.sms.DeliveryFailure event: when Braze is unable to deliver the SMS message to the SMS service provider.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8188,7 +8188,7 @@ var typeSMSDeliveryFailure = typeInfo{
 	},
 }
 
-// SMSInboundReceive is a users.messages.sms.InboundReceive event. Braze: "when a SMS message is received from a user"
+// SMSInboundReceive is a users.messages.sms.InboundReceive event: when a SMS message is received from a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8293,7 +8293,7 @@ var typeSMSInboundReceive = typeInfo{
 	},
 }
 
-// SMSRejection is a users.messages.sms.Rejection event. Braze: "when a SMS message is not delivered to a user"
+// SMSRejection is a users.messages.sms.Rejection event: when a SMS message is not delivered to a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8405,7 +8405,7 @@ var typeSMSRejection = typeInfo{
 	},
 }
 
-// SMSRetry is a users.messages.sms.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// SMSRetry is a users.messages.sms.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8502,7 +8502,7 @@ var typeSMSRetry = typeInfo{
 	},
 }
 
-// SMSSend is a users.messages.sms.Send event. Braze: "when a SMS message is sent"
+// SMSSend is a users.messages.sms.Send event: when a SMS message is sent.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8611,7 +8611,7 @@ var typeSMSSend = typeInfo{
 	},
 }
 
-// SMSShortLinkClick is a users.messages.sms.ShortLinkClick event. Braze: "when a user clicks a Braze shortened URL included in an SMS message"
+// SMSShortLinkClick is a users.messages.sms.ShortLinkClick event: when a user clicks a Braze shortened URL included in an SMS message.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8719,7 +8719,7 @@ var typeSMSShortLinkClick = typeInfo{
 	},
 }
 
-// WebhookAbort is a users.messages.webhook.Abort event. Braze: "An originally scheduled webhook message was aborted for some reason"
+// WebhookAbort is a users.messages.webhook.Abort event: an originally scheduled webhook message was aborted for some reason.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8825,7 +8825,7 @@ var typeWebhookAbort = typeInfo{
 	},
 }
 
-// WebhookFailure is a users.messages.webhook.Failure event. Braze: "A webhook message was delivered but failed with an error response from the endpoint"
+// WebhookFailure is a users.messages.webhook.Failure event: a webhook message was delivered but failed with an error response from the endpoint.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -8949,7 +8949,7 @@ var typeWebhookFailure = typeInfo{
 	},
 }
 
-// WebhookRetry is a users.messages.webhook.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// WebhookRetry is a users.messages.webhook.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9064,7 +9064,7 @@ var typeWebhookRetry = typeInfo{
 	},
 }
 
-// WebhookSend is a users.messages.webhook.Send event. Braze: "when we send a webhook for a user"
+// WebhookSend is a users.messages.webhook.Send event: when we send a webhook for a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9164,7 +9164,7 @@ var typeWebhookSend = typeInfo{
 	},
 }
 
-// WhatsAppAbort is a users.messages.whatsapp.Abort event. Braze: "when a scheduled WhatsApp message cannot be delivered, before sending to Meta"
+// WhatsAppAbort is a users.messages.whatsapp.Abort event: when a scheduled WhatsApp message cannot be delivered, before sending to Meta.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9276,7 +9276,7 @@ var typeWhatsAppAbort = typeInfo{
 	},
 }
 
-// WhatsAppClick is a users.messages.whatsapp.Click event. Braze: "when a user clicks a link or button in a WhatsApp message where the link's domain matches the click tracking domain"
+// WhatsAppClick is a users.messages.whatsapp.Click event: when a user clicks a link or button in a WhatsApp message where the link's domain matches the click tracking domain.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9382,7 +9382,7 @@ var typeWhatsAppClick = typeInfo{
 	},
 }
 
-// WhatsAppDelivery is a users.messages.whatsapp.Delivery event. Braze: "when a WhatsApp message is delivered to the end user"
+// WhatsAppDelivery is a users.messages.whatsapp.Delivery event: when a WhatsApp message is delivered to the end user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9503,7 +9503,7 @@ var typeWhatsAppDelivery = typeInfo{
 	},
 }
 
-// WhatsAppFailure is a users.messages.whatsapp.Failure event. Braze: "when a WhatsApp message cannot be delivered, after sending to Meta"
+// WhatsAppFailure is a users.messages.whatsapp.Failure event: when a WhatsApp message cannot be delivered, after sending to Meta.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9630,7 +9630,7 @@ var typeWhatsAppFailure = typeInfo{
 	},
 }
 
-// WhatsAppInboundReceive is a users.messages.whatsapp.InboundReceive event. Braze: "when a WhatsApp message is received from a user"
+// WhatsAppInboundReceive is a users.messages.whatsapp.InboundReceive event: when a WhatsApp message is received from a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9775,7 +9775,7 @@ var typeWhatsAppInboundReceive = typeInfo{
 	},
 }
 
-// WhatsAppRead is a users.messages.whatsapp.Read event. Braze: "when a WhatsApp message is read by the user"
+// WhatsAppRead is a users.messages.whatsapp.Read event: when a WhatsApp message is read by the user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -9896,7 +9896,7 @@ var typeWhatsAppRead = typeInfo{
 	},
 }
 
-// WhatsAppRetry is a users.messages.whatsapp.Retry event. Braze: "This event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers"
+// WhatsAppRetry is a users.messages.whatsapp.Retry event: this event occurs when a message is deprioritized or frequency capped and will be retried later within the configured retry window. This is only available for Message Prioritization beta customers.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -10008,7 +10008,7 @@ var typeWhatsAppRetry = typeInfo{
 	},
 }
 
-// WhatsAppSend is a users.messages.whatsapp.Send event. Braze: "when a WhatsApp message is sent to Meta"
+// WhatsAppSend is a users.messages.whatsapp.Send event: when a WhatsApp message is sent to Meta.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.
@@ -10132,7 +10132,7 @@ var typeWhatsAppSend = typeInfo{
 	},
 }
 
-// ProfileUpdate is a users.profile.Update event. Braze: "Message representing the profile updates for a user"
+// ProfileUpdate is a users.profile.Update event: message representing the profile updates for a user.
 //
 // Fields hold the zero value when the file's schema lacks them or
 // they are null; Get and the JSON view tell the cases apart.

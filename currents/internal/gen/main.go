@@ -270,9 +270,11 @@ func render(types []goType) ([]byte, error) {
 	}
 	b.WriteString(")\n\n")
 	for _, t := range types {
-		fmt.Fprintf(&b, "// %s is a %s event.", t.goName, t.eventType)
+		fmt.Fprintf(&b, "// %s is a %s event", t.goName, t.eventType)
 		if d := comment(t.doc); d != "" {
-			fmt.Fprintf(&b, " Braze: %q", strings.TrimSuffix(d, "."))
+			fmt.Fprintf(&b, ": %s", strings.ToLower(d[:1])+d[1:])
+		} else {
+			b.WriteString(".")
 		}
 		b.WriteString("\n//\n// Fields hold the zero value when the file's schema lacks them or\n// they are null; Get and the JSON view tell the cases apart.\n")
 		fmt.Fprintf(&b, "type %s struct {\n\tRecord\n\n", t.goName)
