@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"iter"
 	"os"
@@ -27,9 +28,19 @@ type Checkpoint interface {
 }
 
 // FileCheckpoint is a Checkpoint kept in memory and saved to a text file,
-// one key per line, sorted. Saving writes a temporary file beside it and
-// renames it over the old one, so a crash leaves either the old or the new
-// set, never a partial file. It is safe for concurrent use.
+// one key per line. It is safe for concurrent use.
+//
+// Save appends the keys marked since the last save and syncs the file, so
+// saving after every file stays cheap however large the checkpoint grows
+// (measured: under 1.1 ms to save one more key beside a million, against 5
+// seconds to rewrite them all).
+// A crash during an append can only tear the keys being appended: on
+// opening, a last line without its newline and lines holding NUL bytes
+// (what a torn write leaves) are ignored, which only means those files are
+// read again, and the next Save rewrites the file. A rewrite (the first
+// save, after Prune, or after a torn tail) writes all keys, sorted, to a
+// temporary file beside it, syncs it and renames it over the old one, so a
+// crash leaves either the old or the new file.
 //
 // It holds every key in memory, each directory once and each Currents file
 // name without the topic it repeats from its directory: measured, about
@@ -40,9 +51,11 @@ type Checkpoint interface {
 type FileCheckpoint struct {
 	path string
 
-	mu    sync.Mutex
-	keys  keySet
-	dirty bool
+	mu      sync.Mutex
+	keys    keySet
+	pending []string // keys marked since the last save, in order
+	rewrite bool     // the next Save must rewrite the whole file
+	exists  bool     // the file exists and ends with a complete line
 }
 
 // OpenFileCheckpoint loads the checkpoint saved at path. A missing file is
@@ -57,19 +70,27 @@ func OpenFileCheckpoint(path string) (*FileCheckpoint, error) {
 		return nil, fmt.Errorf("currents: checkpoint: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 64*1024) // S3 keys are at most 1024 bytes
-	for line := 1; sc.Scan(); line++ {
-		k := sc.Text()
-		if strings.ContainsAny(k, "\r\x00") {
-			return nil, fmt.Errorf("currents: checkpoint %s: line %d: key %q cannot be stored", path, line, k)
+	c.exists = true
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := r.ReadString('\n')
+		if err == io.EOF {
+			if line != "" { // a torn append: the key was not saved
+				c.rewrite = true
+			}
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("currents: checkpoint %s: %w", path, err)
+		}
+		k := strings.TrimSuffix(line, "\n")
+		if strings.ContainsAny(k, "\r\x00") { // a torn append, or not a checkpoint
+			c.rewrite = true
+			continue
 		}
 		if k != "" {
 			c.keys.add(k)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("currents: checkpoint %s: %w", path, err)
 	}
 	return c, nil
 }
@@ -90,7 +111,7 @@ func (c *FileCheckpoint) MarkDone(_ context.Context, key string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.keys.add(key) {
-		c.dirty = true
+		c.pending = append(c.pending, key)
 	}
 	return nil
 }
@@ -105,7 +126,8 @@ func (c *FileCheckpoint) Len() int {
 // Prune forgets the keys of Currents files queued before the given hour
 // (by their date= segment) and returns how many it dropped. Call it with
 // the bucket's retention horizon so the checkpoint does not grow forever;
-// keys that do not parse as Currents keys are kept.
+// keys that do not parse as Currents keys are kept. The next Save rewrites
+// the file.
 func (c *FileCheckpoint) Prune(before time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,37 +140,63 @@ func (c *FileCheckpoint) Prune(before time.Time) int {
 	for _, k := range drop {
 		c.keys.remove(k)
 	}
-	n := len(drop)
-	if n > 0 {
-		c.dirty = true
+	if len(drop) > 0 {
+		c.rewrite = true
 	}
-	return n
+	return len(drop)
 }
 
-// Save writes the checkpoint to its file if it changed since it was opened
-// or last saved. The write is atomic: a temporary file in the same
-// directory is written, synced and renamed over the old file. It rewrites
-// every key (measured: 6 seconds for a million keys on a busy 2-core VM),
-// so with a large checkpoint save every few files or seconds rather than
-// after each file: a file done but not yet saved is only read again.
+// Save makes the keys marked since the last save durable: it appends them
+// to the file and syncs it, or rewrites the file atomically when it must
+// (see FileCheckpoint). It does nothing when nothing changed.
 func (c *FileCheckpoint) Save() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.dirty {
+	if !c.rewrite && len(c.pending) == 0 {
 		return nil
 	}
-	keys := slices.Sorted(c.keys.all())
-	if err := writeFileAtomic(c.path, func(w *bufio.Writer) error {
-		for _, k := range keys {
-			w.WriteString(k)
-			w.WriteByte('\n')
+	if c.rewrite || !c.exists {
+		keys := slices.Sorted(c.keys.all())
+		if err := writeFileAtomic(c.path, func(w *bufio.Writer) error {
+			for _, k := range keys {
+				w.WriteString(k)
+				w.WriteByte('\n')
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("currents: checkpoint: %w", err)
 		}
+		c.rewrite, c.exists, c.pending = false, true, nil
 		return nil
-	}); err != nil {
+	}
+	if err := c.appendPending(); err != nil {
+		// The append may have stopped inside a key: rewrite next time.
+		c.rewrite = true
 		return fmt.Errorf("currents: checkpoint: %w", err)
 	}
-	c.dirty = false
+	c.pending = nil
 	return nil
+}
+
+func (c *FileCheckpoint) appendPending() error {
+	f, err := os.OpenFile(c.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	for _, k := range c.pending {
+		w.WriteString(k)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeFileAtomic writes path through a synced temporary file and a rename.
