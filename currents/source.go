@@ -17,6 +17,10 @@ import (
 // broken file as an error before going on with the next one; Files and
 // Events give the caller the file boundaries, e.g. to flush output and save
 // a checkpoint after each file.
+//
+// A Source does not change after NewSource: its methods may be called from
+// several goroutines (to decode files in parallel, say) if its Store and
+// Checkpoint allow it, as FSStore, the S3 store and FileCheckpoint do.
 type Source struct {
 	store   Store
 	prefix  string
