@@ -236,9 +236,17 @@ func TestFailedRequestIsFatalAndNotCommitted(t *testing.T) {
 
 func TestInterruptCommitsAcceptedOnly(t *testing.T) {
 	f := newFixture(t)
-	f.fake.DelayResponses(150 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	f.fake.DelayResponses(100 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		// Ctrl-C once Braze has processed three requests: with one
+		// request in flight at a time, the first two were answered.
+		for f.fake.Stats().Accepted < 3 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	code, out, errOut := f.run(ctx, "-input", f.path("day1.csv"), "-batch-size", "1", "-concurrency", "1")
 	if code != exitFatal {
 		t.Fatalf("interrupted run: exit %d, want %d\n%s\n%s", code, exitFatal, out, errOut)
