@@ -87,7 +87,15 @@ func appendFloat(buf []byte, v float64, is32 bool) []byte {
 	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
 		format = 'e'
 	}
-	return strconv.AppendFloat(buf, v, format, -1, bits)
+	buf = strconv.AppendFloat(buf, v, format, -1, bits)
+	if format == 'e' {
+		// Like encoding/json: 1e-07 becomes 1e-7.
+		if n := len(buf); n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+			buf[n-2] = buf[n-1]
+			buf = buf[:n-1]
+		}
+	}
+	return buf
 }
 
 // appendJSONValue appends a generic decoded value.
