@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -287,4 +288,55 @@ func ExampleSource_Files() {
 	}
 	// Output:
 	// run 1: users.behaviors.CustomEvent e1 from 2025-04-01
+}
+
+// TestSourceParallelFiles decodes the files of one Source from several
+// goroutines with one checkpoint, as the Source doc allows (run with -race).
+func TestSourceParallelFiles(t *testing.T) {
+	fsys := fstest.MapFS{}
+	var want []string
+	for i := range 24 {
+		ids := []string{fmt.Sprintf("e%02d-a", i), fmt.Sprintf("e%02d-b", i)}
+		want = append(want, ids...)
+		fsys[e2eKey(e2eSend, fmt.Sprintf("2025-04-01-%02d", i), i)] = &fstest.MapFile{Data: e2eFile(t, e2eSend, fmt.Sprintf("2025-04-01-%02d", i), ids)}
+	}
+	cp, _ := currents.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	src := currents.NewSource(currents.NewFSStore(fsys), "", currents.WithCheckpoint(cp))
+	files := make(chan currents.File)
+	var mu sync.Mutex
+	var got []string
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for f := range files {
+				for ev, err := range src.Events(context.Background(), f) {
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					mu.Lock()
+					got = append(got, ev.EventID())
+					mu.Unlock()
+				}
+				if err := cp.Save(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for f, err := range src.Files(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		files <- f
+	}
+	close(files)
+	wg.Wait()
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q", got)
+	}
+	if cp.Len() != 24 {
+		t.Errorf("checkpoint holds %d files", cp.Len())
+	}
 }
