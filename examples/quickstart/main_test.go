@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ampbraze/ampbraze/braze/brazetest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output.golden")
@@ -33,6 +35,30 @@ func TestQuickstart(t *testing.T) {
 	}
 	if !bytes.Equal(stdout.Bytes(), want) {
 		t.Errorf("output differs from %s (run with -update if intended):\n%s", golden, stdout.String())
+	}
+}
+
+// TestLive runs -live against a Braze endpoint given by the environment (a
+// fake one here), as a user with a real workspace would.
+func TestLive(t *testing.T) {
+	srv := brazetest.NewServer(t)
+	t.Setenv("BRAZE_API_KEY", srv.APIKey())
+	t.Setenv("BRAZE_REST_ENDPOINT", srv.URL)
+	t.Setenv("BRAZE_INSTANCE", "")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-live"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("run -live = %d, stderr:\n%s", code, stderr.String())
+	}
+	if got := len(srv.Users()); got != 9 {
+		t.Errorf("the endpoint has %d users, want 9", got)
+	}
+	for _, want := range []string{"Braze: braze", "sent 8 users", "sent 3 users"} {
+		if !bytes.Contains(stdout.Bytes(), []byte(want)) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if bytes.Contains(stdout.Bytes(), []byte(srv.APIKey())) {
+		t.Error("the API key appears in the output")
 	}
 }
 
