@@ -13,6 +13,9 @@ import (
 func sharedCurrents(t testing.TB) string {
 	t.Helper()
 	if dir := os.Getenv("CURRENTS_SHARED"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "schemas")); err != nil {
+			t.Skipf("skipping: CURRENTS_SHARED=%s holds no Braze reference data: %v", dir, err)
+		}
 		return dir
 	}
 	wd, err := os.Getwd()
