@@ -33,7 +33,7 @@ func TestConcat(t *testing.T) {
 		}
 		got = append(got, row.Source+":"+row.Cells[0].Text)
 	}
-	want := "part-1.csv:u1|part-2.csv:u2|part-2.csv: row 2 (line 3): wrong number of fields: 1 fields, the header has 2"
+	want := "part-1.csv:u1|part-2.csv:u2|part-2.csv: row 2 (line 3): wrong number of fields: 1 field, the header has 2"
 	if strings.Join(got, "|") != want {
 		t.Errorf("got %q", got)
 	}

@@ -202,7 +202,11 @@ func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 				continue
 			}
 			if len(r.ends) != n {
-				what := fmt.Sprintf("%v: %d fields, the header has %d", ErrRaggedRow, len(r.ends), n)
+				noun := "fields"
+				if len(r.ends) == 1 {
+					noun = "field"
+				}
+				what := fmt.Sprintf("%v: %d %s, the header has %d", ErrRaggedRow, len(r.ends), noun, n)
 				if len(r.ends) == 1 && len(r.rec) == 0 {
 					what = fmt.Sprintf("%v: blank line, the header has %d fields", ErrRaggedRow, n)
 				}

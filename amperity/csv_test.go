@@ -181,7 +181,7 @@ func TestCSVRowErrors(t *testing.T) {
 		text string
 	}{
 		{ErrRaggedRow, "in.csv: row 2 (line 3): wrong number of fields: 3 fields, the header has 2"},
-		{ErrRaggedRow, "in.csv: row 3 (line 4): wrong number of fields: 1 fields, the header has 2"},
+		{ErrRaggedRow, "in.csv: row 3 (line 4): wrong number of fields: 1 field, the header has 2"},
 		{ErrBareQuote, "in.csv: row 4 (line 5): misplaced quote character: text after the closing quote of field 1"},
 		{ErrBareQuote, "in.csv: row 5 (line 6): misplaced quote character: a quote inside unquoted field 1"},
 		{ErrInvalidUTF8, "in.csv: row 6 (line 7): column \"a\": value \"\uFFFD\": invalid UTF-8"},
