@@ -1,6 +1,7 @@
 package currents
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -197,6 +198,9 @@ func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id
 		d.uuids[u] = int32(hour)
 		b.uuids = append(b.uuids, u)
 	} else {
+		// The id may share its backing array with the whole decoded
+		// record; a copy keeps only the id alive.
+		id = strings.Clone(id)
 		d.others[id] = int32(hour)
 		b.others = append(b.others, id)
 	}

@@ -194,7 +194,19 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 		opts = append(opts, currents.WithHours(from, to))
 	}
 	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
+	// The deduplicator's ids persist beside the checkpoint, so a copy of an
+	// event delivered again in a later run is caught too. A crash before the
+	// save loses only that protection, never an event.
 	dedupe := currents.NewDeduper(c.dedupeWindow)
+	dedupePath := c.checkpoint + ".dedupe"
+	if err := dedupe.LoadFile(dedupePath); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := dedupe.SaveFile(dedupePath); serr != nil {
+			log.Error("saving deduplicator state", "err", serr)
+		}
+	}()
 	outs := newOutputs(c.out, c.format, c.now().UTC())
 	defer outs.close()
 
@@ -248,8 +260,15 @@ func exportFile(ctx context.Context, src *currents.Source, f currents.File, c *c
 		return 0, err
 	}
 	var written, events, dups, outside int64
+	// The ids this file added to the deduplicator: when the file turns out
+	// to be corrupt its output is rolled back, and so must they be, or a
+	// clean redelivery read later would be dropped as a duplicate.
+	var added []string
 	for ev, err := range src.Events(ctx, f) {
 		if err != nil {
+			for _, id := range added {
+				dedupe.Forget(id)
+			}
 			if rerr := outs.rollback(mark); rerr != nil {
 				return 0, rerr
 			}
@@ -265,6 +284,7 @@ func exportFile(ctx context.Context, src *currents.Source, f currents.File, c *c
 			dups++
 			continue
 		}
+		added = append(added, ev.EventID())
 		if err := outs.write(ev); err != nil {
 			return 0, err
 		}

@@ -217,3 +217,44 @@ func TestExportBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A copy of an event that Braze delivers again in a later run's file is
+// dropped too: the deduplicator's ids persist beside the checkpoint.
+func TestExportDedupesAcrossRuns(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	if _, err := currentsdemo.WriteDir(in, "currents"); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runExport(t, "-input", in, "-out", out); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	sends := ids(t, out, "users.messages.email.Send")
+	if len(sends) == 0 {
+		t.Fatal("first run exported no sends")
+	}
+
+	hour := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	late := filepath.Join(in, filepath.FromSlash(currentsdemo.Key("currents", "users.messages.email.Send", hour, 7)))
+	if err := os.MkdirAll(filepath.Dir(late), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	recs := []map[string]any{
+		{"id": sends[0], "user_id": "u", "time": hour.Unix()},     // redelivered
+		{"id": "send-fresh", "user_id": "u", "time": hour.Unix()}, // new
+	}
+	if err := currentstest.WriteFile(&b, "users.messages.email.Send", recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(late, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "1 duplicates dropped") {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := ids(t, out, "users.messages.email.Send")
+	if len(got) != len(sends)+1 || !slices.Contains(got, "send-fresh") {
+		t.Errorf("sends after second run = %v, want the first run's %d plus send-fresh", got, len(sends))
+	}
+}
