@@ -7,6 +7,15 @@ package diff
 type keySet struct {
 	slots []uint64
 	n     int
+	free  func() // releases slots
+}
+
+// release frees the slots; the set is empty afterwards.
+func (s *keySet) release() {
+	if s.free != nil {
+		s.free()
+	}
+	*s = keySet{}
 }
 
 // add inserts h and reports whether it was already present.
@@ -54,7 +63,8 @@ func (s *keySet) grow() {
 	if len(old) > 0 {
 		size = 2 * len(old)
 	}
-	s.slots = make([]uint64, size)
+	oldFree := s.free
+	s.slots, s.free = allocSlots(size)
 	s.n = 0
 	mask := uint64(size - 1)
 	for _, h := range old {
@@ -67,5 +77,8 @@ func (s *keySet) grow() {
 		}
 		s.slots[i] = h
 		s.n++
+	}
+	if oldFree != nil {
+		oldFree()
 	}
 }

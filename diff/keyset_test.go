@@ -4,6 +4,7 @@ import "testing"
 
 func TestKeySet(t *testing.T) {
 	var s keySet
+	defer s.release()
 	if s.has(5) {
 		t.Fatal("empty set has 5")
 	}

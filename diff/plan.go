@@ -288,6 +288,9 @@ func (p *Plan) Changes() iter.Seq2[Change, error] {
 			yield(Change{}, errors.New("diff: Plan.Changes may be iterated only once"))
 			return
 		}
+		// The key set lives exactly as long as this call: every goroutine
+		// that touches it has ended when planInput returns.
+		defer p.seen.release()
 		if !p.planInput(yield) {
 			return
 		}
@@ -356,12 +359,15 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 			}
 		}()
 	}
-	finish := func() {
+	// finish stops and waits for the goroutines; deferred too, so that they
+	// have ended even if the consumer's loop body panics.
+	finish := sync.OnceFunc(func() {
 		close(stop)
 		for range order { // unblock the reader
 		}
 		wg.Wait()
-	}
+	})
+	defer finish()
 	for b := range order {
 		<-b.done
 		for i := range b.recs {
