@@ -544,3 +544,27 @@ func TestChangesOnlyOnce(t *testing.T) {
 		t.Error("Ack of a zero Change accepted")
 	}
 }
+
+// A panic in the consumer's loop body must leave no goroutine of the plan
+// running (the key set they use is freed when Changes returns).
+func TestConsumerPanicJoinsGoroutines(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	p, err := e.Plan(context.Background(), "s", numbered(5000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("no panic")
+			}
+		}()
+		for range p.Changes() {
+			panic("consumer bug")
+		}
+	}()
+	if got := p.Progress().Read; got >= 5000 {
+		t.Errorf("reader went on to %d records", got)
+	}
+}
