@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/ampbraze/ampbraze/braze"
@@ -67,6 +68,35 @@ func canonical(k kind, v any) string {
 	return fmt.Sprintf("unexpected %T %v", v, v)
 }
 
+// same reports whether two values are equal under canonical, with fast
+// paths for the common cases so that comparing 100,000 profiles is cheap.
+func same(k kind, want, got any) bool {
+	switch w := want.(type) {
+	case string:
+		if g, ok := got.(string); ok && k == kindString {
+			return w == g
+		}
+	case bool:
+		if g, ok := got.(bool); ok {
+			return w == g
+		}
+	case int64:
+		if g, ok := got.(int64); ok {
+			return w == g
+		}
+	case float64:
+		if g, ok := got.(float64); ok {
+			return w == g
+		}
+	case time.Time:
+		if g, ok := got.(string); ok {
+			p, err := time.Parse(time.RFC3339Nano, g)
+			return err == nil && p.Equal(w)
+		}
+	}
+	return canonical(k, want) == canonical(k, got)
+}
+
 // attrDiff compares a profile's attributes with the expected ones and
 // describes every difference, sorted by attribute name.
 func attrDiff(kinds map[string]kind, want, got map[string]any) []string {
@@ -77,8 +107,8 @@ func attrDiff(kinds map[string]kind, want, got map[string]any) []string {
 			out = append(out, fmt.Sprintf("%s: missing, want %s", name, canonical(kinds[name], w)))
 			continue
 		}
-		if cw, cg := canonical(kinds[name], w), canonical(kinds[name], g); cw != cg {
-			out = append(out, fmt.Sprintf("%s: got %s, want %s", name, cg, cw))
+		if !same(kinds[name], w, g) {
+			out = append(out, fmt.Sprintf("%s: got %s, want %s", name, canonical(kinds[name], g), canonical(kinds[name], w)))
 		}
 	}
 	for name, g := range got {
@@ -95,4 +125,42 @@ func short(xs []string, n int) string {
 		return strings.Join(xs[:n], "; ") + fmt.Sprintf("; ... (%d more)", len(xs)-n)
 	}
 	return strings.Join(xs, "; ")
+}
+
+// TestSame checks the comparison the suite relies on, so that a passing
+// suite cannot come from a comparison that says yes to everything.
+func TestSame(t *testing.T) {
+	at := time.Date(2024, 3, 1, 10, 0, 0, 500_000_000, time.UTC)
+	for _, c := range []struct {
+		k         kind
+		want, got any
+		equal     bool
+	}{
+		{kindString, "Ann", "Ann", true},
+		{kindString, "Ann", "ann", false},
+		{kindString, "Ann", nil, false},
+		{kindBool, false, false, true},
+		{kindBool, false, nil, false},
+		{kindBool, true, "true", false},
+		{kindNumber, json.Number("120.5"), 120.5, true},
+		{kindNumber, json.Number("12"), int64(12), true},
+		{kindNumber, json.Number("12"), 12.0, true},
+		{kindNumber, json.Number("2062.53"), 2062.53, true},
+		{kindNumber, json.Number("2062.53"), 2062.5299999, false},
+		{kindNumber, int64(5), int64(6), false},
+		{kindNumber, 1000.0, int64(1000), true},
+		{kindDate, braze.Date{Year: 1980, Month: 1, Day: 2}, "1980-01-02", true},
+		{kindDate, braze.Date{Year: 1980, Month: 1, Day: 2}, "1980-01-03", false},
+		{kindTime, at, "2024-03-01T10:00:00.5Z", true},
+		{kindTime, at, "2024-03-01T11:00:00.5+01:00", true},
+		{kindTime, at, "2024-03-01T10:00:00Z", false},
+	} {
+		if got := same(c.k, c.want, c.got); got != c.equal {
+			t.Errorf("same(%v, %#v, %#v) = %v, want %v", c.k, c.want, c.got, got, c.equal)
+		}
+	}
+	d := attrDiff(map[string]kind{"n": kindNumber}, map[string]any{"a": "x", "n": int64(1)}, map[string]any{"n": int64(2), "b": true})
+	if len(d) != 3 {
+		t.Errorf("attrDiff found %d differences (%v), want 3: a missing, b unexpected, n changed", len(d), d)
+	}
 }

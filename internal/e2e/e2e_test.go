@@ -47,8 +47,18 @@ func envUsers(t *testing.T) int {
 	if testing.Short() {
 		return 10_000
 	}
+	if raceEnabled {
+		return defaultUsersRace
+	}
 	return 100_000
 }
+
+// defaultUsersRace is the default export under the race detector, which
+// slows the pipeline about tenfold (the state store's point reads most):
+// CI runs go test -race ./... on two shared cores, where 100,000 users
+// take about five minutes of CPU. Set E2E_USERS to run the full size (or
+// more) with -race.
+const defaultUsersRace = 10_000
 
 // world is what the test knows to be true, independently of the SDK: the
 // users of the current export, what Braze should hold for each, and which
@@ -123,7 +133,9 @@ func TestSyncUnderFaults(t *testing.T) {
 	for k := range w.want {
 		w.inState[k] = true
 	}
-	h.verify(p, w, path1, firstRun, final, bad)
+	// The plan of day 2 checks the state left by day 1 exactly (see
+	// expectPlanDay2), so day 1 skips the two verification plans.
+	h.verify(p, w, path1, firstRun, final, bad, false)
 	t.Logf("day 1 done (%s)", time.Since(start).Round(time.Millisecond))
 
 	// Day 2: some users changed, left or joined audiences, vanished or
@@ -161,7 +173,7 @@ func TestSyncUnderFaults(t *testing.T) {
 	firstRun = h.runs + 1
 	final = h.converge(p, path2, r, len(pre2), []killMode{kills[(o+2)%3], kills[o]}, "day 2")
 	h.fake.calm(seed)
-	h.verify(p, w, path2, firstRun, final, nil)
+	h.verify(p, w, path2, firstRun, final, nil, true)
 
 	h.checkFaultsHappened(n)
 	h.checkNoKeyLeak()
@@ -220,7 +232,7 @@ func (h *harness) converge(p *pipeline, path string, r *rand.Rand, pending int, 
 // verify checks, once a day's sync has converged, that Braze holds what
 // it should, that the rejects report names every rejected user, and that
 // the state holds exactly what Braze accepted.
-func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final runStats, badRows []int64) {
+func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final runStats, badRows []int64, plans bool) {
 	t := h.t
 	t.Helper()
 
@@ -320,6 +332,16 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 		t.Errorf("last run's rejects report: input errors at rows %v, want the bad rows %v", inputRows, badRows)
 	}
 
+	for k := range w.want {
+		w.sent[k] = true
+	}
+	for k := range required {
+		w.sent[k] = true
+	}
+	if !plans {
+		return
+	}
+
 	// 3. The state holds as sent exactly what Braze accepted: a new plan of
 	// the same export plans only the rejected users, in full...
 	changes, errs := h.dryRun(p, records(t, p, path))
@@ -379,12 +401,6 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 	if len(ds) > 0 {
 		slices.Sort(ds)
 		t.Errorf("plan of Braze's profiles against the state: %d keys differ: %s", len(ds), short(ds, 10))
-	}
-	for k := range w.want {
-		w.sent[k] = true
-	}
-	for k := range required {
-		w.sent[k] = true
 	}
 }
 
@@ -566,6 +582,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 		problems = append(problems, "unexpected plan error: "+err.Error())
 	}
 	want := map[string]bool{}
+	kinds := s.kinds()
 	for _, u := range s.users {
 		ch, ok := pre[u.key]
 		switch {
@@ -581,7 +598,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 					got[a.Name] = a.Value
 				}
 			}
-			if d := attrDiff(s.kinds(), s.desired(u), got); len(d) > 0 {
+			if d := attrDiff(kinds, s.desired(u), got); len(d) > 0 {
 				problems = append(problems, fmt.Sprintf("%s: never accepted, planned %s without its full record: %s", u.key, ch.Status, strings.Join(d, ", ")))
 			}
 		case ev.changed[u.key] != nil:
@@ -597,10 +614,9 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 			if missing, extra := setDiff(ev.changed[u.key], got); len(missing)+len(extra) > 0 {
 				problems = append(problems, fmt.Sprintf("%s (row %d): planned %v, want the changed %v", u.key, w.rows[u.key], attrValues(ch), keys(ev.changed[u.key])))
 			}
-			kinds := s.kinds()
 			desired := s.desired(u)
 			for _, a := range ch.Attrs {
-				if canonical(kinds[a.Name], a.Value) != canonical(kinds[a.Name], desired[a.Name]) {
+				if !same(kinds[a.Name], desired[a.Name], a.Value) {
 					problems = append(problems, fmt.Sprintf("%s: %s planned as %v, want %v", u.key, a.Name, a.Value, desired[a.Name]))
 				}
 			}
@@ -667,7 +683,7 @@ func (h *harness) checkFaultsHappened(n int) {
 	if statuses[201]+statuses[200] == 0 {
 		t.Errorf("the fake accepted no request")
 	}
-	if total < 1000 {
+	if total < 150 {
 		return // too few requests to expect every fault
 	}
 	for _, code := range []int{429, 503} {
