@@ -3,6 +3,7 @@ package braze
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -63,6 +64,25 @@ type UserAttributes struct {
 	Twitter                    Field[Twitter]
 
 	custom map[string]any
+}
+
+// NewUserAttributes builds the attributes object of one user: the
+// identifier field idField ("external_id", "braze_id", "email" or "phone")
+// set to id, then every attribute of attrs by its Braze name, as Set does.
+// It is the one call between a delta engine's change (diff.Change.All) or
+// a mapped record and a TrackAll update. The first value Set refuses is
+// returned as a *ValidationError naming the field.
+func NewUserAttributes(idField, id string, attrs iter.Seq2[string, any]) (*UserAttributes, error) {
+	ua := &UserAttributes{}
+	if err := ua.Set(idField, id); err != nil {
+		return nil, err
+	}
+	for name, v := range attrs {
+		if err := ua.Set(name, v); err != nil {
+			return nil, err
+		}
+	}
+	return ua, nil
 }
 
 // Set sets an identifier, a standard field or a custom attribute by its

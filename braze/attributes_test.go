@@ -196,3 +196,32 @@ func TestMaxArrayLengthOption(t *testing.T) {
 		t.Errorf("WithMaxArrayLength(100): %v", err)
 	}
 }
+
+func TestNewUserAttributes(t *testing.T) {
+	attrs := func(yield func(string, any) bool) {
+		_ = yield("first_name", "Ada") && yield("dob", Date{1985, time.December, 10}) && yield("vip", nil)
+	}
+	ua, err := NewUserAttributes("external_id", "C-1", attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"external_id":"C-1","dob":"1985-12-10","first_name":"Ada","vip":null}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+
+	bad := func(yield func(string, any) bool) { yield("dob", 42) }
+	_, err = NewUserAttributes("external_id", "C-1", bad)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "dob" {
+		t.Errorf("wrong-typed dob: err = %v, want a *ValidationError on dob", err)
+	}
+	if _, err := NewUserAttributes("no_such_id", "C-1", attrs); err == nil {
+		// an unknown name is a custom attribute, so this must still work
+		t.Log("unknown id field taken as a custom attribute")
+	}
+}

@@ -83,7 +83,7 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 				s.rejects.write(rowReject(name, err))
 				continue
 			}
-			ua, err := userAttributes(mapper.IDField(), ch)
+			ua, err := braze.NewUserAttributes(mapper.IDField(), ch.Key, ch.All())
 			if err != nil { // a value Braze cannot take
 				plan.Ack(ch, err)
 				invalid++
@@ -133,20 +133,6 @@ func (r *fileResult) count(ch diff.Change, out braze.Result) {
 	}
 }
 
-// userAttributes builds the /users/track attributes object of a change.
-func userAttributes(idField string, ch diff.Change) (*braze.UserAttributes, error) {
-	var ua braze.UserAttributes
-	if err := ua.Set(idField, ch.Key); err != nil {
-		return nil, err
-	}
-	for name, v := range ch.All() {
-		if err := ua.Set(name, v); err != nil {
-			return nil, err
-		}
-	}
-	return &ua, nil
-}
-
 func (s *syncer) planOptions(m *amperity.Mapper) []diff.PlanOption {
 	opts := []diff.PlanOption{diff.WithRemoveAs(false, m.AudienceAttributes()...)}
 	if s.cfg.fullSnapshot {
@@ -175,7 +161,7 @@ func (s *syncer) preview(ctx context.Context, m *amperity.Mapper, plan *diff.Pla
 			continue
 		}
 		if shown < s.cfg.sample {
-			ua, err := userAttributes(m.IDField(), ch)
+			ua, err := braze.NewUserAttributes(m.IDField(), ch.Key, ch.All())
 			if err != nil {
 				fmt.Fprintf(s.stdout, "  %s (%s): would be rejected: %v\n", ch.Key, ch.Status, err)
 			} else if j, err := ua.MarshalJSON(); err != nil {

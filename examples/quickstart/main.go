@@ -179,13 +179,13 @@ func syncFile(ctx context.Context, client *braze.Client, eng *diff.Engine, mappe
 				badRows = append(badRows, err) // a row that did not map: reported, not sent
 				continue
 			}
-			var ua braze.UserAttributes
-			if err := setAll(&ua, mapper.IDField(), ch); err != nil {
+			ua, err := braze.NewUserAttributes(mapper.IDField(), ch.Key, ch.All())
+			if err != nil {
 				invalid = append(invalid, fmt.Sprintf("%s: %v", ch.Key, err))
 				plan.Ack(ch, err)
 				continue
 			}
-			if !yield(braze.Update{Attributes: &ua, Ref: ch}) {
+			if !yield(braze.Update{Attributes: ua, Ref: ch}) {
 				return
 			}
 		}
@@ -220,19 +220,6 @@ func syncFile(ctx context.Context, client *braze.Client, eng *diff.Engine, mappe
 		}
 	}
 	return rep, nil
-}
-
-// setAll fills ua with the change's key and attributes.
-func setAll(ua *braze.UserAttributes, idField string, ch diff.Change) error {
-	if err := ua.Set(idField, ch.Key); err != nil {
-		return err
-	}
-	for name, v := range ch.All() {
-		if err := ua.Set(name, v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (r *report) print(out io.Writer, details bool) {
