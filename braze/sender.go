@@ -612,9 +612,25 @@ func (c *Client) sendBatch(ctx context.Context, b *batch) {
 		for i := range b.errs {
 			b.errs[i] = err
 		}
+		// A fatal answer processed nothing, but when it names objects
+		// (Braze answers 400 with errors[] when every object was refused
+		// one by one) those objects are rejected for their own reason:
+		// resending them unchanged would fail again. The others only
+		// failed with the request and may be sent again.
+		if apiErr, ok := errors.AsType[*APIError](err); ok && len(apiErr.Errors) > 0 {
+			c.attachItemErrors(b, apiErr.Errors, true)
+		}
 		return
 	}
-	for _, ie := range resp.Errors {
+	c.attachItemErrors(b, resp.Errors, false)
+}
+
+// attachItemErrors maps Braze's item errors, indexed within the array that
+// input_array names, back to the batch's objects. With replace, an item
+// error takes the place of the request's error for its object.
+func (c *Client) attachItemErrors(b *batch, items []ItemError, replace bool) {
+	seen := make(map[int32]bool, len(items))
+	for _, ie := range items {
 		var arr array
 		switch ie.InputArray {
 		case "attributes":
@@ -623,17 +639,22 @@ func (c *Client) sendBatch(ctx context.Context, b *batch) {
 			arr = arrEvents
 		case "purchases":
 			arr = arrPurchases
+		default:
+			c.logger.Warn("braze: item error names an unknown array", "input_array", ie.InputArray, "index", ie.Index, "type", ie.Type)
+			continue
 		}
-		if ie.Index >= len(b.items[arr]) {
+		if ie.Index < 0 || ie.Index >= len(b.items[arr]) {
 			c.logger.Warn("braze: item error names no object of the request", "input_array", ie.InputArray, "index", ie.Index, "type", ie.Type)
 			continue
 		}
 		e := ie
 		i := b.items[arr][ie.Index]
-		if b.errs[i] == nil {
+		switch {
+		case replace && !seen[i], b.errs[i] == nil:
 			b.errs[i] = &e
-		} else {
+		default:
 			b.errs[i] = errors.Join(b.errs[i], &e)
 		}
+		seen[i] = true
 	}
 }

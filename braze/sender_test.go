@@ -197,6 +197,38 @@ func TestTrackAllItemErrors(t *testing.T) {
 	}
 }
 
+// A fatal answer that names objects (Braze's 400 when it refused every
+// object one by one) rejects those objects for their own reason; the rest
+// of the request only failed and may be sent again.
+func TestTrackAllFatalWithItemErrors(t *testing.T) {
+	rec := &recorder{answer: func(_ int, _ map[string]json.RawMessage, w http.ResponseWriter) {
+		w.WriteHeader(400)
+		io.WriteString(w, `{"message":"Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.","errors":[
+			{"type":"bad attr","input_array":"attributes","index":0},
+			{"type":"bad event","input_array":"events","index":1}]}`)
+	}}
+	c, _ := newTestClient(t, rec)
+	got := collect(t, c, context.Background(), mixedUpdates(6))
+	// attributes: refs 0,3; events: 1,4; purchases: 2,5.
+	want := map[int]string{0: "bad attr", 4: "bad event"}
+	for i, r := range got {
+		if w, ok := want[i]; ok {
+			var ie *ItemError
+			if !errors.As(r.Err, &ie) || ie.Type != w || r.Status() != Rejected {
+				t.Errorf("update %d: %v (%s), want rejected with %q", i, r.Err, r.Status(), w)
+			}
+			continue
+		}
+		var ae *APIError
+		if !errors.As(r.Err, &ae) || ae.StatusCode != 400 || r.Status() != Failed {
+			t.Errorf("update %d: %v (%s), want failed with the request's 400", i, r.Err, r.Status())
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("%d results, want 6", len(got))
+	}
+}
+
 // A failed request fails each of its objects with the request's error;
 // other requests are unaffected.
 func TestTrackAllRequestFailure(t *testing.T) {
