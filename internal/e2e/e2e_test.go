@@ -136,6 +136,9 @@ func TestSyncUnderFaults(t *testing.T) {
 	// The plan of day 2 checks the state left by day 1 exactly (see
 	// expectPlanDay2), so day 1 skips the two verification plans.
 	h.verify(p, w, path1, firstRun, final, bad, false)
+	// No update lost: every attribute of every accepted user went out in
+	// a change Braze accepted, with the value wanted.
+	h.checkLedger(w, func(k string) map[string]any { return w.want[k] })
 	t.Logf("day 1 done (%s)", time.Since(start).Round(time.Millisecond))
 
 	// Day 2: some users changed, left or joined audiences, vanished or
@@ -170,10 +173,24 @@ func TestSyncUnderFaults(t *testing.T) {
 	t.Logf("day 2: %d changes planned (%d changed, %d new, %d vanished users)", len(pre2), len(ev.changed), len(ev.added), len(ev.vanished))
 
 	h.fake.faultRegime(seed)
+	h.ledger = ledger{}
 	firstRun = h.runs + 1
 	final = h.converge(p, path2, r, len(pre2), []killMode{kills[(o+2)%3], kills[o]}, "day 2")
 	h.fake.calm(seed)
 	h.verify(p, w, path2, firstRun, final, nil, true)
+	// No update lost on day 2: every attribute the day's first plan had to
+	// send for a user Braze accepts was accepted with that value.
+	h.checkLedger(w, func(k string) map[string]any {
+		ch, ok := pre2[k]
+		if !ok || w.rejected(k) {
+			return nil
+		}
+		m := map[string]any{}
+		for _, a := range ch.Attrs {
+			m[a.Name] = a.Value
+		}
+		return m
+	})
 
 	h.checkFaultsHappened(n)
 	h.checkNoKeyLeak()
@@ -767,4 +784,39 @@ func TestExportMapsAsGenerated(t *testing.T) {
 	w := &world{snap: s, rows: rows, rejected: rejectedByBraze(seed), kinds: s.kinds()}
 	pre, errs := h.dryRun(p, records(t, p, path))
 	expectPlanDay1(t, s, w, pre, errs)
+}
+
+// checkLedger checks that, for every key of the world, the attributes
+// mustSend gives were accepted by Braze during the day's runs, with those
+// values (nil values included: a removal is an update too).
+func (h *harness) checkLedger(w *world, mustSend func(key string) map[string]any) {
+	t := h.t
+	t.Helper()
+	var lost []string
+	keys := map[string]bool{}
+	for k := range w.want {
+		keys[k] = true
+	}
+	for _, u := range w.snap.users {
+		keys[u.key] = true
+	}
+	for k := range keys {
+		for name, v := range mustSend(k) {
+			got, ok := h.ledger[k][name]
+			switch {
+			case !ok:
+				lost = append(lost, fmt.Sprintf("%s.%s (never accepted)", k, name))
+			case v == nil || got == nil:
+				if v != got {
+					lost = append(lost, fmt.Sprintf("%s.%s: accepted %v, want %v", k, name, got, v))
+				}
+			case !same(w.kinds[name], v, got):
+				lost = append(lost, fmt.Sprintf("%s.%s: accepted %v, want %v", k, name, got, v))
+			}
+		}
+	}
+	if len(lost) > 0 {
+		slices.Sort(lost)
+		t.Errorf("%d attribute updates lost: %s", len(lost), short(lost, 10))
+	}
 }

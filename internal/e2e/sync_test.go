@@ -67,6 +67,7 @@ type harness struct {
 	enc      *json.Encoder
 	errTexts map[string]bool // every distinct error text seen, for the key check
 	runs     int
+	ledger   ledger
 	// strict turns off the workarounds for known package bugs (see
 	// known_bugs_test.go), so that the suite fails on them.
 	strict bool
@@ -80,6 +81,7 @@ func newHarness(t *testing.T, seed uint64) *harness {
 		logs:     &logBuffer{},
 		stateDir: t.TempDir(),
 		errTexts: map[string]bool{},
+		ledger:   ledger{},
 		strict:   os.Getenv(knownBugsEnv) != "",
 	}
 	h.logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -235,7 +237,8 @@ type runStats struct {
 	rejected400 int
 	killed      bool
 	commitErr   error
-	accepts     map[string][]string // key -> attributes of accepted changes
+	yielded     int // updates handed to TrackAll
+	results     int // results TrackAll yielded
 }
 
 // sync is one process lifetime: open the state store, plan the export,
@@ -245,7 +248,7 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 	t.Helper()
 	h.runs++
 	ctx := context.Background()
-	st := runStats{accepts: map[string][]string{}}
+	st := runStats{}
 
 	eng, err := diff.Open(ctx, h.stateDir, diff.WithAckBatch(rp.ackBatch), diff.WithLogger(h.logger), diff.WithCacheSize(8<<20))
 	if err != nil {
@@ -297,6 +300,7 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 				}
 				continue
 			}
+			st.yielded++
 			if !yield(braze.Update{Attributes: a, Ref: ch}) {
 				return
 			}
@@ -306,7 +310,12 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 	sendCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := 0
+	seqs := map[int64]bool{}
 	for res := range h.client.TrackAll(sendCtx, updates, braze.WithConcurrency(8)) {
+		if seqs[res.Seq] {
+			t.Errorf("run %d: two results with Seq %d", h.runs, res.Seq)
+		}
+		seqs[res.Seq] = true
 		ch, ok := res.Ref.(diff.Change)
 		if !ok {
 			t.Fatalf("run %d: result %d carries Ref %T, want the diff.Change given", h.runs, res.Seq, res.Ref)
@@ -317,11 +326,7 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 		switch res.Status() {
 		case braze.Accepted:
 			st.accepted++
-			names := make([]string, 0, len(ch.Attrs))
-			for _, a := range ch.Attrs {
-				names = append(names, a.Name)
-			}
-			st.accepts[ch.Key] = names
+			h.ledger.accept(ch)
 		case braze.Rejected:
 			st.rejected++
 			h.noteErr(res.Err)
@@ -346,6 +351,13 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 				cancel()
 			}
 			break
+		}
+	}
+	st.results = n
+	if !st.killed || rp.kill == killGraceful {
+		// Every update TrackAll pulled has exactly one result.
+		if st.results != st.yielded {
+			t.Errorf("run %d: %d results for %d updates", h.runs, st.results, st.yielded)
 		}
 	}
 	switch rp.kill {
@@ -403,4 +415,20 @@ func (h *harness) dryRun(p *pipeline, recs iter.Seq2[diff.Record, error]) (map[s
 func allRejected400(err error) bool {
 	var ae *braze.APIError
 	return errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest && len(ae.Errors) > 0
+}
+
+// ledger records, per key, the attribute values of every change Braze
+// accepted during one day's runs: "no update lost" means every attribute
+// the day had to send is in it with the value wanted.
+type ledger map[string]map[string]any
+
+func (l ledger) accept(ch diff.Change) {
+	m := l[ch.Key]
+	if m == nil {
+		m = make(map[string]any, len(ch.Attrs))
+		l[ch.Key] = m
+	}
+	for _, a := range ch.Attrs {
+		m[a.Name] = a.Value
+	}
 }
