@@ -11,10 +11,16 @@
 //
 // Environment variables:
 //
-//	E2E_SEED=<n>     replay a run (the seed is printed when a test fails)
-//	E2E_USERS=<n>    users in the export (default 100000; 1000000 for the
-//	                 large variant)
-//	E2E_VERBOSE=1    log each run's counters
+//	E2E_SEED=<n>       replay a run (the seed is logged, and printed with
+//	                   the replay command when a test fails)
+//	E2E_USERS=<n>      users in the export: default 100000, or 10000 under
+//	                   -race (the race detector makes the pipeline about
+//	                   ten times slower) and with -short; 1000000 for the
+//	                   large variant (about 13 GB of memory)
+//	E2E_KNOWN_BUGS=1   fail on the package bugs this suite found instead of
+//	                   logging them (see known_bugs_test.go)
+//
+// With -v each run logs how it ended and its counters.
 //
 // Everything generated (the users, how each value is spelled in the CSV,
 // the snapshot a day later, which users Braze rejects, the kill schedule
