@@ -150,7 +150,7 @@ func TestSyncUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	pre2, pre2Errs := h.dryRun(p, records(t, p, path2))
-	expectPlanDay2(t, snap2, ev, w, pre2, pre2Errs, p.audiences)
+	expectPlanDay2(t, snap2, ev, w, pre2, pre2Errs, p.audiences, h.strict)
 
 	w.snap, w.rows = snap2, rows2
 	w.want = map[string]map[string]any{}
@@ -231,8 +231,8 @@ func (h *harness) converge(p *pipeline, path string, r *rand.Rand, pending int, 
 		began := time.Now()
 		st := h.sync(p, path, rp)
 		h.fake.quiesce(t)
-		t.Logf("%s run %d: kill=%s after=%d ackBatch=%d: emitted %d accepted %d rejected %d (+%d in 400s) failed %d planErrors %d killed=%v commit=%v (%s)",
-			day, h.runs, rp.kill, rp.killAfter, rp.ackBatch, st.emitted, st.accepted, st.rejected, st.rejected400, st.failed, st.planErrors, st.killed, st.commitErr,
+		t.Logf("%s run %d: kill=%s after=%d ackBatch=%d: emitted %d accepted %d rejected %d failed %d planErrors %d killed=%v commit=%v (%s)",
+			day, h.runs, rp.kill, rp.killAfter, rp.ackBatch, st.emitted, st.accepted, st.rejected, st.failed, st.planErrors, st.killed, st.commitErr,
 			time.Since(began).Round(time.Millisecond))
 		if st.commitErr != nil {
 			t.Errorf("%s run %d: commit: %v", day, h.runs, st.commitErr)
@@ -295,7 +295,8 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 		}
 	}
 	for k := range w.sent {
-		if w.rejected(k) && !required[k] {
+		// Known bug (see known_bugs_test.go): in strict mode these fail.
+		if w.rejected(k) && !required[k] && !h.strict {
 			allowed[k] = true
 		}
 	}
@@ -311,8 +312,7 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 			if !w.rejected(rep.Key) {
 				t.Errorf("rejects report, run %d: %s reported rejected, but Braze rejects only other users: %s", rep.Run, rep.Key, rep.Reason)
 			}
-			if !strings.Contains(rep.Reason, "'external_id' is blacklisted and disallowed") &&
-				(h.strict || !strings.Contains(rep.Reason, brazetest.MsgNoValidData[:40])) {
+			if !strings.Contains(rep.Reason, "'external_id' is blacklisted and disallowed") {
 				t.Errorf("rejects report, run %d: %s: reason %q does not carry Braze's error", rep.Run, rep.Key, rep.Reason)
 			}
 			if rep.Row != w.rows[rep.Key] {
@@ -339,7 +339,7 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 	if missing, extra := setDiff(required, gotRejected); len(missing) > 0 || !subset(extra, allowed) {
 		t.Errorf("last run's rejects report: %d rejected users missing (%s), %d extra (%s)", len(missing), short(missing, 5), len(extra), short(extra, 5))
 	}
-	if got := final.rejected + final.rejected400; got != len(gotRejected) {
+	if got := final.rejected; got != len(gotRejected) {
 		t.Errorf("last run: %d results rejected, but %d users in its rejects report", got, len(gotRejected))
 	}
 	slices.Sort(inputRows)
@@ -591,7 +591,7 @@ func countBad(s *snapshot) int {
 // exactly the attributes that changed in value (not in spelling), the new
 // users, the users Braze never accepted, and removals for the users who
 // vanished.
-func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[string]diff.Change, errs []error, audiences []string) {
+func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[string]diff.Change, errs []error, audiences []string, strict bool) {
 	t.Helper()
 	var problems []string
 	for _, err := range errs {
@@ -642,7 +642,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 		if !w.inState[k] {
 			// Sent but never accepted: its state is "unknown", so a
 			// removal may be planned.
-			if ch, ok := pre[k]; ok && w.sent[k] && ch.Status == diff.Removed {
+			if ch, ok := pre[k]; ok && w.sent[k] && ch.Status == diff.Removed && !strict {
 				want[k] = true
 			}
 			continue

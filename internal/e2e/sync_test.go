@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"testing"
@@ -230,15 +229,10 @@ type runPlan struct {
 
 type runStats struct {
 	emitted, accepted, rejected, failed, planErrors int
-	// rejected400 counts results that failed with a whole-request 400
-	// listing item errors: Braze rejected every object of the request, but
-	// TrackAll reports them as failed (known bug 1). Outside strict mode
-	// they count as rejections, not failures.
-	rejected400 int
-	killed      bool
-	commitErr   error
-	yielded     int // updates handed to TrackAll
-	results     int // results TrackAll yielded
+	killed                                          bool
+	commitErr                                       error
+	yielded                                         int // updates handed to TrackAll
+	results                                         int // results TrackAll yielded
 }
 
 // sync is one process lifetime: open the state store, plan the export,
@@ -333,11 +327,6 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 			h.report(report{Stage: "braze", Row: rowOf.get(ch.Key), Key: ch.Key, Reason: res.Err.Error()})
 		case braze.Failed:
 			h.noteErr(res.Err)
-			if !h.strict && allRejected400(res.Err) {
-				st.rejected400++
-				h.report(report{Stage: "braze", Row: rowOf.get(ch.Key), Key: ch.Key, Reason: res.Err.Error()})
-				break
-			}
 			st.failed++
 		}
 		n++
@@ -407,14 +396,6 @@ func (h *harness) dryRun(p *pipeline, recs iter.Seq2[diff.Record, error]) (map[s
 		changes[ch.Key] = ch
 	}
 	return changes, errs
-}
-
-// allRejected400 reports whether err is the 400 Braze answers when it
-// rejected every object of a request one by one: "no valid data", with
-// the item errors listed.
-func allRejected400(err error) bool {
-	var ae *braze.APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest && len(ae.Errors) > 0
 }
 
 // ledger records, per key, the attribute values of every change Braze
