@@ -282,6 +282,11 @@ func keyHash(key string) uint64 { return xxhash.Sum64String(key) }
 // of the state that the input lacked are yielded as removals; if the input
 // reported errors that name no key, those removals are skipped and
 // ErrIncompleteSnapshot is yielded instead. Changes may be iterated once.
+//
+// The input is read by one goroutine, in order, and records are compared
+// with the state by up to GOMAXPROCS (at most 4) workers; changes are
+// yielded in input order. These goroutines end before Changes returns, also
+// when the loop breaks early or panics.
 func (p *Plan) Changes() iter.Seq2[Change, error] {
 	return func(yield func(Change, error) bool) {
 		if !p.started.CompareAndSwap(false, true) {
