@@ -116,7 +116,7 @@ func BenchmarkDecodeEmailSend(b *testing.B) {
 			}
 			return n
 		}},
-		{"hamba-struct", func(b *testing.B, data []byte) int {
+		{"baseline-hamba-struct", func(b *testing.B, data []byte) int {
 			d, err := ocf.NewDecoder(bytes.NewReader(data))
 			if err != nil {
 				b.Fatal(err)
@@ -134,7 +134,7 @@ func BenchmarkDecodeEmailSend(b *testing.B) {
 			}
 			return n
 		}},
-		{"hamba-map", func(b *testing.B, data []byte) int {
+		{"baseline-hamba-map", func(b *testing.B, data []byte) int {
 			d, err := ocf.NewDecoder(bytes.NewReader(data))
 			if err != nil {
 				b.Fatal(err)
@@ -152,7 +152,7 @@ func BenchmarkDecodeEmailSend(b *testing.B) {
 			}
 			return n
 		}},
-		{"goavro", func(b *testing.B, data []byte) int {
+		{"baseline-goavro", func(b *testing.B, data []byte) int {
 			r, err := goavro.NewOCFReader(bytes.NewReader(data))
 			if err != nil {
 				b.Fatal(err)

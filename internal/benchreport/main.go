@@ -3,8 +3,9 @@
 //
 // Each benchmark that has a baseline names it as a sub-benchmark whose name
 // starts with "baseline" (BenchmarkTrackAll/sdk beside
-// BenchmarkTrackAll/baseline). The ratio is baseline ns/op divided by the
-// other variant's ns/op: above 1 the SDK is faster, below 1 slower.
+// BenchmarkTrackAll/baseline). The ratio compares the medians of the first
+// rate metric both report (objects/s, rows/s, events/s, users/s, req/s),
+// else of ns/op: above 1 the SDK is faster than its baseline, below 1 slower.
 //
 // Usage, from the repository root:
 //

@@ -89,9 +89,43 @@ func split(name string) (parent, leaf string) {
 
 func isBaseline(leaf string) bool { return strings.HasPrefix(strings.ToLower(leaf), "baseline") }
 
+// throughput picks the metric a variant and its baseline are compared on:
+// the first rate metric both report (a unit ending in "/s", such as
+// objects/s or rows/s; higher is better), else ns/op (lower is better).
+func throughput(r, b *result) (unit string, higherBetter bool) {
+	var units []string
+	for k := range r.metrics {
+		if strings.HasSuffix(k, "/s") && !strings.HasPrefix(k, "cpu") {
+			if _, ok := b.metrics[k]; ok {
+				units = append(units, k)
+			}
+		}
+	}
+	if len(units) > 0 {
+		sort.Strings(units)
+		return units[0], true
+	}
+	return "ns/op", false
+}
+
+// ratio is the variant's speed relative to the baseline's (above 1: the
+// variant is faster), from the medians of the chosen metric.
+func ratio(r, b *result) (unit string, v, bv float64, x float64) {
+	unit, higher := throughput(r, b)
+	v, bv = median(r.metrics[unit]), median(b.metrics[unit])
+	switch {
+	case v <= 0 || bv <= 0:
+		return unit, v, bv, 0
+	case higher:
+		return unit, v, bv, v / bv
+	default:
+		return unit, v, bv, bv / v
+	}
+}
+
 // writeTable prints, for every benchmark with a baseline sibling, the
-// median ns/op of each variant and its ratio to each baseline, followed by
-// the medians of the custom metrics.
+// median of each variant and its ratio to each baseline, followed by the
+// medians of the other metrics.
 func writeTable(w io.Writer, results []*result) {
 	groups := map[string][]*result{}
 	var parents []string
@@ -103,12 +137,11 @@ func writeTable(w io.Writer, results []*result) {
 		}
 		groups[k] = append(groups[k], r)
 	}
-	fmt.Fprintln(w, "| package | benchmark | variant | baseline | median ns/op | baseline ns/op | speed ratio (baseline/variant) | other medians |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| package | benchmark | variant | baseline | metric | variant median | baseline median | speed ratio | other medians (variant) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, k := range parents {
-		g := groups[k]
 		var bases, others []*result
-		for _, r := range g {
+		for _, r := range groups[k] {
 			if _, leaf := split(r.name); isBaseline(leaf) {
 				bases = append(bases, r)
 			} else {
@@ -116,26 +149,20 @@ func writeTable(w io.Writer, results []*result) {
 			}
 		}
 		for _, r := range others {
-			_, leaf := split(r.name)
-			parent, _ := split(r.name)
+			parent, leaf := split(r.name)
 			if len(bases) == 0 {
-				fmt.Fprintf(w, "| %s | %s | %s | (none) | %s | | | %s |\n", short(r.pkg), parent, leaf, num(median(r.metrics["ns/op"])), extras(r))
+				fmt.Fprintf(w, "| %s | %s | %s | (none) | ns/op | %s | | | %s |\n", short(r.pkg), parent, leaf, num(median(r.metrics["ns/op"])), extras(r))
 				continue
 			}
 			for _, b := range bases {
 				_, bleaf := split(b.name)
-				v, bv := median(r.metrics["ns/op"]), median(b.metrics["ns/op"])
-				ratio := "n/a"
-				if v > 0 && bv > 0 {
-					ratio = fmt.Sprintf("%.2fx", bv/v)
+				unit, v, bv, x := ratio(r, b)
+				rs := "n/a"
+				if x > 0 {
+					rs = fmt.Sprintf("%.2fx", x)
 				}
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", short(r.pkg), parent, leaf, bleaf, num(v), num(bv), ratio, extras(r))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", short(r.pkg), parent, leaf, bleaf, unit, num(v), num(bv), rs, extras(r))
 			}
-		}
-		for _, b := range bases {
-			_, bleaf := split(b.name)
-			parent, _ := split(b.name)
-			fmt.Fprintf(w, "| %s | %s | %s | (is baseline) | %s | | | %s |\n", short(b.pkg), parent, bleaf, num(median(b.metrics["ns/op"])), extras(b))
 		}
 	}
 }

@@ -28,12 +28,16 @@ func TestParseAndTable(t *testing.T) {
 	if got := median(rs[1].metrics["ns/op"]); got != 160 {
 		t.Errorf("median baseline ns/op = %v, want 160", got)
 	}
+	// Without a rate metric the ratio is taken from ns/op.
+	if _, _, _, x := ratio(&result{metrics: map[string][]float64{"ns/op": {200}}}, &result{metrics: map[string][]float64{"ns/op": {100}}}); x != 0.5 {
+		t.Errorf("ns/op ratio = %v, want 0.5", x)
+	}
 	var buf bytes.Buffer
 	writeTable(&buf, rs)
 	out := buf.String()
 	for _, want := range []string{
-		"| braze | BenchmarkTrackAll | sdk | baseline | 200 | 160 | 0.80x |",
-		"| braze | BenchmarkAlone |  | (none) | 50 |",
+		"| braze | BenchmarkTrackAll | sdk | baseline | objects/s | 72000 | 80000 | 0.90x |",
+		"| braze | BenchmarkAlone |  | (none) | ns/op | 50 |",
 		"72000 objects/s",
 	} {
 		if !strings.Contains(out, want) {
