@@ -182,8 +182,12 @@ func mix64(x uint64) uint64 {
 
 func benchSDK(state string, n, version int) (benchResult, error) {
 	ctx := context.Background()
+	var opts []Option
+	if mb, _ := strconv.Atoi(os.Getenv("DIFF_BENCH_CACHE_MB")); mb > 0 {
+		opts = append(opts, WithCacheSize(int64(mb)<<20))
+	}
 	start := time.Now()
-	e, err := Open(ctx, state)
+	e, err := Open(ctx, state, opts...)
 	if err != nil {
 		return benchResult{}, err
 	}

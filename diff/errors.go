@@ -76,3 +76,20 @@ func (e *VersionError) Error() string {
 }
 
 func (e *VersionError) Is(target error) bool { return target == ErrUnsupportedVersion }
+
+// NotApplied is implemented by send errors that know whether the
+// destination applied the change. Ack keeps the state exactly as it was
+// for an error whose NotApplied reports true (the destination rejected the
+// object, or the request failed before it could be processed), instead of
+// marking what the change carried as unknown. The braze package's
+// rejection errors implement it; diff does not import braze.
+type NotApplied interface {
+	NotApplied() bool
+}
+
+// notApplied reports whether err, or an error it wraps, says the change
+// was certainly not applied.
+func notApplied(err error) bool {
+	var na NotApplied
+	return errors.As(err, &na) && na.NotApplied()
+}

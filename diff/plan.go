@@ -942,7 +942,9 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 // batches (see WithAckBatch) and durably at Commit. A failed send may still
 // have been applied (a timeout after the destination wrote it), so the
 // attributes it carried become unknown in the state: the next run sends
-// them again, or their removal, whatever the input then says. Changes never
+// them again, or their removal, whatever the input then says. An error
+// that reports NotApplied() == true (see NotApplied), such as a rejection
+// of the object by the destination, leaves the state as it was. Changes never
 // acknowledged leave the state as it was and are planned again. Ack may be called from any
 // goroutine, while Changes is still running. The error is that of writing a
 // batch to the store (the plan can then no longer commit), or
@@ -972,6 +974,12 @@ func (p *Plan) Ack(ch Change, sendErr error) error {
 	}
 	op := Op{Key: userKey(nil, p.scopeID, ch.Key), Value: ch.state, Delete: ch.state == nil}
 	if sendErr != nil {
+		if notApplied(sendErr) {
+			// The destination certainly did not apply it: the state
+			// stays as it was, so a user it never held does not become
+			// a tracked user whose later absence plans a removal.
+			return nil
+		}
 		op = Op{Key: op.Key, Value: ch.fail}
 	} else {
 		p.pendingN++
