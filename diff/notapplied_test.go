@@ -9,7 +9,7 @@ import (
 
 type rejection struct{ applied bool }
 
-func (r rejection) Error() string     { return "rejected" }
+func (r rejection) Error() string    { return "rejected" }
 func (r rejection) NotApplied() bool { return !r.applied }
 
 // A change the destination certainly did not apply leaves the state as it
