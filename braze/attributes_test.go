@@ -3,6 +3,7 @@ package braze
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,31 @@ func TestNewUserAttributes(t *testing.T) {
 	if _, err := NewUserAttributes("no_such_id", "C-1", attrs); err == nil {
 		// an unknown name is a custom attribute, so this must still work
 		t.Log("unknown id field taken as a custom attribute")
+	}
+}
+
+// The errors that mean Braze processed nothing say so, for a delta engine
+// that keeps its state as it was for them (diff.NotApplied).
+func TestNotApplied(t *testing.T) {
+	type notApplied interface{ NotApplied() bool }
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&ItemError{Type: "bad"}, true},
+		{&ValidationError{Field: "dob"}, true},
+		{&APIError{StatusCode: 400}, true},
+		{&APIError{StatusCode: 201, Message: "Max Input Length Exceeded"}, true},
+		{&APIError{StatusCode: 502}, false},
+		{&RateLimitError{}, true},
+	} {
+		var na notApplied
+		if !errors.As(fmt.Errorf("wrapped: %w", tc.err), &na) || na.NotApplied() != tc.want {
+			t.Errorf("%T %v: NotApplied = %v, want %v", tc.err, tc.err, na != nil && na.NotApplied(), tc.want)
+		}
+	}
+	var na notApplied
+	if errors.As(&RequestError{Op: "send", Err: errors.New("reset"), Ambiguous: true}, &na) {
+		t.Error("an ambiguous transport failure must not claim to know")
 	}
 }

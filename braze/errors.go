@@ -163,3 +163,19 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // ErrResponseTooLarge is matched (with errors.Is) when a response body
 // exceeds the client's cap, which protects memory from a hostile endpoint.
 var ErrResponseTooLarge = errors.New("braze: response body too large")
+
+// NotApplied reports that Braze did not apply the rejected object. It lets
+// a delta engine (diff.NotApplied) keep its state as it was.
+func (e *ItemError) NotApplied() bool { return true }
+
+// NotApplied reports that the object was never sent.
+func (e *ValidationError) NotApplied() bool { return true }
+
+// NotApplied reports whether Braze certainly processed nothing of the
+// request: a 4xx answer, or a 2xx whose message was not "success". A 5xx
+// may come from a proxy after Braze applied the request, so it does not
+// count.
+func (e *APIError) NotApplied() bool { return e.StatusCode < 500 }
+
+// NotApplied reports that the rate-limited request was not processed.
+func (e *RateLimitError) NotApplied() bool { return true }

@@ -17,8 +17,6 @@
 //	                   -race (the race detector makes the pipeline about
 //	                   ten times slower) and with -short; 1000000 for the
 //	                   large variant (about 13 GB of memory)
-//	E2E_KNOWN_BUGS=1   fail on the package bugs this suite found instead of
-//	                   logging them (see known_bugs_test.go)
 //
 // With -v each run logs how it ended and its counters.
 //

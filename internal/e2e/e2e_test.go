@@ -150,7 +150,7 @@ func TestSyncUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	pre2, pre2Errs := h.dryRun(p, records(t, p, path2))
-	expectPlanDay2(t, snap2, ev, w, pre2, pre2Errs, p.audiences, h.strict)
+	expectPlanDay2(t, snap2, ev, w, pre2, pre2Errs, p.audiences)
 
 	w.snap, w.rows = snap2, rows2
 	w.want = map[string]map[string]any{}
@@ -286,8 +286,10 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 	// Braze's reason and the user's row; no run ever reported a user Braze
 	// accepted, and bad rows are reported with their row and column.
 	// Rejected users of the export must be reported; rejected users who
-	// vanished since they were sent may be (the delta engine keeps what a
-	// failed send carried as "unknown", and plans its removal).
+	// vanished since they were sent may be: a rejection leaves the state
+	// as it was, but a send of theirs that failed ambiguously (a cut
+	// connection) marks what it carried as "unknown", and the delta engine
+	// then plans its removal, which Braze rejects again.
 	required, allowed := map[string]bool{}, map[string]bool{}
 	for _, u := range w.snap.users {
 		if w.rejected(u.key) && u.badDOB == "" {
@@ -295,8 +297,7 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 		}
 	}
 	for k := range w.sent {
-		// Known bug (see known_bugs_test.go): in strict mode these fail.
-		if w.rejected(k) && !required[k] && !h.strict {
+		if w.rejected(k) && !required[k] {
 			allowed[k] = true
 		}
 	}
@@ -591,7 +592,7 @@ func countBad(s *snapshot) int {
 // exactly the attributes that changed in value (not in spelling), the new
 // users, the users Braze never accepted, and removals for the users who
 // vanished.
-func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[string]diff.Change, errs []error, audiences []string, strict bool) {
+func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[string]diff.Change, errs []error, audiences []string) {
 	t.Helper()
 	var problems []string
 	for _, err := range errs {
@@ -640,9 +641,9 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 	}
 	for k := range ev.vanished {
 		if !w.inState[k] {
-			// Sent but never accepted: its state is "unknown", so a
-			// removal may be planned.
-			if ch, ok := pre[k]; ok && w.sent[k] && ch.Status == diff.Removed && !strict {
+			// Sent but never accepted: after an ambiguous failure its
+			// state is "unknown", so a removal may be planned.
+			if ch, ok := pre[k]; ok && w.sent[k] && ch.Status == diff.Removed {
 				want[k] = true
 			}
 			continue

@@ -67,9 +67,6 @@ type harness struct {
 	errTexts map[string]bool // every distinct error text seen, for the key check
 	runs     int
 	ledger   ledger
-	// strict turns off the workarounds for known package bugs (see
-	// known_bugs_test.go), so that the suite fails on them.
-	strict bool
 }
 
 func newHarness(t *testing.T, seed uint64) *harness {
@@ -81,7 +78,6 @@ func newHarness(t *testing.T, seed uint64) *harness {
 		stateDir: t.TempDir(),
 		errTexts: map[string]bool{},
 		ledger:   ledger{},
-		strict:   os.Getenv(knownBugsEnv) != "",
 	}
 	h.logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.fake = newFakeBraze(t, seed, h.apiKey)

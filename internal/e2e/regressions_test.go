@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
@@ -11,22 +10,6 @@ import (
 	"github.com/ampbraze/ampbraze/braze/brazetest"
 	"github.com/ampbraze/ampbraze/diff"
 )
-
-// knownBugsEnv makes the minimal tests of package bugs found by this suite
-// fail (and turns off the suite's workarounds for them). Without it they
-// log the bug as "KNOWN BUG" and pass, so that CI stays usable for
-// everyone until the owning package is fixed; the assertion itself is
-// always run.
-const knownBugsEnv = "E2E_KNOWN_BUGS"
-
-func knownBug(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv(knownBugsEnv) != "" {
-		t.Errorf(format, args...)
-		return
-	}
-	t.Logf("KNOWN BUG (set "+knownBugsEnv+"=1 to fail on it): "+format, args...)
-}
 
 // TestAllObjectsRejectedIn400 is the regression test of a bug this suite
 // found in package braze (fixed in 58edf01): when Braze rejects every
@@ -117,18 +100,15 @@ func syncOnce(t *testing.T, eng *diff.Engine, c *braze.Client, recs []diff.Recor
 	return planned
 }
 
-// Known bug (package diff, Plan.Ack, with braze's rejections): Ack with
-// any error marks what the change carried as "unknown" in the state, since
-// a failed send may have been applied. A rejection (*braze.ItemError, or a
-// *braze.ValidationError before sending) certainly was not; but diff
-// cannot tell, so a user Braze rejected and never stored gets a state
-// entry. When that user then leaves a full snapshot, the next plan yields
-// a Removed change (nulls) for a user Braze never had, and sending it
-// creates an empty profile in Braze. Seen in the suite as rejected,
-// vanished users planned as "removed" on day 2 (for users rejected by
-// external_id, Braze rejects the removal too, so no profile appears
-// there; a rejection for a value, as here, lets it through).
-func TestKnownBugRejectedUserLeavingSnapshotCreatesProfile(t *testing.T) {
+// TestRejectedUserLeavingSnapshotCreatesNoProfile is the regression test of
+// a bug this suite found in package diff (Plan.Ack with braze's
+// rejections): Ack with any error used to mark what the change carried as
+// "unknown", since a failed send may have been applied, so a user Braze
+// rejected and never stored got a state entry; when that user then left a
+// full snapshot, the next plan sent a removal (nulls) that created an
+// empty profile in Braze. braze's rejection errors now report NotApplied
+// (diff.NotApplied), and Ack keeps the state as it was for them.
+func TestRejectedUserLeavingSnapshotCreatesNoProfile(t *testing.T) {
 	srv := brazetest.NewServer(t)
 	srv.RejectObjects(func(o brazetest.Object) bool { return o.Fields["tier"] == "platinum+" }, "'tier' is not valid")
 	c := srv.Client()
@@ -150,10 +130,10 @@ func TestKnownBugRejectedUserLeavingSnapshotCreatesProfile(t *testing.T) {
 	planned := syncOnce(t, eng, c, day1[1:])
 	for _, ch := range planned {
 		if ch.Key == "x" {
-			knownBug(t, "day 2 plans %s %v for x, which Braze rejected and never stored", ch.Status, attrValues(ch))
+			t.Errorf("day 2 plans %s %v for x, which Braze rejected and never stored", ch.Status, attrValues(ch))
 		}
 	}
 	if u, ok := srv.User("x"); ok {
-		knownBug(t, "Braze now has a profile for x (%v), a user it rejected and who has left the export", u.Attributes)
+		t.Errorf("Braze now has a profile for x (%v), a user it rejected and who has left the export", u.Attributes)
 	}
 }
