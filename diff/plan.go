@@ -163,10 +163,12 @@ type Plan struct {
 	attrCfg []*attrConfig // by id, guarded by dictMu
 	empty   bool          // the scope held no keys when the plan began
 
-	// Owned by the goroutine reading the input, then by Changes.
-	seen keySet
-	seq  uint64
-	stop error // why reading the input stopped early
+	// Owned by the goroutine reading the input, then by Changes. When the
+	// scope held state, states replaces seen (see stateTable).
+	seen   keySet
+	states *stateTable
+	seq    uint64
+	stop   error // why reading the input stopped early
 
 	// Acknowledgement side.
 	mu        sync.Mutex
@@ -178,6 +180,7 @@ type Plan struct {
 	ackErr    error
 
 	read, emitted, acked, failed, committed atomic.Int64
+	skipped                                 atomic.Int64 // records found unchanged without a store lookup
 
 	sumMu          sync.Mutex
 	sum            Summary
@@ -296,6 +299,17 @@ func (p *Plan) Changes() iter.Seq2[Change, error] {
 		// The key set lives exactly as long as this call: every goroutine
 		// that touches it has ended when planInput returns.
 		defer p.seen.release()
+		defer func() {
+			if p.states != nil {
+				p.states.release()
+			}
+		}()
+		if !p.empty {
+			if err := p.loadStates(); err != nil {
+				yield(Change{}, err)
+				return
+			}
+		}
 		if !p.planInput(yield) {
 			return
 		}
@@ -318,7 +332,8 @@ type batch struct {
 	recs   []Record
 	index  []int64
 	forced []bool
-	pre    []error // set when the record was rejected before planning
+	fps    []uint64 // stored state fingerprints (see stateTable)
+	pre    []error  // set when the record was rejected before planning
 	out    []planned
 	done   chan struct{}
 }
@@ -355,7 +370,7 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 			for b := range work {
 				for i := range b.recs {
 					if b.pre[i] == nil {
-						ch, ok, err := w.planRecord(b.recs[i], b.index[i], b.forced[i])
+						ch, ok, err := w.planRecord(b.recs[i], b.index[i], b.forced[i], b.fps[i])
 						b.out[i] = planned{ch, ok, err}
 					}
 				}
@@ -453,6 +468,7 @@ func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
 		}
 		var pre error
 		forced := false
+		var fp uint64
 		switch {
 		case err != nil && rec.Key == "":
 			p.sumMu.Lock()
@@ -461,26 +477,30 @@ func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
 			pre = &RecordError{Index: index, Err: err}
 		case err != nil:
 			// The key is known: it has not vanished, it is only unplannable.
-			p.seen.add(keyHash(rec.Key))
+			p.see(keyHash(rec.Key))
 			pre = &RecordError{Index: index, Key: rec.Key, Err: err}
 		case rec.Key == "":
 			p.sumMu.Lock()
 			p.unattributable = true
 			p.sumMu.Unlock()
 			pre = &RecordError{Index: index, Err: errors.New("empty key")}
-		case p.seen.add(keyHash(rec.Key)):
-			p.sumMu.Lock()
-			p.sum.Duplicates++
-			p.sumMu.Unlock()
-			if p.cfg.duplicates == DuplicateError {
-				pre = &DuplicateKeyError{Key: rec.Key, Index: index}
-			} else {
-				forced = true
+		default:
+			var dup bool
+			if fp, dup = p.see(keyHash(rec.Key)); dup {
+				p.sumMu.Lock()
+				p.sum.Duplicates++
+				p.sumMu.Unlock()
+				if p.cfg.duplicates == DuplicateError {
+					pre = &DuplicateKeyError{Key: rec.Key, Index: index}
+				} else {
+					forced = true
+				}
 			}
 		}
 		b.recs = append(b.recs, rec)
 		b.index = append(b.index, index)
 		b.forced = append(b.forced, forced)
+		b.fps = append(b.fps, fp)
 		b.pre = append(b.pre, pre)
 		if len(b.recs) == batchLen && !send() {
 			return
@@ -496,10 +516,56 @@ func newBatch() *batch {
 		recs:   make([]Record, 0, batchLen),
 		index:  make([]int64, 0, batchLen),
 		forced: make([]bool, 0, batchLen),
+		fps:    make([]uint64, 0, batchLen),
 		pre:    make([]error, 0, batchLen),
 		out:    make([]planned, batchLen),
 		done:   make(chan struct{}),
 	}
+}
+
+// see records that the input carried the key hashed kh; it returns the
+// fingerprint of the key's stored state (0 if unknown) and whether the
+// input carried the key before. Only the goroutine reading the input calls
+// it.
+func (p *Plan) see(kh uint64) (fp uint64, dup bool) {
+	if p.states != nil {
+		return p.states.visit(kh)
+	}
+	return 0, p.seen.add(kh)
+}
+
+// wasSeen reports whether the input carried the key hashed kh.
+func (p *Plan) wasSeen(kh uint64) bool {
+	if p.states != nil {
+		return p.states.has(kh)
+	}
+	return p.seen.has(kh)
+}
+
+// loadStates builds p.states from the scope's state: one sequential scan
+// counts the keys, so the table is sized once and never grows while it is
+// loaded (growing would hold the old and the new table at once), and a
+// second one records each key's state fingerprint.
+func (p *Plan) loadStates() error {
+	prefix := userKey(nil, p.scopeID, "")
+	n := 0
+	err := p.eng.store.Scan(p.ctx, prefix, func(_, _ []byte) error {
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
+	}
+	t := newStateTable(n)
+	p.states = t
+	err = p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
+		t.load(xxhash.Sum64(k[len(prefix):]), stateFingerprint(v))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
+	}
+	return nil
 }
 
 // storeFailure carries an error of the store, which ends the plan.
@@ -519,6 +585,7 @@ type planner struct {
 	newBuf     []byte
 	keys       keyCounts
 	attrCounts []keyCounts
+	skipped    int64 // records found unchanged by fingerprint, no lookup
 }
 
 type attrRef struct {
@@ -544,6 +611,8 @@ func (w *planner) merge() {
 	}
 	w.keys = keyCounts{}
 	clear(w.attrCounts)
+	p.skipped.Add(w.skipped)
+	w.skipped = 0
 }
 
 func (k *keyCounts) add(o keyCounts) {
@@ -562,7 +631,11 @@ func (p *Plan) yieldRecordError(yield func(Change, error) bool, err error) bool 
 
 // planRecord compares one record with the state. ok is false when nothing
 // needs sending.
-func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool, error) {
+//
+// fp is the fingerprint of the key's stored state (0 if unknown): when the
+// record's would-be state has the same fingerprint, the record is
+// unchanged without a store lookup.
+func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (Change, bool, error) {
 	p := w.p
 	var ex *Explanation
 	if p.cfg.explain[rec.Key] {
@@ -629,6 +702,18 @@ func (w *planner) planRecord(rec Record, index int64, forced bool) (Change, bool
 		}
 	}
 	w.newBuf = appendState(w.newBuf[:0], next)
+	if fp != 0 && !forced && ex == nil && stateFingerprint(w.newBuf) == fp {
+		// Fast path: the state this record would leave is, up to a 64-bit
+		// hash collision, byte-identical to the stored one (the same
+		// verdict as the byte comparison below), so nothing is sent and
+		// the store is not read.
+		w.skipped++
+		w.keys.unchanged++
+		for _, it := range items {
+			w.attrCount(it.s.id).unchanged++
+		}
+		return Change{}, false, nil
+	}
 
 	w.keyBuf = userKey(w.keyBuf, p.scopeID, rec.Key)
 	var found bool
@@ -851,7 +936,7 @@ func (p *Plan) planVanished(yield func(Change, error) bool) {
 	var slots []slot
 	err := p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
 		key := k[len(prefix):]
-		if p.seen.has(xxhash.Sum64(key)) {
+		if p.wasSeen(xxhash.Sum64(key)) {
 			return nil
 		}
 		if p.done.Load() {
