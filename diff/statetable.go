@@ -1,6 +1,10 @@
 package diff
 
-import "github.com/cespare/xxhash/v2"
+import (
+	"math/bits"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // stateTable is the plan's table of keys when the scope already holds
 // state: an open-addressing table of 64-bit key hashes, each with the
@@ -9,9 +13,10 @@ import "github.com/cespare/xxhash/v2"
 // key yet. It serves three purposes with one probe per input record:
 // duplicate keys, vanished keys (FullSnapshot) and the fast path that
 // skips the store lookup of a record whose would-be state has the stored
-// fingerprint. 16 bytes and one bit per slot, at a load factor of at most
-// 3/4, kept off the Go heap (allocSlots): about 256 MiB for 10 million
-// stored keys.
+// fingerprint. 16 bytes and one bit per slot, sized for a load factor of
+// 3/4 (not rounded to a power of two: the slot of a hash is found by a
+// multiply, not a mask), kept off the Go heap (allocSlots): about 204 MiB
+// for 10 million stored keys.
 //
 // Fingerprint 0 means "no usable stored state": the key is not in the
 // state, or two stored keys share its key hash (then both always take the
@@ -35,10 +40,7 @@ func stateFingerprint(state []byte) uint64 {
 
 // newStateTable returns a table sized for n keys without growing.
 func newStateTable(n int) *stateTable {
-	size := 1 << 12
-	for 4*n > 3*size {
-		size *= 2
-	}
+	size := max(4*n/3+1, 1<<12)
 	t := &stateTable{}
 	t.alloc(size)
 	return t
@@ -46,7 +48,7 @@ func newStateTable(n int) *stateTable {
 
 func (t *stateTable) alloc(size int) {
 	t.slots, t.free = allocSlots(2 * size)
-	t.seen, t.freeSeen = allocSlots(max(size/64, 1))
+	t.seen, t.freeSeen = allocSlots(size/64 + 1)
 	t.n = 0
 }
 
@@ -63,19 +65,25 @@ func (t *stateTable) release() {
 
 // find returns the slot of kh, or the empty slot where it belongs.
 func (t *stateTable) find(kh uint64) (int, bool) {
-	mask := uint64(len(t.slots)/2 - 1)
-	for i := kh & mask; ; i = (i + 1) & mask {
+	size := uint64(len(t.slots) / 2)
+	i, _ := bits.Mul64(kh, size) // kh scaled to [0, size)
+	for {
 		switch t.slots[2*i] {
 		case 0:
 			return int(i), false
 		case kh:
 			return int(i), true
 		}
+		if i++; i == size {
+			i = 0
+		}
 	}
 }
 
 func (t *stateTable) insertAt(i int, kh, fp uint64) {
-	if 4*(t.n+1) > 3*(len(t.slots)/2) {
+	// Sized for 3/4 at load, grown past 7/8: keys new to the state fit in
+	// the headroom (a sixth of the stored keys) without a second table.
+	if 8*(t.n+1) > 7*(len(t.slots)/2) {
 		t.grow()
 		i, _ = t.find(kh)
 	}
@@ -118,7 +126,7 @@ func (t *stateTable) has(kh uint64) bool {
 
 func (t *stateTable) grow() {
 	oldSlots, oldSeen, oldFree, oldFreeSeen := t.slots, t.seen, t.free, t.freeSeen
-	t.alloc(len(oldSlots)) // twice as many pairs
+	t.alloc(len(oldSlots)) // twice as many pairs: load 7/16
 	for i := range len(oldSlots) / 2 {
 		kh := oldSlots[2*i]
 		if kh == 0 {

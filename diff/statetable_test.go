@@ -12,6 +12,7 @@ import (
 func TestStateTable(t *testing.T) {
 	tb := newStateTable(1000)
 	defer tb.release()
+	size := len(tb.slots)
 	for i := range uint64(1000) {
 		tb.load(mix64(i+1), 100+i)
 	}
@@ -48,10 +49,13 @@ func TestStateTable(t *testing.T) {
 			t.Fatalf("%d after growing: fp %d dup %v", i, fp, dup)
 		}
 	}
+	if len(tb.slots) == size {
+		t.Error("table did not grow")
+	}
 	if !tb.has(mix64(1_000_000+19_999)) || tb.has(mix64(5_000_000)) {
 		t.Error("has after growing")
 	}
-	if 4*tb.n > 3*(len(tb.slots)/2) {
+	if 8*tb.n > 7*(len(tb.slots)/2) {
 		t.Errorf("n %d, %d slots", tb.n, len(tb.slots)/2)
 	}
 }
