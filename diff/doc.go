@@ -30,11 +30,32 @@
 // and key, one small value: an 8-byte hash per attribute (about 190 bytes
 // for 20 attributes).
 //
+// Re-syncs: when the scope already holds state, Changes first reads it in
+// two sequential scans (one counts the keys, one loads them) into a table
+// of 64-bit key hashes, each with a 64-bit xxhash fingerprint of the key's
+// stored state value. A record whose would-be state (the exact value Ack
+// would store if the whole record were accepted) has the stored
+// fingerprint is unchanged and costs no store lookup; every other record
+// (a different fingerprint, a key new to the state, a stored state with
+// attributes left unknown by a failed send, values equal only within a
+// Tolerance or a TruncateTime, attributes to remove, duplicate or explained
+// keys) is compared with its state read from the store, as before. The fast
+// path decides only "identical state, nothing to send": it can hide a
+// change only if a changed state hashes to the stored state's 64-bit
+// fingerprint, a chance of 2^-64 (about 5.4e-20) per changed record, and
+// two stored keys that share a key hash lose the fast path, not their
+// changes.
+//
 // Memory: the store reads through a bounded block cache (WithCacheSize),
-// acknowledgements are written in batches, and the plan keeps one 8-byte
-// hash per input key (to detect duplicates and, in FullSnapshot mode, the
-// keys that vanished): about 13 bytes per key at worst, 128 MiB for 10
-// million keys. Nothing else grows with the number of keys.
+// acknowledgements are written in batches, and the plan keeps, for the
+// time Changes runs, a table of the keys off the Go heap: on a first sync
+// one 8-byte hash per input key (to detect duplicates and, in FullSnapshot
+// mode, the keys that vanished; about 13 bytes per key at worst, 128 MiB
+// for 10 million keys), on a re-sync 16 bytes per stored key at a load
+// factor of 3/4 (key hash and state fingerprint; it also serves for
+// duplicates and vanished keys), about 204 MiB for 10 million keys, more
+// if the input brings over a sixth of new keys. Nothing else grows with
+// the number of keys.
 //
 // Input problems do not stop a plan: a record with a value outside the
 // value model, a duplicate key under DuplicateError, or an error from the
