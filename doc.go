@@ -25,10 +25,26 @@
 // Read the export, map each row to Braze attributes, let the delta engine
 // keep only what changed, send, then acknowledge what Braze accepted:
 //
-//	mapper, _ := amperity.NewMapper(header, amperity.WithIDColumn("customer_id"))
-//	plan, _ := engine.Plan(ctx, "braze:customer-attributes", mapper.Records(rows))
-//	for res := range client.TrackAll(ctx, braze.AttributeUpdates(plan.Changes())) {
-//		plan.Ack(res)
+//	mapper, _ := amperity.NewMapper(schema, amperity.MapColumn("customer_id", "external_id"))
+//	reader, _ := amperity.NewCSVReader(ctx, file, amperity.WithSchema(mapper.Schema()))
+//	plan, _ := engine.Plan(ctx, "braze:customer-attributes", mapper.Records(reader.Rows(ctx)))
+//	updates := func(yield func(braze.Update) bool) {
+//		for ch, err := range plan.Changes() {
+//			if err != nil {
+//				continue // a bad row, reported with its row and column
+//			}
+//			ua, err := braze.NewUserAttributes(mapper.IDField(), ch.Key, ch.All())
+//			if err != nil {
+//				plan.Ack(ch, err)
+//				continue
+//			}
+//			if !yield(braze.Update{Attributes: ua, Ref: ch}) {
+//				return
+//			}
+//		}
+//	}
+//	for res := range client.TrackAll(ctx, updates) {
+//		plan.Ack(res.Ref.(diff.Change), res.Err) // nil: Braze accepted it
 //	}
 //	err := plan.Commit(ctx)
 //
@@ -38,7 +54,11 @@
 //
 // # Reading Currents
 //
-//	for ev, err := range currents.Events(f) {
-//		// ev.EventType(), ev.UserID(), ev.Time() ...
+//	src := currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "currents/")
+//	for ke, err := range src.All(ctx) {
+//		if err != nil {
+//			continue // one corrupt file does not stop the others
+//		}
+//		// ke.Key.EventType, ke.Event.UserID(), ke.Event.Time() ...
 //	}
 package ampbraze
