@@ -289,10 +289,7 @@ func appendObjectArrayUpdate(b []byte, u ObjectArrayUpdate, keys *[]string) ([]b
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"$identifier_key":`...)
-			b = appendString(b, r.Key)
-			b = append(b, `,"$identifier_value":`...)
-			if b, err = appendValue(b, r.Value, modeNested, keys); err != nil {
+			if b, err = appendIdentifier(b, r.Key, r.Value, keys); err != nil {
 				return b, err
 			}
 			b = append(b, '}')
@@ -306,10 +303,7 @@ func appendObjectArrayUpdate(b []byte, u ObjectArrayUpdate, keys *[]string) ([]b
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"$identifier_key":`...)
-			b = appendString(b, r.Key)
-			b = append(b, `,"$identifier_value":`...)
-			if b, err = appendValue(b, r.Value, modeNested, keys); err != nil {
+			if b, err = appendIdentifier(b, r.Key, r.Value, keys); err != nil {
 				return b, err
 			}
 			b = append(b, `,"$new_object":`...)
@@ -321,6 +315,15 @@ func appendObjectArrayUpdate(b []byte, u ObjectArrayUpdate, keys *[]string) ([]b
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+// appendIdentifier opens the object that names an element of an array of
+// objects for $remove and $update; the caller closes it.
+func appendIdentifier(b []byte, key string, value any, keys *[]string) ([]byte, error) {
+	b = append(b, `{"$identifier_key":`...)
+	b = appendString(b, key)
+	b = append(b, `,"$identifier_value":`...)
+	return appendValue(b, value, modeNested, keys)
 }
 
 func appendStringField(b []byte, first *bool, key string, f Field[string]) []byte {
