@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,6 +186,11 @@ func benchSDK(state string, n, version int) (benchResult, error) {
 	var opts []Option
 	if mb, _ := strconv.Atoi(os.Getenv("DIFF_BENCH_CACHE_MB")); mb > 0 {
 		opts = append(opts, WithCacheSize(int64(mb)<<20))
+	}
+	if os.Getenv("DIFF_BENCH_LOG") != "" {
+		// Debug log on stderr: shows, among others, how long loading the
+		// state fingerprints took.
+		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	start := time.Now()
 	e, err := Open(ctx, state, opts...)

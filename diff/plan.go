@@ -548,6 +548,7 @@ func (p *Plan) wasSeen(kh uint64) bool {
 // second one records each key's state fingerprint.
 func (p *Plan) loadStates() error {
 	prefix := userKey(nil, p.scopeID, "")
+	start := time.Now()
 	n := 0
 	err := p.eng.store.Scan(p.ctx, prefix, func(_, _ []byte) error {
 		n++
@@ -565,6 +566,8 @@ func (p *Plan) loadStates() error {
 	if err != nil {
 		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
 	}
+	p.eng.cfg.logger.LogAttrs(p.ctx, slog.LevelDebug, "diff: state fingerprints loaded",
+		slog.String("scope", p.scope), slog.Int("keys", n), slog.Duration("took", time.Since(start)))
 	return nil
 }
 
