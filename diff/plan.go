@@ -52,6 +52,12 @@ type Change struct {
 	Key    string
 	Attrs  []Attr
 	Status Status // New, Changed or Removed (the key vanished from a full snapshot)
+	// Index is the position of the record in the input, counting from 0
+	// and counting the input's errors too (as RecordError.Index does), so
+	// a caller whose input yields one record or error per source row can
+	// name the row of a change the destination rejected. It is -1 for a
+	// Removed change, whose key is not in the input.
+	Index int64
 
 	plan  *Plan
 	seq   uint64
@@ -860,7 +866,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, plan: p}
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
@@ -1017,7 +1023,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	}
 	p.keys.removed++
 	p.seq++
-	ch := Change{Key: key, Attrs: out, Status: Removed, plan: p, seq: p.seq}
+	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, seq: p.seq}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}

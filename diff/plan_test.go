@@ -568,3 +568,46 @@ func TestConsumerPanicJoinsGoroutines(t *testing.T) {
 		t.Errorf("reader went on to %d records", got)
 	}
 }
+
+// A change carries its record's position in the input, errors counted, so
+// a caller can name the source row of a change the destination rejected.
+func TestChangeIndex(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, NewMemoryStore())
+	input := func(yield func(Record, error) bool) {
+		_ = yield(rec("a", "x", "1"), nil) &&
+			yield(Record{}, errors.New("row 2 is bad")) &&
+			yield(rec("c", "x", "3"), nil)
+	}
+	plan, err := e.Plan(ctx, "s", input, WithMode(FullSnapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for ch, err := range plan.Changes() {
+		if err == nil {
+			got[ch.Key] = ch.Index
+			plan.Ack(ch, nil)
+		}
+	}
+	if got["a"] != 0 || got["c"] != 2 {
+		t.Errorf("indexes %v, want a:0 c:2", got)
+	}
+	if err := plan.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	plan, err = e.Plan(ctx, "s", recs(rec("c", "x", "3")), WithMode(FullSnapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ch, err := range plan.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Key != "a" || ch.Status != Removed || ch.Index != -1 {
+			t.Errorf("change %s %s index %d, want a removed with index -1", ch.Key, ch.Status, ch.Index)
+		}
+	}
+	plan.Close()
+}

@@ -195,7 +195,7 @@ func TestRejectedObjectIsReportedAndRetriedNextRun(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitRejected, out, errOut)
 	}
 	rej := f.rejects()
-	if len(rej) != 1 || rej[0].Key != "C-1004" || rej[0].Stage != "braze" || rej[0].Reason == "" {
+	if len(rej) != 1 || rej[0].Key != "C-1004" || rej[0].Row != 4 || rej[0].Stage != "braze" || rej[0].Reason == "" {
 		t.Fatalf("rejects = %+v", rej)
 	}
 	// The rejection was not recorded as sent: once Braze accepts the

@@ -65,14 +65,23 @@ func rowReject(file string, err error) reject {
 		}
 		r.Row, r.Line, r.Column, r.Value, r.Reason = ie.Row, ie.Line, ie.Column, ie.Value, ie.Err.Error()
 	case errors.As(err, &re):
-		r.Key, r.Field, r.Reason = re.Key, re.Attr, re.Err.Error()
+		r.Row, r.Key, r.Field, r.Reason = inputRow(re.Index), re.Key, re.Attr, re.Err.Error()
 	}
 	return r
 }
 
+// inputRow is the 1-based data row of the plan's input position: the
+// mapper yields exactly one record or error per row of the export.
+func inputRow(index int64) int64 {
+	if index < 0 {
+		return 0 // a removal: the key is not in this export
+	}
+	return index + 1
+}
+
 // objectReject describes a change that Braze or the client refused.
 func objectReject(file string, ch diff.Change, err error) reject {
-	r := reject{File: file, Key: ch.Key, Stage: "braze", Reason: err.Error()}
+	r := reject{File: file, Row: inputRow(ch.Index), Key: ch.Key, Stage: "braze", Reason: err.Error()}
 	var ve *braze.ValidationError
 	var ie *braze.ItemError
 	switch {
