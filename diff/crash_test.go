@@ -287,6 +287,7 @@ func TestPropertyRandomSnapshots(t *testing.T) {
 			if err := p.Commit(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			checkKeyCount(t, e, "s", fmt.Sprintf("seed %d run %d", seed, r))
 			skipped += p.skipped.Load()
 			read += p.Progress().Read
 		}

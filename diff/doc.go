@@ -31,8 +31,10 @@
 // for 20 attributes).
 //
 // Re-syncs: when the scope already holds state, Changes first reads it in
-// two sequential scans (one counts the keys, one loads them) into a table
-// of 64-bit key hashes, each with a 64-bit xxhash fingerprint of the key's
+// one sequential scan into a table of 64-bit key hashes (sized from a count
+// of the scope's keys kept beside the state and written in the same atomic
+// batches; a store written before the count was kept has its keys counted
+// by a first scan), each with a 64-bit xxhash fingerprint of the key's
 // stored state value. A record whose would-be state (the exact value Ack
 // would store if the whole record were accepted) has the stored
 // fingerprint is unchanged and costs no store lookup; every other record

@@ -63,6 +63,8 @@ type Change struct {
 	seq   uint64
 	state []byte // the key's state once this change is accepted; nil deletes it
 	fail  []byte // the key's state if it fails: what it sent becomes unknown
+	// hadState reports whether the key held state when the plan began.
+	hadState bool
 }
 
 // All yields the change's attribute names and values.
@@ -179,11 +181,16 @@ type Plan struct {
 	// Acknowledgement side.
 	mu        sync.Mutex
 	pending   []Op
+	pendInfo  []pendingInfo // parallel to pending
 	pendingN  int64
 	unsynced  int64 // acknowledgements written without sync
 	batches   int   // batches written since the last sync
 	latestDup map[string]uint64
 	ackErr    error
+	// The number of state keys of the scope as of the last written batch;
+	// known once Changes has read the state (or found it empty).
+	keyCount      int64
+	keyCountKnown bool
 
 	read, emitted, acked, failed, committed atomic.Int64
 	skipped                                 atomic.Int64 // records found unchanged without a store lookup
@@ -310,7 +317,11 @@ func (p *Plan) Changes() iter.Seq2[Change, error] {
 				p.states.release()
 			}
 		}()
-		if !p.empty {
+		if p.empty {
+			p.mu.Lock()
+			p.keyCount, p.keyCountKnown = 0, true
+			p.mu.Unlock()
+		} else {
 			if err := p.loadStates(); err != nil {
 				yield(Change{}, err)
 				return
@@ -548,33 +559,59 @@ func (p *Plan) wasSeen(kh uint64) bool {
 	return p.seen.has(kh)
 }
 
-// loadStates builds p.states from the scope's state: one sequential scan
-// counts the keys, so the table is sized once and never grows while it is
-// loaded (growing would hold the old and the new table at once), and a
-// second one records each key's state fingerprint.
+// loadStates builds p.states from the scope's state with one sequential
+// scan. The table is sized from the key count kept in the store, so it
+// does not grow while it is loaded (growing would hold the old and the new
+// table at once); a store without the count (written before it was kept)
+// has its keys counted by a first scan. The count only sizes the table: if
+// it is too small the table grows, if too large memory is wasted. The
+// exact number of keys found becomes the plan's running count (p.keyCount).
 func (p *Plan) loadStates() error {
 	prefix := userKey(nil, p.scopeID, "")
 	start := time.Now()
+	hint, ok, err := p.storedKeyCount()
+	if err != nil {
+		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
+	}
+	counted := !ok
+	if counted {
+		hint = 0
+		err := p.eng.store.Scan(p.ctx, prefix, func(_, _ []byte) error {
+			hint++
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
+		}
+	}
+	t := newStateTable(hint)
+	p.states = t
 	n := 0
-	err := p.eng.store.Scan(p.ctx, prefix, func(_, _ []byte) error {
+	err = p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
+		t.load(xxhash.Sum64(k[len(prefix):]), stateFingerprint(v))
 		n++
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
 	}
-	t := newStateTable(n)
-	p.states = t
-	err = p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
-		t.load(xxhash.Sum64(k[len(prefix):]), stateFingerprint(v))
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
-	}
+	p.mu.Lock()
+	p.keyCount, p.keyCountKnown = int64(n), true
+	p.mu.Unlock()
 	p.eng.cfg.logger.LogAttrs(p.ctx, slog.LevelDebug, "diff: state fingerprints loaded",
-		slog.String("scope", p.scope), slog.Int("keys", n), slog.Duration("took", time.Since(start)))
+		slog.String("scope", p.scope), slog.Int("keys", n), slog.Int("hint", hint),
+		slog.Bool("counted", counted), slog.Duration("took", time.Since(start)))
 	return nil
+}
+
+// storedKeyCount reads the scope's stored key count, if there is a usable one.
+func (p *Plan) storedKeyCount() (int, bool, error) {
+	v, ok, err := p.eng.store.Get(p.ctx, keyCountKey(p.scopeID), nil)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	n, ok := decodeKeyCount(v)
+	return n, ok, nil
 }
 
 // storeFailure carries an error of the store, which ends the plan.
@@ -866,7 +903,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p}
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, hadState: found}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
@@ -1023,7 +1060,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	}
 	p.keys.removed++
 	p.seq++
-	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, seq: p.seq}
+	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, seq: p.seq, hadState: true}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
@@ -1078,7 +1115,9 @@ func (p *Plan) Ack(ch Change, sendErr error) error {
 	} else {
 		p.pendingN++
 	}
+	_, dup := p.latestDup[ch.Key]
 	p.pending = append(p.pending, op)
+	p.pendInfo = append(p.pendInfo, pendingInfo{hadState: ch.hadState, dup: dup})
 	if len(p.pending) >= p.eng.cfg.batchSize {
 		// Every syncEvery batches the write is synced, so a crash loses a
 		// bounded number of accepted changes (they are sent again).
@@ -1111,7 +1150,18 @@ func (p *Plan) flushLocked(ctx context.Context, durable bool) error {
 		ops = append(ops, Op{Key: attrKey(p.scopeID, names[i]), Value: binary.AppendUvarint(nil, uint64(id))})
 	}
 	ops = append(ops, p.pending...)
-	if durable {
+	var count int64
+	if p.keyCountKnown {
+		delta, err := p.pendingKeyDelta(ctx)
+		if err != nil {
+			p.ackErr = fmt.Errorf("diff: writing acknowledgements of scope %q: %w", p.scope, err)
+			return p.ackErr
+		}
+		// The count travels in the batch that changes the keys it counts,
+		// so a crash leaves both or neither.
+		count = p.keyCount + delta
+		ops = append(ops, Op{Key: keyCountKey(p.scopeID), Value: binary.AppendUvarint(nil, uint64(max(count, 0)))})
+	} else if durable {
 		// Always write something, so the sync covers earlier batches too.
 		ops = append(ops, Op{Key: metaVersionKey, Value: []byte(formatVersion)})
 	}
@@ -1128,9 +1178,55 @@ func (p *Plan) flushLocked(ctx context.Context, durable bool) error {
 		p.committed.Add(p.unsynced)
 		p.unsynced, p.batches = 0, 0
 	}
+	if p.keyCountKnown {
+		p.keyCount = count
+	}
 	p.pending = p.pending[:0]
+	p.pendInfo = p.pendInfo[:0]
 	p.pendingN = 0
 	return nil
+}
+
+// pendingInfo is what the key count needs to know of a pending write.
+type pendingInfo struct {
+	hadState bool // the key held state when the plan began
+	dup      bool // the key was a duplicate: an earlier write may have changed that
+}
+
+// pendingKeyDelta is how the pending writes change the number of state
+// keys. A write of a key that only this plan writes is decided by whether
+// the key held state when the plan began; a duplicate key, which the plan
+// may already have written, asks the store (earlier batches) and the
+// earlier writes of this batch. p.mu must be held.
+func (p *Plan) pendingKeyDelta(ctx context.Context) (int64, error) {
+	var delta int64
+	var exists map[string]bool // after the earlier writes of this batch
+	if slices.ContainsFunc(p.pendInfo, func(i pendingInfo) bool { return i.dup }) {
+		exists = make(map[string]bool, len(p.pending))
+	}
+	for i, op := range p.pending {
+		info := p.pendInfo[i]
+		had := info.hadState
+		if exists != nil {
+			if e, ok := exists[string(op.Key)]; ok {
+				had = e
+			} else if info.dup {
+				_, found, err := p.eng.store.Get(ctx, op.Key, nil)
+				if err != nil {
+					return 0, err
+				}
+				had = found
+			}
+			exists[string(op.Key)] = !op.Delete
+		}
+		switch {
+		case op.Delete && had:
+			delta--
+		case !op.Delete && !had:
+			delta++
+		}
+	}
+	return delta, nil
 }
 
 // Flush writes the acknowledgements received so far durably, without
@@ -1180,7 +1276,7 @@ func (p *Plan) Close() error {
 		return nil
 	}
 	p.done.Store(true)
-	p.pending = nil
+	p.pending, p.pendInfo = nil, nil
 	p.eng.release(p.scope)
 	return nil
 }

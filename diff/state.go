@@ -9,7 +9,7 @@ import (
 // The persisted layout. Everything lives under one of these first bytes, so
 // a store can hold many scopes and a future layout can sit beside this one.
 const (
-	keyMeta  = 0x00 // 0x00 "version" -> formatVersion
+	keyMeta  = 0x00 // 0x00 "version" -> formatVersion; 0x00 "keys" scope id -> key count
 	keyScope = 0x01 // 0x01 scope name -> scope id (4 bytes, big-endian)
 	keyAttr  = 0x02 // 0x02 scope id, attribute name -> attribute id (uvarint)
 	keyUser  = 0x03 // 0x03 scope id, user key -> state value
@@ -93,4 +93,27 @@ func attrKey(scope uint32, name string) []byte {
 	k := []byte{keyAttr}
 	k = binary.BigEndian.AppendUint32(k, scope)
 	return append(k, name...)
+}
+
+// keyCountKey holds the number of state keys of a scope (uvarint), written
+// in the same atomic batch as the state it counts. It sits outside the
+// scope's user-key prefix, so scans of the state never meet it. It only
+// sizes the plan's state table: a store written before it existed lacks it
+// (the keys are then counted by a scan), and a wrong value costs memory or
+// a table growth, never a wrong result.
+func keyCountKey(scope uint32) []byte {
+	k := []byte{keyMeta, 'k', 'e', 'y', 's'}
+	return binary.BigEndian.AppendUint32(k, scope)
+}
+
+// maxKeyCountHint bounds a stored key count that is believed: a larger
+// (corrupt) value falls back to counting rather than reserving the memory.
+const maxKeyCountHint = 1 << 34
+
+func decodeKeyCount(v []byte) (int, bool) {
+	n, k := binary.Uvarint(v)
+	if k <= 0 || k != len(v) || n > maxKeyCountHint {
+		return 0, false
+	}
+	return int(n), true
 }
