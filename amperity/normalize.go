@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
+
+	"github.com/ampbraze/ampbraze/amperity/internal/isokey"
 )
 
 // Normalisers bring standard Braze fields to one spelling before anything
@@ -103,39 +104,9 @@ func lookupIndex(idx map[string]any, s string) (any, bool) {
 	return v, ok
 }
 
-// fold strips the accents found in ISO names ("Côte d'Ivoire", "Curaçao").
-// It must match the generator's.
-var fold = map[rune]rune{
-	'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
-	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o',
-	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
-}
-
-// isoKey lowercases, folds accents, drops apostrophes and turns any run of
-// other punctuation or space into one space: "U.S.A." -> "u s a",
-// "Côte d'Ivoire" -> "cote divoire".
-func isoKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if f, ok := fold[r]; ok {
-				r = f
-			}
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		case r == '\'' || r == '’':
-		default:
-			space = true
-		}
-	}
-	return b.String()
-}
+// isoKey is the key the ISO tables are indexed by; the generator of the
+// tables uses the same function.
+func isoKey(s string) string { return isokey.Key(s) }
 
 // NormalizeCountry returns the ISO 3166-1 alpha-2 code for an alpha-2 or
 // alpha-3 code or an English country name, ignoring case, accents and

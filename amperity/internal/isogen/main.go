@@ -13,7 +13,8 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"unicode"
+
+	"github.com/ampbraze/ampbraze/amperity/internal/isokey"
 )
 
 type country struct {
@@ -50,37 +51,8 @@ var countryAliases = map[string]string{
 	"the netherlands": "NL", "the bahamas": "BS", "the gambia": "GM",
 }
 
-// key must match countryKey and languageKey in package amperity.
-func key(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if f, ok := fold[r]; ok {
-				r = f
-			}
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		case r == '\'' || r == '’':
-			// "Côte d'Ivoire" and "Cote d Ivoire" meet at "cote divoire".
-		default:
-			space = true
-		}
-	}
-	return b.String()
-}
-
-// fold strips the accents found in ISO country names so that "Cote
-// d'Ivoire" and "Curacao" find their entries.
-var fold = map[rune]rune{
-	'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
-	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o',
-	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
-}
+// key is the normalisation the amperity package looks names up by.
+func key(s string) string { return isokey.Key(s) }
 
 func main() {
 	dir := flag.String("dir", "/usr/share/iso-codes/json", "iso-codes JSON directory")
