@@ -74,16 +74,22 @@ func (e *Event) appendJSON(b []byte, keys *[]string) ([]byte, error) {
 	b = appendString(b, e.Name)
 	b = appendKey(b, &first, "time")
 	b = appendTime(b, e.Time)
-	var err error
-	if e.Properties != nil {
-		b = appendKey(b, &first, "properties")
-		if b, err = appendProperties(b, e.Properties, keys); err != nil {
+	return appendEventTail(b, &first, e.Properties, e.UpdateExistingOnly, keys)
+}
+
+// appendEventTail writes what events and purchases end with, properties and
+// _update_existing_only, and closes the object.
+func appendEventTail(b []byte, first *bool, props map[string]any, existingOnly *bool, keys *[]string) ([]byte, error) {
+	if props != nil {
+		b = appendKey(b, first, "properties")
+		var err error
+		if b, err = appendProperties(b, props, keys); err != nil {
 			return b, err
 		}
 	}
-	if e.UpdateExistingOnly != nil {
-		b = appendKey(b, &first, "_update_existing_only")
-		b = strconv.AppendBool(b, *e.UpdateExistingOnly)
+	if existingOnly != nil {
+		b = appendKey(b, first, "_update_existing_only")
+		b = strconv.AppendBool(b, *existingOnly)
 	}
 	return append(b, '}'), nil
 }
@@ -234,17 +240,7 @@ func (p *Purchase) appendJSON(b []byte, keys *[]string) ([]byte, error) {
 	}
 	b = appendKey(b, &first, "time")
 	b = appendTime(b, p.Time)
-	if p.Properties != nil {
-		b = appendKey(b, &first, "properties")
-		if b, err = appendProperties(b, p.Properties, keys); err != nil {
-			return b, err
-		}
-	}
-	if p.UpdateExistingOnly != nil {
-		b = appendKey(b, &first, "_update_existing_only")
-		b = strconv.AppendBool(b, *p.UpdateExistingOnly)
-	}
-	return append(b, '}'), nil
+	return appendEventTail(b, &first, p.Properties, p.UpdateExistingOnly, keys)
 }
 
 // MarshalJSON encodes the purchase exactly as sent to Braze.
