@@ -371,6 +371,9 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	work := make(chan *batch, workers)
 	order := make(chan *batch, 2*workers)
+	// Consumed batches go back to the reader, so a plan allocates a few
+	// batches, not one per 256 records.
+	free := make(chan *batch, 2*workers+1)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
@@ -378,7 +381,7 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 		defer wg.Done()
 		defer close(work)
 		defer close(order)
-		p.readInput(work, order, stop)
+		p.readInput(work, order, free, stop)
 	}()
 	for range workers {
 		go func() {
@@ -445,6 +448,11 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 				return false
 			}
 		}
+		b.reset()
+		select {
+		case free <- b:
+		default:
+		}
 	}
 	finish()
 	if p.stop != nil {
@@ -456,9 +464,17 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 
 // readInput reads the input in order, settles what depends on order (key
 // seen before, duplicates) and hands out batches.
-func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
+func (p *Plan) readInput(work, order chan<- *batch, free <-chan *batch, stop <-chan struct{}) {
 	var index int64 = -1
-	b := newBatch()
+	next := func() *batch {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return newBatch()
+		}
+	}
+	b := next()
 	send := func() bool {
 		for _, c := range []chan<- *batch{order, work} {
 			select {
@@ -467,7 +483,7 @@ func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
 				return false
 			}
 		}
-		b = newBatch()
+		b = next()
 		return true
 	}
 	for rec, err := range p.records {
@@ -526,6 +542,16 @@ func (p *Plan) readInput(work, order chan<- *batch, stop <-chan struct{}) {
 	if len(b.recs) > 0 {
 		send()
 	}
+}
+
+// reset empties b for reuse, dropping its references to records and
+// changes already yielded.
+func (b *batch) reset() {
+	clear(b.recs)
+	clear(b.pre)
+	clear(b.out)
+	b.recs, b.index, b.forced, b.fps, b.pre = b.recs[:0], b.index[:0], b.forced[:0], b.fps[:0], b.pre[:0]
+	b.done = make(chan struct{})
 }
 
 func newBatch() *batch {
@@ -747,6 +773,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 			next = append(next, it.s)
 		}
 	}
+	w.next = next // keep the grown buffer, also when the fast path returns
 	w.newBuf = appendState(w.newBuf[:0], next)
 	if fp != 0 && !forced && ex == nil && stateFingerprint(w.newBuf) == fp {
 		// Fast path: the state this record would leave is, up to a 64-bit
@@ -976,6 +1003,11 @@ func (p *Plan) attrCount(id uint32) *keyCounts {
 // planVanished yields removals for keys of the state absent from a full
 // snapshot.
 func (p *Plan) planVanished(yield func(Change, error) bool) {
+	if p.states != nil && p.states.allStoredSeen() {
+		// Every key loaded into the table came back in the input: nothing
+		// vanished, and the scan below would find nothing.
+		return
+	}
 	prefix := userKey(nil, p.scopeID, "")
 	stopped := false
 	errStop := errors.New("stop")

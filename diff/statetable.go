@@ -22,11 +22,16 @@ import (
 // state, or two stored keys share its key hash (then both always take the
 // store lookup).
 type stateTable struct {
-	slots    []uint64 // pairs: key hash (0 = empty slot), state fingerprint
-	seen     []uint64 // bitmap: slot i carried by the input
-	n        int
-	free     func()
-	freeSeen func()
+	slots []uint64 // pairs: key hash (0 = empty slot), state fingerprint
+	seen  []uint64 // bitmap: slot i carried by the input
+	n     int
+	free  func()
+	// stored counts the keys loaded from the state and storedSeen those
+	// of them the input has carried; collided is set when two stored keys
+	// share a key hash (then stored undercounts the keys).
+	stored, storedSeen int
+	collided           bool
+	freeSeen           func()
 }
 
 // stateFingerprint is the fingerprint of a serialized state value: its
@@ -97,9 +102,11 @@ func (t *stateTable) load(kh, fp uint64) {
 	i, ok := t.find(kh)
 	if ok {
 		t.slots[2*i+1] = 0 // two stored keys share kh: no fast path for either
+		t.collided = true
 		return
 	}
 	t.insertAt(i, kh, fp)
+	t.stored++
 }
 
 // visit marks the key hashed kh as carried by the input; it returns the
@@ -114,8 +121,19 @@ func (t *stateTable) visit(kh uint64) (fp uint64, dup bool) {
 	}
 	w, bit := i/64, uint64(1)<<(i%64)
 	dup = t.seen[w]&bit != 0
+	if ok && !dup {
+		// A slot found unseen was loaded: slots the input inserts are
+		// marked seen at once.
+		t.storedSeen++
+	}
 	t.seen[w] |= bit
 	return t.slots[2*i+1], dup
+}
+
+// allStoredSeen reports whether the input has carried every stored key
+// (up to 64-bit key hash collisions, as has), so that no key vanished.
+func (t *stateTable) allStoredSeen() bool {
+	return !t.collided && t.storedSeen == t.stored
 }
 
 // has reports whether the input carried the key hashed kh.

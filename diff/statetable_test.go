@@ -181,3 +181,35 @@ func TestFastPathNeverHidesAChange(t *testing.T) {
 	}
 	p.Close()
 }
+
+// allStoredSeen lets a full snapshot skip the scan for vanished keys only
+// when every loaded key came back, never after a key-hash collision, and
+// keys new to the state do not stand in for stored ones.
+func TestStateTableAllStoredSeen(t *testing.T) {
+	tb := newStateTable(10)
+	defer tb.release()
+	for i := range uint64(10) {
+		tb.load(mix64(i+1), 100+i)
+	}
+	for i := range uint64(9) {
+		tb.visit(mix64(i + 1))
+		tb.visit(mix64(i + 1)) // a duplicate counts once
+	}
+	tb.visit(mix64(1_000)) // new to the state
+	if tb.allStoredSeen() {
+		t.Fatal("all seen with one stored key missing")
+	}
+	tb.visit(mix64(10))
+	if !tb.allStoredSeen() {
+		t.Fatal("not all seen after every stored key was visited")
+	}
+
+	coll := newStateTable(10)
+	defer coll.release()
+	coll.load(mix64(1), 1)
+	coll.load(mix64(1), 2) // two stored keys, one key hash
+	coll.visit(mix64(1))
+	if coll.allStoredSeen() {
+		t.Fatal("all seen after a key-hash collision")
+	}
+}
