@@ -347,6 +347,7 @@ func (p *Plan) Changes() iter.Seq2[Change, error] {
 // A batch is a run of consecutive input records planned by one worker.
 type batch struct {
 	recs   []Record
+	attrs  []Attr // backing store of the records' Attrs
 	index  []int64
 	forced []bool
 	fps    []uint64 // stored state fingerprints (see stateTable)
@@ -530,6 +531,11 @@ func (p *Plan) readInput(work, order chan<- *batch, free <-chan *batch, stop <-c
 				}
 			}
 		}
+		// The batch keeps its own copy of the Attrs slice (not of the
+		// values), so the input may reuse the slice for its next record.
+		start := len(b.attrs)
+		b.attrs = append(b.attrs, rec.Attrs...)
+		rec.Attrs = b.attrs[start:len(b.attrs):len(b.attrs)]
 		b.recs = append(b.recs, rec)
 		b.index = append(b.index, index)
 		b.forced = append(b.forced, forced)
@@ -548,9 +554,11 @@ func (p *Plan) readInput(work, order chan<- *batch, free <-chan *batch, stop <-c
 // changes already yielded.
 func (b *batch) reset() {
 	clear(b.recs)
+	clear(b.attrs)
 	clear(b.pre)
 	clear(b.out)
-	b.recs, b.index, b.forced, b.fps, b.pre = b.recs[:0], b.index[:0], b.forced[:0], b.fps[:0], b.pre[:0]
+	b.recs, b.attrs = b.recs[:0], b.attrs[:0]
+	b.index, b.forced, b.fps, b.pre = b.index[:0], b.forced[:0], b.fps[:0], b.pre[:0]
 	b.done = make(chan struct{})
 }
 

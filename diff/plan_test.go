@@ -611,3 +611,50 @@ func TestChangeIndex(t *testing.T) {
 	}
 	plan.Close()
 }
+
+// An input that reuses one Attrs slice for every record (as
+// amperity.ReuseRecords does) plans the same changes as one that does
+// not: the plan copies the slice as it reads each record, while workers
+// plan records of earlier batches.
+func TestInputMayReuseAttrsSlice(t *testing.T) {
+	const n = 3 * batchLen
+	input := func(reuse bool, version int) iter.Seq2[Record, error] {
+		return func(yield func(Record, error) bool) {
+			var buf []Attr
+			for i := range n {
+				attrs := buf[:0]
+				if !reuse {
+					attrs = nil
+				}
+				attrs = append(attrs, Attr{"a", int64(i * version)}, Attr{"b", fmt.Sprint("v", i)})
+				if i%3 == 0 {
+					attrs = append(attrs, Attr{"c", i%2 == 0})
+				}
+				buf = attrs
+				if !yield(Record{Key: fmt.Sprintf("u%04d", i), Attrs: attrs}, nil) {
+					return
+				}
+			}
+		}
+	}
+	for _, version := range []int{1, 2} {
+		fresh, _, _ := run(t, newTestEngine(t, NewMemoryStore()), "s", input(false, version), accept)
+		reused, _, _ := run(t, newTestEngine(t, NewMemoryStore()), "s", input(true, version), accept)
+		if len(fresh) != n {
+			t.Fatalf("%d changes, want %d", len(fresh), n)
+		}
+		if !slices.Equal(fresh, reused) {
+			for i := range fresh {
+				if fresh[i] != reused[i] {
+					t.Fatalf("version %d: reused slice planned %q, want %q", version, reused[i], fresh[i])
+				}
+			}
+		}
+	}
+	// And a re-sync against state written from a reused slice is empty.
+	e := newTestEngine(t, NewMemoryStore())
+	run(t, e, "s", input(true, 1), accept)
+	if got, _, _ := run(t, e, "s", input(false, 1), accept, WithMode(FullSnapshot)); len(got) != 0 {
+		t.Fatalf("re-sync planned %d changes: %v", len(got), got[:min(3, len(got))])
+	}
+}

@@ -5,6 +5,11 @@ package diff
 // described in the package documentation (nil, bool, int64, float64,
 // json.Number, string, time.Time, encoding.TextMarshaler such as a calendar
 // date, []string, map[string]any, []any).
+//
+// A plan copies a record's Attrs slice as it reads the record, so the input
+// may reuse the slice for its next record (as amperity.ReuseRecords does);
+// the values themselves are kept until the record is planned and must not
+// be modified.
 type Record struct {
 	// Key identifies the user (for Braze, usually the external_id).
 	Key string
