@@ -23,7 +23,12 @@ type CSVReader struct {
 	lineReader
 	rowNum int64
 	used   bool
+	// The record just read: field i is rec[starts[i]:ends[i]]. rec is
+	// either the line itself (valid until the next read) or own, which
+	// holds records whose quotes or escapes had to be removed.
 	rec    []byte
+	own    []byte
+	starts []int
 	ends   []int
 	quoted []bool
 }
@@ -138,10 +143,8 @@ func (r *CSVReader) readHeader() ([]string, error) {
 	}
 	s := string(r.rec)
 	names := make([]string, len(r.ends))
-	prev := 0
 	for i, e := range r.ends {
-		names[i] = s[prev:e]
-		prev = e
+		names[i] = s[r.starts[i]:e]
 	}
 	return names, nil
 }
@@ -222,10 +225,8 @@ func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 				continue
 			}
 			s := string(r.rec)
-			prev := 0
 			for i, e := range r.ends {
-				t := s[prev:e]
-				prev = e
+				t := s[r.starts[i]:e]
 				cells[i] = Cell{Text: t, Null: (!r.quoted[i] || r.cfg.nullQuoted) && r.cfg.isNull(t)}
 			}
 			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: start, Cells: cells}, nil) {
@@ -248,27 +249,64 @@ func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
 
 func (r *CSVReader) utf8Error(start int64) error {
-	prev := 0
 	for i, e := range r.ends {
-		if !utf8.Valid(r.rec[prev:e]) {
+		if field := r.rec[r.starts[i]:e]; !utf8.Valid(field) {
 			return &InputError{Source: r.cfg.source, Row: r.rowNum, Line: start, Column: r.schema.Column(i).Name,
-				Value: shorten(string(bytes.ToValidUTF8(r.rec[prev:e], []byte("\uFFFD")))), Err: ErrInvalidUTF8}
+				Value: shorten(string(bytes.ToValidUTF8(field, []byte("\uFFFD")))), Err: ErrInvalidUTF8}
 		}
-		prev = e
 	}
 	return &InputError{Source: r.cfg.source, Row: r.rowNum, Line: start, Err: ErrInvalidUTF8}
 }
 
-// readRecord reads one record into r.rec, r.ends and r.quoted and returns
-// the line it starts on. A misplaced quote is reported after the rest of the
-// physical line is consumed, so reading can go on with the next record.
+// readRecord reads one record into r.rec, r.starts, r.ends and r.quoted
+// and returns the line it starts on. A misplaced quote is reported after
+// the rest of the physical line is consumed, so reading can go on with the
+// next record.
 func (r *CSVReader) readRecord() (int64, error) {
 	line, err := r.readLine()
 	if err != nil {
 		return r.line + 1, err
 	}
 	start := r.line
-	r.rec, r.ends, r.quoted = r.rec[:0], r.ends[:0], r.quoted[:0]
+	r.starts, r.ends, r.quoted = r.starts[:0], r.ends[:0], r.quoted[:0]
+	if (!r.hasQuote || bytes.IndexByte(line, r.quote) < 0) && (!r.hasEscape || bytes.IndexByte(line, r.escape) < 0) {
+		// No quote or escape on the line, so it is the whole record and
+		// its fields need no copying: they are slices of the line.
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+		}
+		r.rec = line
+		from := 0
+		for {
+			i := bytes.IndexByte(line[from:], r.delim)
+			if i < 0 {
+				break
+			}
+			r.starts = append(r.starts, from)
+			r.ends = append(r.ends, from+i)
+			r.quoted = append(r.quoted, false)
+			from += i + 1
+		}
+		r.starts = append(r.starts, from)
+		r.ends = append(r.ends, len(line))
+		r.quoted = append(r.quoted, false)
+		return start, nil
+	}
+	r.rec = r.own[:0]
+	err = r.copyRecord(line, start)
+	r.own = r.rec[:0]
+	prev := 0
+	for _, e := range r.ends { // the copied fields are contiguous
+		r.starts = append(r.starts, prev)
+		prev = e
+	}
+	return start, err
+}
+
+// copyRecord reads the record that begins on line, which has quotes or
+// escapes, into r.rec (without them), r.ends and r.quoted.
+func (r *CSVReader) copyRecord(line []byte, start int64) error {
+	var err error
 	for {
 		if r.hasQuote && len(line) > 0 && line[0] == r.quote {
 			// Quoted field.
@@ -279,13 +317,13 @@ func (r *CSVReader) readRecord() (int64, error) {
 					// The field goes on past this line.
 					r.rec = append(r.rec, line...)
 					if len(r.rec) > r.cfg.maxRecord {
-						return start, fatalError{fmt.Errorf("%w: a record is longer than %d bytes (a quote may be missing)", ErrRecordTooLarge, r.cfg.maxRecord)}
+						return fatalError{fmt.Errorf("%w: a record is longer than %d bytes (a quote may be missing)", ErrRecordTooLarge, r.cfg.maxRecord)}
 					}
 					if line, err = r.readLine(); err != nil {
 						if err == io.EOF {
-							return start, fatalError{fmt.Errorf("%w: the quote opened in field %d on line %d is never closed", ErrUnterminatedQuote, len(r.ends)+1, start)}
+							return fatalError{fmt.Errorf("%w: the quote opened in field %d on line %d is never closed", ErrUnterminatedQuote, len(r.ends)+1, start)}
 						}
-						return start, err
+						return err
 					}
 					continue
 				}
@@ -312,12 +350,12 @@ func (r *CSVReader) readRecord() (int64, error) {
 			r.quoted = append(r.quoted, true)
 			switch {
 			case len(line) == 0 || line[0] == '\n':
-				return start, nil
+				return nil
 			case line[0] == r.delim:
 				line = line[1:]
 				continue
 			default:
-				return start, fmt.Errorf("%w: text after the closing quote of field %d", ErrBareQuote, len(r.ends))
+				return fmt.Errorf("%w: text after the closing quote of field %d", ErrBareQuote, len(r.ends))
 			}
 		}
 		// Unquoted field: up to the delimiter or the end of the line.
@@ -331,12 +369,12 @@ func (r *CSVReader) readRecord() (int64, error) {
 		}
 		field := line[:i]
 		if r.hasQuote && bytes.IndexByte(field, r.quote) >= 0 {
-			return start, fmt.Errorf("%w: a quote inside unquoted field %d", ErrBareQuote, len(r.ends)+1)
+			return fmt.Errorf("%w: a quote inside unquoted field %d", ErrBareQuote, len(r.ends)+1)
 		}
 		if r.hasEscape && bytes.IndexByte(field, r.escape) >= 0 {
 			var err error
 			if line, last, err = r.unescapeField(line, start); err != nil {
-				return start, err
+				return err
 			}
 		} else {
 			r.rec = append(r.rec, field...)
@@ -347,7 +385,7 @@ func (r *CSVReader) readRecord() (int64, error) {
 		r.ends = append(r.ends, len(r.rec))
 		r.quoted = append(r.quoted, false)
 		if last {
-			return start, nil
+			return nil
 		}
 	}
 }
