@@ -200,10 +200,15 @@ func BenchmarkMapCSV(b *testing.B) {
 		}
 	}
 	// mapped is the configuration of a sync into the delta engine, which
-	// copies what it keeps, so one Attrs slice is reused (as the baseline
-	// reuses its record); mapped_fresh allocates a new slice per record.
+	// copies each record's Attrs slice, so the slices' memory is reused (as
+	// the baseline reuses its record); mapped_fresh hands out new memory.
+	// Both map on the default workers (GOMAXPROCS, at most 4) beside the
+	// goroutine that reads.
 	b.Run("mapped", func(b *testing.B) { run(b, mapped(ReuseRecords())) })
 	b.Run("mapped_fresh", func(b *testing.B) { run(b, mapped()) })
+	// mapped_sequential maps on the reading goroutine (MapWorkers(0)): the
+	// cost of mapping on one core.
+	b.Run("mapped_sequential", func(b *testing.B) { run(b, mapped(ReuseRecords(), MapWorkers(0))) })
 	// read_only is the SDK's reader without the mapper, to split the cost.
 	b.Run("read_only", func(b *testing.B) {
 		run(b, func(f io.Reader, h *heapSampler) int {

@@ -2,7 +2,6 @@ package amperity
 
 import (
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -52,7 +51,7 @@ type audienceSource struct {
 // without Precedence, an option naming a missing column, an invalid custom
 // attribute name, or a column that cannot feed its Braze field.
 func NewMapper(schema Schema, opts ...MapperOption) (*Mapper, error) {
-	cfg := mapperConfig{idField: "external_id"}
+	cfg := mapperConfig{idField: "external_id", workers: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -452,35 +451,4 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: in})
 	}
 	return rec, nil
-}
-
-// Records maps a stream of rows. Each bad row (a reader error or a value
-// that does not convert) is yielded as an error with a zero Record. With
-// StopOnError (the default) the stream ends after the first error; with
-// SkipOnError it goes on with the next row, unless the reader itself cannot
-// go on (an unterminated quote, a read failure), in which case the reader's
-// sequence ends. Breaking out of the loop stops reading. With ReuseRecords
-// each record's Attrs slice is overwritten by the next record.
-func (m *Mapper) Records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, error] {
-	return func(yield func(diff.Record, error) bool) {
-		var buf []diff.Attr
-		if m.cfg.reuse {
-			buf = make([]diff.Attr, 0, len(m.targets)+1)
-		}
-		for row, err := range rows {
-			var rec diff.Record
-			if err == nil {
-				rec, err = m.mapRow(row, buf)
-			}
-			if err != nil {
-				if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {
-					return
-				}
-				continue
-			}
-			if !yield(rec, nil) {
-				return
-			}
-		}
-	}
 }

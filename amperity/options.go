@@ -35,13 +35,23 @@ type mapperConfig struct {
 	audienceArray string
 	order         []string // option order of explicit mappings, for messages
 	reuse         bool
+	workers       int // -1: the default (see Records)
 }
 
-// ReuseRecords makes Mapper.Records reuse one Attrs slice for every record,
-// as encoding/csv's ReuseRecord does, saving one allocation per row. Use it
-// only when the consumer is done with a record's Attrs slice (not its
-// values, which are never reused) before asking for the next record.
+// ReuseRecords makes Mapper.Records reuse the memory of the records' Attrs
+// slices, as encoding/csv's ReuseRecord does. Use it only when the consumer
+// is done with a record's Attrs slice (not its values, which are never
+// reused) before asking for the next record; a diff.Plan is such a
+// consumer (it copies the slice).
 func ReuseRecords() MapperOption { return func(c *mapperConfig) { c.reuse = true } }
+
+// MapWorkers sets how many goroutines map rows in Mapper.Records, beside
+// the one reading them. The default is GOMAXPROCS, at most 4 (none on a
+// single core). With n = 0 rows are read and mapped on the caller's
+// goroutine, one at a time, and nothing is read ahead.
+func MapWorkers(n int) MapperOption {
+	return func(c *mapperConfig) { c.workers = max(n, 0) }
+}
 
 // IdentifyBy chooses the identifier: "external_id" (the default) or
 // "braze_id". The column holding it becomes each record's Key and is never

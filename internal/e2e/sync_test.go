@@ -188,21 +188,15 @@ func (p *pipeline) records(ctx context.Context, path string, rowOf *rowIndex) (i
 		f.Close()
 		return nil, nil, err
 	}
-	var lastRow int64
-	rows := func(yield func(amperity.Row, error) bool) {
-		for row, err := range rd.Rows(ctx) {
-			if err == nil {
-				lastRow = row.Number
-			}
-			if !yield(row, err) {
-				return
-			}
-		}
-	}
+	// The mapper yields one item (a record or an error) per data row, in
+	// row order, so the n-th item is row n (the rows may be read ahead of
+	// the records).
 	recs := func(yield func(diff.Record, error) bool) {
-		for rec, err := range p.mapper.Records(rows) {
+		var row int64
+		for rec, err := range p.mapper.Records(rd.Rows(ctx)) {
+			row++
 			if err == nil && rowOf != nil {
-				rowOf.set(rec.Key, lastRow)
+				rowOf.set(rec.Key, row)
 			}
 			if !yield(rec, err) {
 				return

@@ -1,0 +1,235 @@
+package amperity
+
+import (
+	"iter"
+	"runtime"
+	"sync"
+
+	"github.com/ampbraze/ampbraze/diff"
+)
+
+// Records maps a stream of rows. Each bad row (a reader error or a value
+// that does not convert) is yielded as an error with a zero Record. With
+// StopOnError (the default) the stream ends after the first error; with
+// SkipOnError it goes on with the next row, unless the reader itself cannot
+// go on (an unterminated quote, a read failure), in which case the reader's
+// sequence ends. Breaking out of the loop stops reading.
+//
+// Records come out in row order. Unless MapWorkers(0) is set, the rows are
+// read on one goroutine and mapped by up to GOMAXPROCS (at most 4) others,
+// a batch of rows at a time; these goroutines end before Records returns,
+// also when the loop breaks early or panics. The records of one batch share
+// the backing array of their Attrs slices; with ReuseRecords that array is
+// reused once the batch has been consumed.
+func (m *Mapper) Records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, error] {
+	workers := m.cfg.workers
+	if workers < 0 {
+		workers = min(runtime.GOMAXPROCS(0), 4)
+		if workers == 1 {
+			workers = 0 // one core: a second goroutine would only add handoffs
+		}
+	}
+	if workers == 0 {
+		return m.records(rows)
+	}
+	return m.recordsParallel(rows, workers)
+}
+
+// records maps on the caller's goroutine.
+func (m *Mapper) records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, error] {
+	return func(yield func(diff.Record, error) bool) {
+		var buf []diff.Attr
+		if m.cfg.reuse {
+			buf = make([]diff.Attr, 0, m.attrsPerRecord())
+		}
+		for row, err := range rows {
+			var rec diff.Record
+			if err == nil {
+				rec, err = m.mapRow(row, buf)
+			}
+			if err != nil {
+				if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {
+					return
+				}
+				continue
+			}
+			if !yield(rec, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (m *Mapper) attrsPerRecord() int {
+	if m.cfg.audienceArray != "" {
+		return len(m.targets) + 1
+	}
+	return len(m.targets)
+}
+
+// mapBatchLen is the number of rows a worker maps at a time: large enough
+// that handing a batch over costs little per row, small enough that the
+// rows read ahead stay a few hundred kilobytes.
+const mapBatchLen = 256
+
+// rowBatch is a run of consecutive rows, mapped by one worker.
+type rowBatch struct {
+	rows  []Row
+	errs  []error // the reader's error for the row, if any
+	cells []Cell  // backing array of the rows' Cells (readers reuse theirs)
+	recs  []diff.Record
+	attrs []diff.Attr // backing array of the records' Attrs
+	done  chan struct{}
+}
+
+// recordsParallel reads rows on one goroutine, maps batches on workers
+// and yields the records here, in row order.
+func (m *Mapper) recordsParallel(rows iter.Seq2[Row, error], workers int) iter.Seq2[diff.Record, error] {
+	return func(yield func(diff.Record, error) bool) {
+		work := make(chan *rowBatch, workers)
+		order := make(chan *rowBatch, workers+1)
+		free := make(chan *rowBatch, workers+2)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1 + workers)
+		go func() {
+			defer wg.Done()
+			defer close(work)
+			defer close(order)
+			m.readBatches(rows, work, order, free, stop)
+		}()
+		for range workers {
+			go func() {
+				defer wg.Done()
+				for b := range work {
+					m.mapBatch(b)
+					close(b.done)
+				}
+			}()
+		}
+		// finish stops the reader and waits for every goroutine; deferred,
+		// so it also runs when the consumer's loop body panics.
+		finish := sync.OnceFunc(func() {
+			close(stop)
+			for range order { // unblock the reader
+			}
+			wg.Wait()
+		})
+		defer finish()
+		for b := range order {
+			<-b.done
+			for i := range b.rows {
+				if err := b.errs[i]; err != nil {
+					if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {
+						return
+					}
+					continue
+				}
+				if !yield(b.recs[i], nil) {
+					return
+				}
+			}
+			b.reset(m.cfg.reuse)
+			select {
+			case free <- b:
+			default:
+			}
+		}
+	}
+}
+
+// readBatches reads the rows in order into batches and hands each to the
+// workers and, in the same order, to the consumer.
+func (m *Mapper) readBatches(rows iter.Seq2[Row, error], work, order chan<- *rowBatch, free <-chan *rowBatch, stop <-chan struct{}) {
+	next := func() *rowBatch {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return &rowBatch{}
+		}
+	}
+	b := next()
+	b.done = make(chan struct{})
+	send := func() bool {
+		for _, c := range []chan<- *rowBatch{order, work} {
+			select {
+			case c <- b:
+			case <-stop:
+				return false
+			}
+		}
+		b = next()
+		b.done = make(chan struct{})
+		return true
+	}
+	for row, err := range rows {
+		// The row's Cells slice is the reader's, reused for its next row:
+		// the batch keeps a copy (the strings in it are immutable).
+		start := len(b.cells)
+		b.cells = append(b.cells, row.Cells...)
+		row.Cells = b.cells[start:len(b.cells):len(b.cells)]
+		b.rows = append(b.rows, row)
+		b.errs = append(b.errs, err)
+		if len(b.rows) == mapBatchLen && !send() {
+			return
+		}
+		if err != nil && m.cfg.onError == StopOnError {
+			break // the consumer stops at this error: read no further
+		}
+	}
+	if len(b.rows) > 0 {
+		send()
+	}
+}
+
+// mapBatch maps the rows of b, filling b.recs and, for rows that do not
+// map, b.errs.
+func (m *Mapper) mapBatch(b *rowBatch) {
+	per := m.attrsPerRecord()
+	if cap(b.attrs) == 0 {
+		b.attrs = make([]diff.Attr, 0, per*len(b.rows))
+	}
+	b.recs = b.recs[:0]
+	for i, row := range b.rows {
+		if b.errs[i] != nil {
+			b.recs = append(b.recs, diff.Record{})
+			if m.cfg.onError == StopOnError {
+				return // nothing after it is yielded
+			}
+			continue
+		}
+		start := len(b.attrs)
+		rec, err := m.mapRow(row, b.attrs[start:start:cap(b.attrs)])
+		if err != nil {
+			b.errs[i] = err
+			b.recs = append(b.recs, diff.Record{})
+			if m.cfg.onError == StopOnError {
+				return
+			}
+			continue
+		}
+		if n := len(rec.Attrs); start+n <= cap(b.attrs) && n > 0 && &rec.Attrs[0] == &b.attrs[:start+1][start] {
+			// Mapped in place: claim the arena space and clip the
+			// record's capacity, so appending to it cannot overwrite the
+			// next record's attributes.
+			b.attrs = b.attrs[:start+n]
+			rec.Attrs = rec.Attrs[:n:n]
+		}
+		b.recs = append(b.recs, rec)
+	}
+}
+
+// reset empties b for reuse. Without reuse the records handed out keep
+// their Attrs arena, so the batch gets a new one. The old contents are not
+// cleared: they are overwritten by the next rows, and what they keep
+// alive until then is bounded by the few batches in flight.
+func (b *rowBatch) reset(reuseAttrs bool) {
+	b.rows, b.cells, b.errs, b.recs = b.rows[:0], b.cells[:0], b.errs[:0], b.recs[:0]
+	if reuseAttrs {
+		b.attrs = b.attrs[:0]
+	} else {
+		b.attrs = nil
+	}
+	b.done = nil
+}
