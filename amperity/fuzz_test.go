@@ -199,7 +199,7 @@ func FuzzParseInteger(f *testing.F) {
 }
 
 func FuzzParseFloat(f *testing.F) {
-	for _, s := range []string{"1.5", "-2e-3", "1E308", "1e309", "NaN", "0x1p-2"} {
+	for _, s := range []string{"1.5", "-2e-3", "1E308", "1e309", "NaN", "0x1p-2", "1234.5678", "-0", "+0.1", "1.", ".5", "999999999999999.9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -209,6 +209,11 @@ func FuzzParseFloat(f *testing.F) {
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			t.Fatalf("ParseFloat(%q) = %v", s, v)
+		}
+		// The short-decimal fast path must agree with strconv to the bit.
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("ParseFloat(%q) = %v, strconv %v (%v)", s, v, want, err)
 		}
 	})
 }

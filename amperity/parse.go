@@ -360,6 +360,9 @@ func ParseInteger(s string) (int64, error) {
 // floats, underscores, NaN and infinities are rejected: JSON cannot carry
 // the last two, and the first two are not what an export writes.
 func ParseFloat(s string) (float64, error) {
+	if f, ok := parseShortDecimal(s); ok {
+		return f, nil
+	}
 	if !isNumberText(s) {
 		return 0, fmt.Errorf("%w: not a Float", ErrInvalidValue)
 	}
@@ -368,6 +371,47 @@ func ParseFloat(s string) (float64, error) {
 		return 0, fmt.Errorf("%w: Float out of range", ErrInvalidValue)
 	}
 	return f, nil
+}
+
+// exactPow10 are the powers of ten that a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseShortDecimal parses the common [-+]digits[.digits] with at most 15
+// digits, without strconv: the digits as an integer and the power of ten
+// are both exact in a float64, so their quotient is the correctly rounded
+// value, the same float64 strconv.ParseFloat returns (Clinger's fast
+// path). ok is false for anything else, which takes the general path.
+func parseShortDecimal(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var mant uint64
+	nd, frac, point := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			nd++
+			if point {
+				frac++
+			}
+		case c == '.' && !point && nd > 0:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if nd == 0 || nd > 15 || point && frac == 0 {
+		return 0, false
+	}
+	f := float64(mant) / exactPow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // isNumberText reports whether s is [+-]digits[.digits][(e|E)[+-]digits].
