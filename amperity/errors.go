@@ -57,6 +57,7 @@ type InputError struct {
 	Source string // file name given to the reader, if any
 	Row    int64
 	Line   int64
+	Key    string // the row's identifier, when it was read before the error
 	Column string // column name, when the error is about one cell
 	Value  string // the offending text, shortened to 80 bytes
 	Err    error  // the reason; one of the Err variables above, possibly wrapped

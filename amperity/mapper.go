@@ -362,7 +362,8 @@ func (m *Mapper) Attributes() []string {
 }
 
 // Map converts one row. Errors are *InputErrors naming the row, column and
-// value.
+// value; when the row's identifier was read, the error comes with a Record
+// that holds only the Key (see Records).
 func (m *Mapper) Map(row Row) (diff.Record, error) { return m.mapRow(row, nil) }
 
 // mapRow converts a row, appending the attributes to attrs[:0] when attrs
@@ -372,11 +373,11 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 		return diff.Record{}, &InputError{Source: row.Source, Row: row.Number, Line: row.Line,
 			Err: fmt.Errorf("%w: %d cells for %d columns (was the row read with this mapper's schema?)", ErrRaggedRow, len(row.Cells), m.schema.Len())}
 	}
+	var rec diff.Record
 	cellErr := func(col int, err error) error {
 		c := row.Cells[col]
-		return &InputError{Source: row.Source, Row: row.Number, Line: row.Line, Column: m.schema.cols[col].Name, Value: shorten(c.Text), Err: err}
+		return &InputError{Source: row.Source, Row: row.Number, Line: row.Line, Key: rec.Key, Column: m.schema.cols[col].Name, Value: shorten(c.Text), Err: err}
 	}
-	var rec diff.Record
 	for _, i := range m.idCols {
 		c := row.Cells[i]
 		if !c.Null && strings.TrimSpace(c.Text) != "" {
@@ -414,7 +415,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 			}
 			val, err := s.conv(c)
 			if err != nil {
-				return diff.Record{}, cellErr(s.col, err)
+				return diff.Record{Key: rec.Key}, cellErr(s.col, err)
 			}
 			v, found = val, true
 			break
@@ -442,7 +443,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 			}
 			member, err := a.conv(c)
 			if err != nil {
-				return diff.Record{}, cellErr(a.col, err)
+				return diff.Record{Key: rec.Key}, cellErr(a.col, err)
 			}
 			if member.(bool) {
 				in = append(in, a.name)

@@ -9,7 +9,12 @@ import (
 )
 
 // Records maps a stream of rows. Each bad row (a reader error or a value
-// that does not convert) is yielded as an error with a zero Record. With
+// that does not convert) is yielded as an error. When the row's identifier
+// was read, the error comes with a Record holding only that Key, so that a
+// delta engine knows the user is still in the export and plans no removal
+// for it (a diff.Plan treats such a record as present but unplannable,
+// instead of giving up a full snapshot's removals); otherwise the Record
+// is zero. With
 // StopOnError (the default) the stream ends after the first error; with
 // SkipOnError it goes on with the next row, unless the reader itself cannot
 // go on (an unterminated quote, a read failure), in which case the reader's
@@ -48,7 +53,7 @@ func (m *Mapper) records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, erro
 				rec, err = m.mapRow(row, buf)
 			}
 			if err != nil {
-				if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {
+				if !yield(diff.Record{Key: rec.Key}, err) || m.cfg.onError == StopOnError {
 					return
 				}
 				continue
@@ -120,7 +125,7 @@ func (m *Mapper) recordsParallel(rows iter.Seq2[Row, error], workers int) iter.S
 			<-b.done
 			for i := range b.rows {
 				if err := b.errs[i]; err != nil {
-					if !yield(diff.Record{}, err) || m.cfg.onError == StopOnError {
+					if !yield(diff.Record{Key: b.recs[i].Key}, err) || m.cfg.onError == StopOnError {
 						return
 					}
 					continue
@@ -203,7 +208,7 @@ func (m *Mapper) mapBatch(b *rowBatch) {
 		rec, err := m.mapRow(row, b.attrs[start:start:cap(b.attrs)])
 		if err != nil {
 			b.errs[i] = err
-			b.recs = append(b.recs, diff.Record{})
+			b.recs = append(b.recs, diff.Record{Key: rec.Key})
 			if m.cfg.onError == StopOnError {
 				return
 			}

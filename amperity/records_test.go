@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,6 +252,73 @@ func TestRecordsParallelRecordsOutliveBatches(t *testing.T) {
 	for i, rec := range kept {
 		if got := fmt.Sprint(rec.Key, rec.Attrs[:len(rec.Attrs)-1]); got != rendered[i] {
 			t.Fatalf("record %d changed after later batches: %q, was %q", i, got, rendered[i])
+		}
+	}
+}
+
+// A row that fails after its identifier was read is yielded with a Record
+// holding only the Key (and the Key in the *InputError), so a full
+// snapshot still plans removals for the users who really left, and none
+// for the user whose row was bad.
+func TestRecordsBadRowKeepsKey(t *testing.T) {
+	ctx := context.Background()
+	const schema = "external_id:String,n:Integer"
+	mapped := func(input string, workers int) iter.Seq2[diff.Record, error] {
+		r, err := NewCSVReader(ctx, strings.NewReader(input), WithSchema(schemaOf(t, schema)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewMapper(r.Schema(), OnError(SkipOnError), MapWorkers(workers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Records(r.Rows(ctx))
+	}
+	for _, workers := range []int{0, 2} {
+		var keys []string
+		for rec, err := range mapped("external_id,n\nu1,1\nu2,oops\n,3\n", workers) {
+			var ie *InputError
+			if err != nil && (!errors.As(err, &ie) || ie.Key != rec.Key || rec.Attrs != nil) {
+				t.Fatalf("workers %d: record %+v with error %v", workers, rec, err)
+			}
+			keys = append(keys, rec.Key)
+		}
+		if want := []string{"u1", "u2", ""}; !slices.Equal(keys, want) {
+			t.Fatalf("workers %d: keys %q, want %q", workers, keys, want)
+		}
+
+		e, err := diff.NewEngine(ctx, diff.NewMemoryStore())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sync := func(input string) (removed []string, errs int) {
+			p, err := e.Plan(ctx, "s", mapped(input, workers), diff.WithMode(diff.FullSnapshot))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			for ch, err := range p.Changes() {
+				if err != nil {
+					if errors.Is(err, diff.ErrIncompleteSnapshot) {
+						t.Fatalf("workers %d: %v", workers, err)
+					}
+					errs++
+					continue
+				}
+				if ch.Status == diff.Removed {
+					removed = append(removed, ch.Key)
+				}
+				p.Ack(ch, nil)
+			}
+			if err := p.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return removed, errs
+		}
+		sync("external_id,n\nu1,1\nu2,2\nu3,3\n")
+		removed, errs := sync("external_id,n\nu1,1\nu2,oops\n")
+		if !slices.Equal(removed, []string{"u3"}) || errs != 1 {
+			t.Fatalf("workers %d: removed %q with %d errors, want u3 removed and u2's error", workers, removed, errs)
 		}
 	}
 }
