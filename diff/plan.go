@@ -620,12 +620,7 @@ func (p *Plan) loadStates() error {
 	}
 	t := newStateTable(hint)
 	p.states = t
-	n := 0
-	err = p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
-		t.load(xxhash.Sum64(k[len(prefix):]), stateFingerprint(v))
-		n++
-		return nil
-	})
+	n, err := p.scanStates(prefix, t)
 	if err != nil {
 		return fmt.Errorf("diff: reading the state of scope %q: %w", p.scope, err)
 	}
@@ -636,6 +631,52 @@ func (p *Plan) loadStates() error {
 		slog.String("scope", p.scope), slog.Int("keys", n), slog.Int("hint", hint),
 		slog.Bool("counted", counted), slog.Duration("took", time.Since(start)))
 	return nil
+}
+
+// scanStates reads the scope's state in one sequential scan and loads
+// each key's hash and fingerprint into t. The scan (and hashing) and the
+// table inserts (a cache miss each, at random in a table of up to hundreds
+// of MiB) take about the same time, so a second goroutine does the
+// inserts, chunk by chunk; it has ended when scanStates returns.
+func (p *Plan) scanStates(prefix []byte, t *stateTable) (int, error) {
+	type entry struct{ kh, fp uint64 }
+	const chunkLen = 4096
+	full := make(chan []entry, 4)
+	empty := make(chan []entry, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for c := range full {
+			for _, e := range c {
+				t.load(e.kh, e.fp)
+			}
+			select {
+			case empty <- c[:0]:
+			default: // enough spare chunks already
+			}
+		}
+	}()
+	chunk := make([]entry, 0, chunkLen)
+	n := 0
+	err := p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
+		chunk = append(chunk, entry{xxhash.Sum64(k[len(prefix):]), stateFingerprint(v)})
+		n++
+		if len(chunk) == chunkLen {
+			full <- chunk
+			select {
+			case chunk = <-empty:
+			default:
+				chunk = make([]entry, 0, chunkLen)
+			}
+		}
+		return nil
+	})
+	if len(chunk) > 0 {
+		full <- chunk
+	}
+	close(full)
+	<-done
+	return n, err
 }
 
 // storedKeyCount reads the scope's stored key count, if there is a usable one.
