@@ -41,7 +41,9 @@
 // (a different fingerprint, a key new to the state, a stored state with
 // attributes left unknown by a failed send, values equal only within a
 // Tolerance or a TruncateTime, attributes to remove, duplicate or explained
-// keys) is compared with its state read from the store, as before. The fast
+// keys) is compared with its state read from the store, as before. In
+// FullSnapshot mode a re-sync whose input carried every stored key also
+// skips the second scan that looks for vanished keys. The fast
 // path decides only "identical state, nothing to send": it can hide a
 // change only if a changed state hashes to the stored state's 64-bit
 // fingerprint, a chance of 2^-64 (about 5.4e-20) per changed record, and

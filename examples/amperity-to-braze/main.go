@@ -210,7 +210,9 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 	if s.mapOpts, err = loadMapping(c.mappingPath); err != nil {
 		return nil, nil, err
 	}
-	s.mapOpts = append(s.mapOpts, amperity.IdentifyBy(c.idField), amperity.OnError(amperity.SkipOnError))
+	// ReuseRecords: the diff plan copies each record's Attrs slice, so the
+	// mapper may reuse its memory.
+	s.mapOpts = append(s.mapOpts, amperity.IdentifyBy(c.idField), amperity.OnError(amperity.SkipOnError), amperity.ReuseRecords())
 	if c.idColumn != "" {
 		s.mapOpts = append(s.mapOpts, amperity.MapColumn(c.idColumn, c.idField))
 	}
