@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -303,11 +304,13 @@ func FuzzMapCSV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m, err := NewMapper(r.Schema(), AudienceColumns("vip"), OnError(SkipOnError))
+		m, err := NewMapper(r.Schema(), AudienceColumns("vip"), OnError(SkipOnError), MapWorkers(0))
 		if err != nil {
 			t.Fatal(err)
 		}
+		var seq []string
 		for rec, err := range m.Records(r.Rows(context.Background())) {
+			seq = append(seq, fmt.Sprint(rec, err))
 			if err != nil {
 				continue
 			}
@@ -329,6 +332,22 @@ func FuzzMapCSV(f *testing.F) {
 					t.Fatalf("%s: %T is not in the value model", a.Name, v)
 				}
 			}
+		}
+		// Mapping on workers yields the same items, in the same order.
+		r2, _ := NewCSVReader(context.Background(), bytes.NewReader(data), WithSchema(schema), WithMaxRecordBytes(1<<16))
+		m2, _ := NewMapper(r2.Schema(), AudienceColumns("vip"), OnError(SkipOnError), MapWorkers(2))
+		i := 0
+		for rec, err := range m2.Records(r2.Rows(context.Background())) {
+			if i >= len(seq) {
+				t.Fatalf("workers yielded more than the %d items of the sequential path", len(seq))
+			}
+			if got := fmt.Sprint(rec, err); got != seq[i] {
+				t.Fatalf("workers, item %d: %s, sequential %s", i, got, seq[i])
+			}
+			i++
+		}
+		if i != len(seq) {
+			t.Fatalf("workers yielded %d items, the sequential path %d", i, len(seq))
 		}
 	})
 }

@@ -23,6 +23,10 @@ func recordsInput(n int) string {
 			fmt.Fprintf(&b, "u%d,%d\n", i, i)
 		case i%97 == 0:
 			fmt.Fprintf(&b, "u%d,x%d,c%d,true\n", i, i, i)
+		case i%11 == 0: // NULL city
+			fmt.Fprintf(&b, "u%d,%d,,%t\n", i, i, i%3 == 0)
+		case i%5 == 0: // quoted, with the delimiter inside
+			fmt.Fprintf(&b, "u%d,%d,\"c, \"\"%d\"\"\",%t\n", i, i, i%7, i%3 == 0)
 		default:
 			fmt.Fprintf(&b, "u%d,%d,c%d,%t\n", i, i, i%7, i%3 == 0)
 		}
@@ -47,7 +51,7 @@ func renderRecords(t *testing.T, input string, opts ...MapperOption) []string {
 	var out []string
 	for rec, err := range m.Records(r.Rows(context.Background())) {
 		if err != nil {
-			out = append(out, "error: "+err.Error())
+			out = append(out, fmt.Sprintf("error (key %q): %v", rec.Key, err))
 			continue
 		}
 		out = append(out, fmt.Sprint(rec.Key, rec.Attrs))
@@ -64,7 +68,7 @@ func TestRecordsParallelMatchesSequential(t *testing.T) {
 		if mode == SkipOnError && len(want) != 5*mapBatchLen+17 {
 			t.Fatalf("sequential: %d items, want one per row", len(want))
 		}
-		if mode == StopOnError && (len(want) != 97 || !strings.HasPrefix(want[96], "error: row 97 ")) {
+		if mode == StopOnError && (len(want) != 97 || !strings.HasPrefix(want[96], `error (key "u97"): row 97 `)) {
 			t.Fatalf("sequential stop mode: %d items, last %q", len(want), want[len(want)-1])
 		}
 		for _, opts := range [][]MapperOption{
