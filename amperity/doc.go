@@ -46,4 +46,14 @@
 // (InAudience) become boolean attributes, listed by
 // Mapper.AudienceAttributes so that the delta engine can send false when a
 // user leaves, or one array attribute (AudienceArray).
+//
+// # Records
+//
+// Mapper.Records turns the rows into diff.Records, in row order. It reads
+// on one goroutine and maps batches of rows on up to GOMAXPROCS (at most
+// 4) others (MapWorkers(0) maps on the caller's goroutine); ReuseRecords
+// reuses the records' memory when the consumer copies what it keeps, as a
+// diff.Plan does. A row that does not map is yielded as an *InputError,
+// with a Record that holds only the Key when the identifier was read, so
+// that a full snapshot still plans removals for the users who left.
 package amperity
