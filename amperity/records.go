@@ -3,9 +3,9 @@ package amperity
 import (
 	"iter"
 	"runtime"
-	"sync"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/ordered"
 )
 
 // Records maps a stream of rows. Each bad row (a reader error or a value
@@ -84,45 +84,18 @@ type rowBatch struct {
 	cells []Cell  // backing array of the rows' Cells (readers reuse theirs)
 	recs  []diff.Record
 	attrs []diff.Attr // backing array of the records' Attrs
-	done  chan struct{}
 }
 
 // recordsParallel reads rows on one goroutine, maps batches on workers
 // and yields the records here, in row order.
 func (m *Mapper) recordsParallel(rows iter.Seq2[Row, error], workers int) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
-		work := make(chan *rowBatch, workers)
-		order := make(chan *rowBatch, workers+1)
-		free := make(chan *rowBatch, workers+2)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1 + workers)
-		go func() {
-			defer wg.Done()
-			defer close(work)
-			defer close(order)
-			m.readBatches(rows, work, order, free, stop)
-		}()
-		for range workers {
-			go func() {
-				defer wg.Done()
-				for b := range work {
-					m.mapBatch(b)
-					close(b.done)
-				}
-			}()
-		}
-		// finish stops the reader and waits for every goroutine; deferred,
-		// so it also runs when the consumer's loop body panics.
-		finish := sync.OnceFunc(func() {
-			close(stop)
-			for range order { // unblock the reader
-			}
-			wg.Wait()
-		})
-		defer finish()
-		for b := range order {
-			<-b.done
+		batches := ordered.Run(workers, workers+1,
+			func() *rowBatch { return &rowBatch{} },
+			func(b *rowBatch) { b.reset(m.cfg.reuse) },
+			func(b *rowBatch, send func(*rowBatch) (*rowBatch, bool)) { m.readBatches(rows, b, send) },
+			func() func(*rowBatch) { return m.mapBatch })
+		for b := range batches {
 			for i := range b.rows {
 				if err := b.errs[i]; err != nil {
 					if !yield(diff.Record{Key: b.recs[i].Key}, err) || m.cfg.onError == StopOnError {
@@ -134,40 +107,13 @@ func (m *Mapper) recordsParallel(rows iter.Seq2[Row, error], workers int) iter.S
 					return
 				}
 			}
-			b.reset(m.cfg.reuse)
-			select {
-			case free <- b:
-			default:
-			}
 		}
 	}
 }
 
-// readBatches reads the rows in order into batches and hands each to the
-// workers and, in the same order, to the consumer.
-func (m *Mapper) readBatches(rows iter.Seq2[Row, error], work, order chan<- *rowBatch, free <-chan *rowBatch, stop <-chan struct{}) {
-	next := func() *rowBatch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return &rowBatch{}
-		}
-	}
-	b := next()
-	b.done = make(chan struct{})
-	send := func() bool {
-		for _, c := range []chan<- *rowBatch{order, work} {
-			select {
-			case c <- b:
-			case <-stop:
-				return false
-			}
-		}
-		b = next()
-		b.done = make(chan struct{})
-		return true
-	}
+// readBatches reads the rows in order into batches, starting with b, and
+// hands each over with send.
+func (m *Mapper) readBatches(rows iter.Seq2[Row, error], b *rowBatch, send func(*rowBatch) (*rowBatch, bool)) {
 	for row, err := range rows {
 		// The row's Cells slice is the reader's, reused for its next row:
 		// the batch keeps a copy (the strings in it are immutable).
@@ -176,15 +122,18 @@ func (m *Mapper) readBatches(rows iter.Seq2[Row, error], work, order chan<- *row
 		row.Cells = b.cells[start:len(b.cells):len(b.cells)]
 		b.rows = append(b.rows, row)
 		b.errs = append(b.errs, err)
-		if len(b.rows) == mapBatchLen && !send() {
-			return
+		if len(b.rows) == mapBatchLen {
+			var ok bool
+			if b, ok = send(b); !ok {
+				return
+			}
 		}
 		if err != nil && m.cfg.onError == StopOnError {
 			break // the consumer stops at this error: read no further
 		}
 	}
 	if len(b.rows) > 0 {
-		send()
+		send(b)
 	}
 }
 
@@ -236,5 +185,4 @@ func (b *rowBatch) reset(reuseAttrs bool) {
 	} else {
 		b.attrs = nil
 	}
-	b.done = nil
 }

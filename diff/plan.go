@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ampbraze/ampbraze/internal/ordered"
 	"github.com/cespare/xxhash/v2"
 )
 
@@ -353,7 +354,6 @@ type batch struct {
 	fps    []uint64 // stored state fingerprints (see stateTable)
 	pre    []error  // set when the record was rejected before planning
 	out    []planned
-	done   chan struct{}
 }
 
 type planned struct {
@@ -370,25 +370,10 @@ const batchLen = 256
 // the results are yielded here in input order.
 func (p *Plan) planInput(yield func(Change, error) bool) bool {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
-	work := make(chan *batch, workers)
-	order := make(chan *batch, 2*workers)
-	// Consumed batches go back to the reader, so a plan allocates a few
-	// batches, not one per 256 records.
-	free := make(chan *batch, 2*workers+1)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1 + workers)
-	go func() {
-		defer wg.Done()
-		defer close(work)
-		defer close(order)
-		p.readInput(work, order, free, stop)
-	}()
-	for range workers {
-		go func() {
-			defer wg.Done()
+	batches := ordered.Run(workers, 2*workers, newBatch, (*batch).reset, p.readInput,
+		func() func(*batch) {
 			w := &planner{p: p, cache: make(map[string]attrRef)}
-			for b := range work {
+			return func(b *batch) {
 				for i := range b.recs {
 					if b.pre[i] == nil {
 						ch, ok, err := w.planRecord(b.recs[i], b.index[i], b.forced[i], b.fps[i])
@@ -396,25 +381,12 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 					}
 				}
 				w.merge()
-				close(b.done)
 			}
-		}()
-	}
-	// finish stops and waits for the goroutines; deferred too, so that they
-	// have ended even if the consumer's loop body panics.
-	finish := sync.OnceFunc(func() {
-		close(stop)
-		for range order { // unblock the reader
-		}
-		wg.Wait()
-	})
-	defer finish()
-	for b := range order {
-		<-b.done
+		})
+	for b := range batches {
 		for i := range b.recs {
 			if err := b.pre[i]; err != nil {
 				if !p.yieldRecordError(yield, err) {
-					finish()
 					return false
 				}
 				continue
@@ -423,12 +395,10 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 			var sf *storeFailure
 			if errors.As(r.err, &sf) {
 				yield(Change{}, sf.err)
-				finish()
 				return false
 			}
 			if r.err != nil {
 				if !p.yieldRecordError(yield, r.err) {
-					finish()
 					return false
 				}
 				continue
@@ -445,17 +415,12 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 			}
 			p.emitted.Add(1)
 			if !yield(r.ch, nil) {
-				finish()
 				return false
 			}
 		}
-		b.reset()
-		select {
-		case free <- b:
-		default:
-		}
 	}
-	finish()
+	// The reading goroutine has ended (the iteration over batches waits
+	// for it), so p.stop is safe to read.
 	if p.stop != nil {
 		yield(Change{}, p.stop)
 		return false
@@ -463,30 +428,11 @@ func (p *Plan) planInput(yield func(Change, error) bool) bool {
 	return true
 }
 
-// readInput reads the input in order, settles what depends on order (key
-// seen before, duplicates) and hands out batches.
-func (p *Plan) readInput(work, order chan<- *batch, free <-chan *batch, stop <-chan struct{}) {
+// readInput reads the input in order into batches, starting with b,
+// settles what depends on order (key seen before, duplicates) and hands
+// each batch over with send.
+func (p *Plan) readInput(b *batch, send func(*batch) (*batch, bool)) {
 	var index int64 = -1
-	next := func() *batch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return newBatch()
-		}
-	}
-	b := next()
-	send := func() bool {
-		for _, c := range []chan<- *batch{order, work} {
-			select {
-			case c <- b:
-			case <-stop:
-				return false
-			}
-		}
-		b = next()
-		return true
-	}
 	for rec, err := range p.records {
 		index++
 		p.read.Add(1)
@@ -541,12 +487,15 @@ func (p *Plan) readInput(work, order chan<- *batch, free <-chan *batch, stop <-c
 		b.forced = append(b.forced, forced)
 		b.fps = append(b.fps, fp)
 		b.pre = append(b.pre, pre)
-		if len(b.recs) == batchLen && !send() {
-			return
+		if len(b.recs) == batchLen {
+			var ok bool
+			if b, ok = send(b); !ok {
+				return
+			}
 		}
 	}
 	if len(b.recs) > 0 {
-		send()
+		send(b)
 	}
 }
 
@@ -559,7 +508,6 @@ func (b *batch) reset() {
 	clear(b.out)
 	b.recs, b.attrs = b.recs[:0], b.attrs[:0]
 	b.index, b.forced, b.fps, b.pre = b.index[:0], b.forced[:0], b.fps[:0], b.pre[:0]
-	b.done = make(chan struct{})
 }
 
 func newBatch() *batch {
@@ -570,7 +518,6 @@ func newBatch() *batch {
 		fps:    make([]uint64, 0, batchLen),
 		pre:    make([]error, 0, batchLen),
 		out:    make([]planned, batchLen),
-		done:   make(chan struct{}),
 	}
 }
 
