@@ -14,11 +14,10 @@ import (
 // delta engine knows the user is still in the export and plans no removal
 // for it (a diff.Plan treats such a record as present but unplannable,
 // instead of giving up a full snapshot's removals); otherwise the Record
-// is zero. With
-// StopOnError (the default) the stream ends after the first error; with
-// SkipOnError it goes on with the next row, unless the reader itself cannot
-// go on (an unterminated quote, a read failure), in which case the reader's
-// sequence ends. Breaking out of the loop stops reading.
+// is zero. With StopOnError (the default) the stream ends after the first
+// error; with SkipOnError it goes on with the next row, unless the reader
+// itself cannot go on (an unterminated quote, a read failure), in which
+// case the reader's sequence ends. Breaking out of the loop stops reading.
 //
 // Records come out in row order. Unless MapWorkers(0) is set, the rows are
 // read on one goroutine and mapped by up to GOMAXPROCS (at most 4) others,
