@@ -30,9 +30,11 @@ type FieldEvent interface {
 	// order (for a hand-built event: the current schema's).
 	Fields() []string
 	// Get returns a field's value by its Avro name (nil for null) and
-	// whether the writer schema has the field. Typed fields come back as
-	// their Go type (string, int64, float64, or float32 for an Avro
-	// float, bool, []string); other fields as in Generic.Get.
+	// whether the writer schema has the field. Typed scalar fields come
+	// back as their Go type (string, int64, float64, or float32 for an
+	// Avro float, bool); arrays as written, a []any whose items are
+	// strings or nil (the struct field holds them as []string); other
+	// fields as in Generic.Get.
 	Get(field string) (value any, ok bool)
 	// MarshalJSON returns the JSON view: an object whose keys are exactly
 	// the writer schema's field names, with plain JSON values (null for

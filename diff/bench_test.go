@@ -108,7 +108,7 @@ func runBenchChild(b *testing.B, impl, scenario string, n int, state string) ben
 func TestBenchChild(t *testing.T) {
 	spec := os.Getenv("DIFF_BENCH_CHILD")
 	if spec == "" {
-		t.Skip("run by BenchmarkSync")
+		t.Skip("not a test: the body of one BenchmarkSync case, run only in the child process the benchmark starts")
 	}
 	parts := strings.Split(spec, ",")
 	impl, scenario, state := parts[0], parts[1], parts[3]

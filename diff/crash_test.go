@@ -158,7 +158,7 @@ func TestCrashProcess(t *testing.T) {
 		return
 	}
 	if testing.Short() {
-		t.Skip("re-executes the test binary")
+		t.Skip("skipped with -short: it re-executes the test binary and kills it (CI runs it)")
 	}
 	const n = 2000
 	dir := filepath.Join(t.TempDir(), "state.db")

@@ -18,7 +18,7 @@ func TestGeneratedCodeUpToDate(t *testing.T) {
 	}
 	paths, _ := filepath.Glob(filepath.Join(schemas, "*.avsc"))
 	if len(paths) == 0 {
-		t.Skipf("skipping: no Currents schemas at %s (set CURRENTS_SHARED)", schemas)
+		t.Skipf("skipping: no Currents schemas at %s (Braze's, which may not be copied into the repository; set CURRENTS_SHARED)", schemas)
 	}
 	sort.Strings(paths)
 	var types []goType
