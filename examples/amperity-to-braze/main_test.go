@@ -277,8 +277,12 @@ func TestInterruptCommitsAcceptedOnly(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if got := f.attributeObjects() - before; got != 8-sent {
-		t.Errorf("resumed run sent %d objects, want %d", got, 8-sent)
+	// The fake applies an abandoned request once its handler sees the
+	// cancellation, which under load can be after the interrupted run
+	// returned and so be counted here: with one request of one object in
+	// flight, at most one object more than the users left to send.
+	if got := f.attributeObjects() - before; got != 8-sent && got != 8-sent+1 {
+		t.Errorf("resumed run sent %d objects, want %d (or %d with the interrupted run's abandoned request)", got, 8-sent, 8-sent+1)
 	}
 	if got := len(f.fake.Users()); got != 8 {
 		t.Errorf("fake has %d users, want 8", got)
