@@ -10,11 +10,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/ampbraze/ampbraze/braze"
+	"github.com/ampbraze/ampbraze/diff"
 )
 
-// converter turns one non-NULL cell into a value of the value model. A nil
+// converter turns one non-NULL cell into a value of the value model. A null
 // result with a nil error means NULL (for example gender "unknown").
-type converter func(c Cell) (any, error)
+// Values are built unboxed (diff.Value), so mapping a row allocates
+// nothing per value but for dates, lists and objects.
+type converter func(c Cell) (diff.Value, error)
 
 // maxStringChars is Braze's limit for string values and standard strings.
 const maxStringChars = 255
@@ -38,57 +41,72 @@ func noJSON(c Cell) error {
 func typedConverter(t Type, loc *time.Location) converter {
 	switch t {
 	case Boolean:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseBoolean(c.Text)
+			b, err := ParseBoolean(c.Text)
+			return diff.Bool(b), err
 		}
 	case Date:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseDate(c.Text)
+			return dateValue(ParseDate(c.Text))
 		}
 	case Datetime:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseDatetime(c.Text, loc)
+			t, err := ParseDatetime(c.Text, loc)
+			return diff.Time(t), err
 		}
 	case Decimal:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseDecimal(c.Text)
+			n, err := ParseDecimal(c.Text)
+			return diff.Number(n), err
 		}
 	case Float:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseFloat(c.Text)
+			f, err := ParseFloat(c.Text)
+			return diff.Float(f), err
 		}
 	case Integer:
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return ParseInteger(c.Text)
+			n, err := ParseInteger(c.Text)
+			return diff.Int(n), err
 		}
 	}
-	return func(c Cell) (any, error) {
+	return func(c Cell) (diff.Value, error) {
 		if c.JSON {
-			return decodeJSONCell(c.Text)
+			v, err := decodeJSONCell(c.Text)
+			return diff.Of(v), err
 		}
 		if err := checkLength(c.Text); err != nil {
-			return nil, err
+			return diff.Value{}, err
 		}
-		return c.Text, nil
+		return diff.String(c.Text), nil
 	}
+}
+
+// dateValue holds a calendar date. A date has no unboxed kind (the diff
+// package knows no calendar type), so it is boxed: one small allocation.
+func dateValue(d braze.Date, err error) (diff.Value, error) {
+	if err != nil {
+		return diff.Value{}, err
+	}
+	return diff.Of(d), nil
 }
 
 // decodeJSONCell turns an NDJSON array or object into the value model: an
@@ -174,18 +192,18 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 	case braze.KindDate:
 		switch t {
 		case Date:
-			return func(c Cell) (any, error) {
+			return func(c Cell) (diff.Value, error) {
 				if err := noJSON(c); err != nil {
-					return nil, err
+					return diff.Value{}, err
 				}
-				return ParseDate(c.Text)
+				return dateValue(ParseDate(c.Text))
 			}, nil
 		case Datetime, String:
-			return func(c Cell) (any, error) {
+			return func(c Cell) (diff.Value, error) {
 				if err := noJSON(c); err != nil {
-					return nil, err
+					return diff.Value{}, err
 				}
-				return ParseDOB(c.Text)
+				return dateValue(ParseDOB(c.Text))
 			}, nil
 		}
 	case braze.KindTime:
@@ -204,68 +222,67 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			break
 		}
 		wantArray := f.Kind == braze.KindObjectArray
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			v, err := decodeJSON(c.Text)
 			if err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
 			switch v := v.(type) {
 			case map[string]any:
 				if !wantArray {
 					if f.Kind == braze.KindLocation {
 						if _, ok := v["latitude"].(json.Number); !ok {
-							return nil, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
+							return diff.Value{}, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
 						}
 						if _, ok := v["longitude"].(json.Number); !ok {
-							return nil, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
+							return diff.Value{}, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
 						}
 					}
-					return v, nil
+					return diff.Of(v), nil
 				}
 			case []any:
 				if wantArray {
 					for _, e := range v {
 						if _, ok := e.(map[string]any); !ok {
-							return nil, fmt.Errorf("%w: %s takes an array of objects", ErrInvalidValue, f.Name)
+							return diff.Value{}, fmt.Errorf("%w: %s takes an array of objects", ErrInvalidValue, f.Name)
 						}
 					}
-					return v, nil
+					return diff.Of(v), nil
 				}
 			}
-			return nil, fmt.Errorf("%w: %s takes a JSON %s", ErrInvalidValue, f.Name, map[bool]string{true: "array of objects", false: "object"}[wantArray])
+			return diff.Value{}, fmt.Errorf("%w: %s takes a JSON %s", ErrInvalidValue, f.Name, map[bool]string{true: "array of objects", false: "object"}[wantArray])
 		}, nil
 	case braze.KindEnum:
 		if f.Name == "gender" && !raw {
-			boxes := boxed([]string{"M", "F", "O", "N", "P"})
-			return func(c Cell) (any, error) {
+			return func(c Cell) (diff.Value, error) {
 				s, err := textOf(t, c, loc)
 				if err != nil {
-					return nil, err
+					return diff.Value{}, err
 				}
 				g, err := NormalizeGender(s)
 				if err != nil || g == "" {
-					return nil, err
+					return diff.Value{}, err
 				}
-				return boxes[g], nil
+				return diff.String(g), nil
 			}, nil
 		}
 		values := f.Values
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			s, err := textOf(t, c, loc)
 			if err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
 			if !raw {
 				s = strings.ToLower(strings.TrimSpace(s))
 			}
 			if !slices.Contains(values, s) {
-				return nil, fmt.Errorf("%w: %s takes one of %s", ErrInvalidValue, f.Name, strings.Join(values, ", "))
+				return diff.Value{}, fmt.Errorf("%w: %s takes one of %s", ErrInvalidValue, f.Name, strings.Join(values, ", "))
 			}
-			return s, nil
+			return diff.String(s), nil
 		}, nil
 	case braze.KindString:
 		var norm func(string) (string, error)
-		var index map[string]any // fast path for closed code lists
+		var index map[string]string // fast path for closed code lists
 		switch {
 		case raw:
 		case f.Name == "country":
@@ -276,10 +293,10 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			lower := cfg.lowerEmails
 			norm = func(s string) (string, error) { return NormalizeEmail(s, lower), nil }
 		}
-		return func(c Cell) (any, error) {
+		return func(c Cell) (diff.Value, error) {
 			s, err := textOf(t, c, loc)
 			if err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
 			if index != nil {
 				key := s
@@ -287,32 +304,21 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 					key = languagePrimary(s)
 				}
 				if v, ok := lookupIndex(index, key); ok {
-					return v, nil
+					return diff.String(v), nil
 				}
 			}
 			if norm != nil {
 				if s, err = norm(s); err != nil {
-					return nil, err
+					return diff.Value{}, err
 				}
 			}
 			if err := checkLength(s); err != nil {
-				return nil, err
+				return diff.Value{}, err
 			}
-			return s, nil
+			return diff.String(s), nil
 		}, nil
 	}
 	return nil, fmt.Errorf("%w: a %s column cannot feed a %s field", ErrUnsupportedField, t, f.Kind)
-}
-
-// boxed returns the codes already stored in interfaces. Converting a string
-// to an interface allocates; for closed lists (countries, languages, gender
-// letters) the mapper hands out these shared, immutable values instead.
-func boxed(codes []string) map[string]any {
-	m := make(map[string]any, len(codes))
-	for _, c := range codes {
-		m[c] = c
-	}
-	return m
 }
 
 func languageCodes() []string {
@@ -330,10 +336,11 @@ func audienceConverter(t Type) (converter, error) {
 	if t != Boolean && t != String {
 		return nil, fmt.Errorf("%w: an audience column must be Boolean (or String holding booleans), not %s", ErrUnsupportedField, t)
 	}
-	return func(c Cell) (any, error) {
+	return func(c Cell) (diff.Value, error) {
 		if err := noJSON(c); err != nil {
-			return nil, err
+			return diff.Value{}, err
 		}
-		return ParseBoolean(strings.TrimSpace(c.Text))
+		b, err := ParseBoolean(strings.TrimSpace(c.Text))
+		return diff.Bool(b), err
 	}, nil
 }

@@ -35,8 +35,9 @@
 // Mapper.Plan and Mapper.Explain describe that plan, and MapColumn,
 // IgnoreColumns and KeepAsWritten override any decision.
 //
-// Values follow the value model of ARCHITECTURE.md (bool, int64, float64,
-// json.Number, string, braze.Date, time.Time, []string, map[string]any) and
+// Values follow the value model of ARCHITECTURE.md: diff.Values holding a
+// bool, int64, float64, exact decimal (json.Number), string or time.Time
+// unboxed, or a braze.Date, []string or map[string]any. They
 // are normalised so that formatting noise never looks like a change: dob
 // to a calendar date without zone shifts, datetimes to UTC, decimals to
 // canonical text, gender to Braze's letters, country to ISO 3166-1 alpha-2,

@@ -318,7 +318,7 @@ func FuzzMapCSV(f *testing.F) {
 				t.Fatal("empty key")
 			}
 			for _, a := range rec.Attrs {
-				switch v := a.Value.(type) {
+				switch v := a.Value.Any().(type) {
 				case nil, bool, int64, float64, string, time.Time:
 				case json.Number:
 					if _, err := ParseDecimal(string(v)); err != nil {

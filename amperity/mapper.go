@@ -403,10 +403,10 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	for ti := range m.targets {
 		t := &m.targets[ti]
 		if t.constant {
-			rec.Attrs = append(rec.Attrs, diff.Attr{Name: t.name, Value: true})
+			rec.Attrs = append(rec.Attrs, diff.Attr{Name: t.name, Value: diff.Bool(true)})
 			continue
 		}
-		var v any
+		var v diff.Value
 		found := false
 		for _, s := range t.sources {
 			c := row.Cells[s.col]
@@ -420,10 +420,10 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 			v, found = val, true
 			break
 		}
-		if !found || v == nil {
+		if !found || v.IsNull() {
 			switch {
 			case t.audience:
-				v = false
+				v = diff.Bool(false)
 			case t.omitNull:
 				continue
 			}
@@ -445,11 +445,11 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 			if err != nil {
 				return diff.Record{Key: rec.Key}, cellErr(a.col, err)
 			}
-			if member.(bool) {
+			if member.Any() == true {
 				in = append(in, a.name)
 			}
 		}
-		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: in})
+		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: diff.Of(in)})
 	}
 	return rec, nil
 }

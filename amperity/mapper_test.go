@@ -43,7 +43,7 @@ func formatRecord(r diff.Record) string {
 	b.WriteString(r.Key)
 	for _, a := range r.Attrs {
 		fmt.Fprintf(&b, "\n  %s = ", a.Name)
-		switch v := a.Value.(type) {
+		switch v := a.Value.Any().(type) {
 		case nil:
 			b.WriteString("null")
 		case time.Time:
@@ -172,7 +172,7 @@ func mapCSV(t *testing.T, schema, csv string, opts ...MapperOption) ([]diff.Reco
 func attr(r diff.Record, name string) (any, bool) {
 	for _, a := range r.Attrs {
 		if a.Name == name {
-			return a.Value, true
+			return a.Value.Any(), true
 		}
 	}
 	return nil, false
@@ -366,7 +366,7 @@ func TestMapperConcurrentUse(t *testing.T) {
 					done <- err
 					return
 				}
-				if rec.Attrs[0].Value != "DE" || rec.Attrs[1].Value != "F" || rec.Attrs[2].Value != json.Number("1.5") {
+				if !rec.Attrs[0].Value.Equal(diff.String("DE")) || !rec.Attrs[1].Value.Equal(diff.String("F")) || rec.Attrs[2].Value.String() != "1.5" {
 					done <- fmt.Errorf("record %v", rec)
 					return
 				}

@@ -74,31 +74,27 @@ func asciiKey(s string, buf *[48]byte) ([]byte, bool) {
 	return buf[:n], true
 }
 
-// codeIndex maps every key of a table (and every code, lower-cased) to the
-// code already stored in an interface, for the mapper's hot path: one
-// hash lookup and no allocation per value.
-func codeIndex(table []isoEntry, codes []string) map[string]any {
-	boxes := make(map[string]any, len(codes))
-	for _, c := range codes {
-		boxes[c] = c
-	}
-	idx := make(map[string]any, len(table)+len(codes))
+// codeIndex maps every key of a table (and every code, lower-cased) to its
+// code, for the mapper's hot path: one hash lookup and no allocation per
+// value.
+func codeIndex(table []isoEntry, codes []string) map[string]string {
+	idx := make(map[string]string, len(table)+len(codes))
 	for _, e := range table {
-		idx[e.key] = boxes[e.code]
+		idx[e.key] = e.code
 	}
 	for _, c := range codes {
-		idx[strings.ToLower(c)] = boxes[c]
+		idx[strings.ToLower(c)] = c
 	}
 	return idx
 }
 
 // lookupIndex finds s in a codeIndex, or reports false when s needs the
 // general path (non-ASCII, or not found).
-func lookupIndex(idx map[string]any, s string) (any, bool) {
+func lookupIndex(idx map[string]string, s string) (string, bool) {
 	var buf [48]byte
 	key, ok := asciiKey(s, &buf)
 	if !ok {
-		return nil, false
+		return "", false
 	}
 	v, ok := idx[string(key)]
 	return v, ok

@@ -251,7 +251,7 @@ func TestRecordsParallelRecordsOutliveBatches(t *testing.T) {
 		rendered = append(rendered, fmt.Sprint(rec.Key, rec.Attrs))
 	}
 	for i := range kept {
-		kept[i].Attrs = append(kept[i].Attrs, diff.Attr{Name: "extra", Value: int64(i)})
+		kept[i].Attrs = append(kept[i].Attrs, diff.Attr{Name: "extra", Value: diff.Int(int64(i))})
 	}
 	for i, rec := range kept {
 		if got := fmt.Sprint(rec.Key, rec.Attrs[:len(rec.Attrs)-1]); got != rendered[i] {

@@ -169,7 +169,7 @@ func syntheticUsers(n, version int) iter.Seq2[Record, error] {
 				case 5:
 					val = base.Add(time.Duration(v%1_000_000) * time.Second)
 				}
-				attrs[j] = Attr{Name: benchAttrNames[j], Value: val}
+				attrs[j] = Attr{Name: benchAttrNames[j], Value: Of(val)}
 			}
 			if !yield(Record{Key: "u" + strconv.FormatUint(h, 16), Attrs: attrs}, nil) {
 				return

@@ -295,8 +295,8 @@ func TestPropertyRandomSnapshots(t *testing.T) {
 		for _, r := range last {
 			m := map[string]any{}
 			for _, a := range r.Attrs {
-				if a.Value != nil {
-					m[a.Name] = a.Value
+				if !a.Value.IsNull() {
+					m[a.Name] = a.Value.Any()
 				}
 			}
 			want[r.Key] = m
@@ -345,15 +345,15 @@ func randomSnapshot(rng *rand.Rand) []Record {
 			case 0: // absent
 			case 1:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, Attr{name, true})
+					r.Attrs = append(r.Attrs, Attr{name, Of(true)})
 				} else {
-					r.Attrs = append(r.Attrs, Attr{name, nil})
+					r.Attrs = append(r.Attrs, Attr{name, Of(nil)})
 				}
 			default:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, Attr{name, rng.IntN(2) == 0})
+					r.Attrs = append(r.Attrs, Attr{name, Of(rng.IntN(2) == 0)})
 				} else {
-					r.Attrs = append(r.Attrs, Attr{name, int64(rng.IntN(3))})
+					r.Attrs = append(r.Attrs, Attr{name, Of(int64(rng.IntN(3)))})
 				}
 			}
 		}

@@ -22,6 +22,11 @@
 // then drops the attribute, no removal is planned for it (its value, if the
 // input still has it, is sent again as usual).
 //
+// A Record's values are Values (see Value and Of): the common scalars
+// held unboxed, so a producer fills a record without allocating per value,
+// and any other value of the model held as given. Change.All yields them
+// as plain Go values for the destination's client.
+//
 // Values are compared by a canonical encoding (see Hash): json.Number
 // "1.50" equals "1.5", numbers compare by decimal value whatever their Go
 // type (int64(100), 100.0 and json.Number("1e2") are equal), two time.Time values of the same

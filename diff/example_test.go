@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log"
+	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
 )
@@ -58,12 +59,12 @@ func Example() {
 
 	fmt.Println("-- first sync")
 	sync(ctx, eng, snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: json.Number("10.50")}, {Name: "aud_vip", Value: true}}},
-		diff.Record{Key: "u2", Attrs: []diff.Attr{{Name: "ltv", Value: json.Number("3")}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("10.50"))}, {Name: "aud_vip", Value: diff.Of(true)}}},
+		diff.Record{Key: "u2", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("3"))}}},
 	))
 	fmt.Println("-- second sync")
 	s := sync(ctx, eng, snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: json.Number("10.5")}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("10.5"))}}},
 	))
 	fmt.Printf("new %d, changed %d, removed %d, unchanged %d\n", s.New, s.Changed, s.Removed, s.Unchanged)
 	// Output:
@@ -82,7 +83,7 @@ func ExamplePlan_Explain() {
 	eng, _ := diff.NewEngine(ctx, diff.NewMemoryStore())
 	defer eng.Close()
 	plan, _ := eng.Plan(ctx, "braze:customer-attributes", snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "city", Value: "Lyon"}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "city", Value: diff.Of("Lyon")}}},
 	), diff.WithDryRun(), diff.WithExplain("u1"))
 	defer plan.Close()
 	for range plan.Changes() {
@@ -93,4 +94,21 @@ func ExamplePlan_Explain() {
 	}
 	// Output:
 	// u1 city: new (not in state)
+}
+
+// A Value holds the common scalars unboxed; Of takes any value of the
+// model, and Any gives it back as a plain Go value, as a Braze client
+// takes it. Values compare as Braze would hold them.
+func ExampleValue() {
+	price := diff.Number("10.50")
+	fmt.Println(price.Kind(), price.Any(), price.Equal(diff.Float(10.5)))
+
+	when := diff.Of(time.Date(2024, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600)))
+	fmt.Println(when.Kind(), when.Equal(diff.Time(time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC))))
+
+	fmt.Println(diff.Of([]string{"vip"}).Kind(), diff.Value{}.IsNull())
+	// Output:
+	// number 10.50 true
+	// time true
+	// other true
 }

@@ -60,8 +60,8 @@ func TestAckNotAppliedKeepsState(t *testing.T) {
 				}
 				return got
 			}
-			x := Record{Key: "x", Attrs: []Attr{{Name: "tier", Value: "platinum+"}}}
-			y := Record{Key: "y", Attrs: []Attr{{Name: "tier", Value: "gold"}}}
+			x := Record{Key: "x", Attrs: []Attr{{Name: "tier", Value: Of("platinum+")}}}
+			y := Record{Key: "y", Attrs: []Attr{{Name: "tier", Value: Of("gold")}}}
 			sync([]Record{x, y}, func(ch Change) error {
 				if ch.Key == "x" {
 					return tc.err

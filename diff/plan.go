@@ -72,7 +72,7 @@ type Change struct {
 func (c Change) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		for _, a := range c.Attrs {
-			if !yield(a.Name, a.Value) {
+			if !yield(a.Name, a.Value.Any()) {
 				return
 			}
 		}
@@ -133,10 +133,11 @@ type AttrExplanation struct {
 }
 
 type attrConfig struct {
-	cmp         Comparison
-	keep        bool
-	removal     any
-	removalHash uint64 // hash of removal when removal != nil
+	cmp          Comparison
+	keep         bool
+	removal      any
+	removalValue Value  // removal as a Value
+	removalHash  uint64 // hash of removal when removal != nil
 }
 
 type keyCounts struct{ new, changed, removed, unchanged int64 }
@@ -264,7 +265,7 @@ func (p *Plan) configLocked(id uint32) (*attrConfig, error) {
 		if err != nil {
 			return nil, fmt.Errorf("diff: removal value of attribute %q: %w", name, err)
 		}
-		c.removal, c.removalHash = v, h
+		c.removal, c.removalValue, c.removalHash = v, Of(v), h
 	}
 	for len(p.attrCfg) <= int(id) {
 		p.attrCfg = append(p.attrCfg, nil)
@@ -732,17 +733,17 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 		var err error
 		it := item{s: slot{id: id}, attr: i}
 		switch {
-		case a.Value == nil:
+		case a.Value.IsNull():
 			it.null = true
 		case c.cmp.kind == cmpTolerance:
-			if f, ok := numericValue(a.Value); ok {
+			if f, ok := a.Value.float(); ok {
 				it.s.float, it.s.v = true, math.Float64bits(f)
 				break
 			}
 			it.s.v, err = w.enc.hash(a.Value)
 		case c.cmp.kind == cmpTruncate:
-			if t, ok := a.Value.(time.Time); ok {
-				it.s.v, err = w.enc.hash(t.Truncate(c.cmp.truncate))
+			if a.Value.Kind() == KindTime {
+				it.s.v, err = w.enc.hash(Time(a.Value.time().Truncate(c.cmp.truncate)))
 				break
 			}
 			it.s.v, err = w.enc.hash(a.Value)
@@ -814,7 +815,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 	var out []Attr
 	var sent []uint32 // ids of the attributes in out
 	next = next[:0]
-	note := func(id uint32, st Status, prev *slot, value any, sent bool, reason string) {
+	note := func(id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
 		c := w.attrCount(id)
 		switch st {
 		case New:
@@ -827,7 +828,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 			c.unchanged++
 		}
 		if ex != nil {
-			ae := AttrExplanation{Name: p.name(id), Status: st, Value: value, Sent: sent, Reason: reason}
+			ae := AttrExplanation{Name: p.name(id), Status: st, Value: value.Any(), Sent: sent, Reason: reason}
 			if prev != nil {
 				ae.Previous, ae.HasPrevious = prev.v, true
 			}
@@ -842,7 +843,7 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 			i++
 			if it.null {
 				if ex != nil {
-					note(it.s.id, Unchanged, nil, nil, false, "null in input, nothing in state")
+					note(it.s.id, Unchanged, nil, Value{}, false, "null in input, nothing in state")
 				}
 				continue
 			}
@@ -863,22 +864,22 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 			case c.keep:
 				next = append(next, o)
 				if ex != nil {
-					note(o.id, Unchanged, &o, nil, false, "absent from input, kept (WithKeepWhenAbsent)")
+					note(o.id, Unchanged, &o, Value{}, false, "absent from input, kept (WithKeepWhenAbsent)")
 				}
 			case c.removal == nil:
-				out = append(out, Attr{Name: name, Value: nil})
+				out = append(out, Attr{Name: name})
 				sent = append(sent, o.id)
-				note(o.id, Removed, &o, nil, true, "absent from input, removed as null")
+				note(o.id, Removed, &o, Value{}, true, "absent from input, removed as null")
 			case !o.float && !o.unknown && o.v == c.removalHash && !forced:
 				next = append(next, o)
 				if ex != nil {
-					note(o.id, Unchanged, &o, nil, false, fmt.Sprintf("absent from input, removal value %v already sent", c.removal))
+					note(o.id, Unchanged, &o, Value{}, false, fmt.Sprintf("absent from input, removal value %v already sent", c.removal))
 				}
 			default:
-				out = append(out, Attr{Name: name, Value: c.removal})
+				out = append(out, Attr{Name: name, Value: c.removalValue})
 				sent = append(sent, o.id)
 				next = append(next, slot{id: o.id, v: c.removalHash})
-				note(o.id, Removed, &o, c.removal, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
+				note(o.id, Removed, &o, c.removalValue, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
 			}
 		default:
 			it, o := items[i], old[j]
@@ -887,9 +888,9 @@ func (w *planner) planRecord(rec Record, index int64, forced bool, fp uint64) (C
 			a := rec.Attrs[it.attr]
 			c := w.cache[a.Name].cfg
 			if it.null {
-				out = append(out, Attr{Name: a.Name, Value: nil})
+				out = append(out, Attr{Name: a.Name})
 				sent = append(sent, o.id)
-				note(o.id, Removed, &o, nil, true, "null in input")
+				note(o.id, Removed, &o, Value{}, true, "null in input")
 				continue
 			}
 			same, reason := same(o, it.s, c.cmp.tolerance)
@@ -1067,7 +1068,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 			next = append(next, o)
 			ae.Reason = "key absent from snapshot; removal value already sent"
 		default:
-			out = append(out, Attr{Name: name, Value: c.removal})
+			out = append(out, Attr{Name: name, Value: c.removalValue})
 			sent = append(sent, o.id)
 			next = append(next, slot{id: o.id, v: c.removalHash})
 			p.attrCount(o.id).removed++

@@ -28,7 +28,7 @@ func recs(rs ...Record) iter.Seq2[Record, error] {
 func rec(key string, kv ...any) Record {
 	r := Record{Key: key}
 	for i := 0; i+1 < len(kv); i += 2 {
-		r.Attrs = append(r.Attrs, Attr{Name: kv[i].(string), Value: kv[i+1]})
+		r.Attrs = append(r.Attrs, Attr{Name: kv[i].(string), Value: Of(kv[i+1])})
 	}
 	return r
 }
@@ -626,9 +626,9 @@ func TestInputMayReuseAttrsSlice(t *testing.T) {
 				if !reuse {
 					attrs = nil
 				}
-				attrs = append(attrs, Attr{"a", int64(i * version)}, Attr{"b", fmt.Sprint("v", i)})
+				attrs = append(attrs, Attr{"a", Of(int64(i * version))}, Attr{"b", Of(fmt.Sprint("v", i))})
 				if i%3 == 0 {
-					attrs = append(attrs, Attr{"c", i%2 == 0})
+					attrs = append(attrs, Attr{"c", Of(i%2 == 0)})
 				}
 				buf = attrs
 				if !yield(Record{Key: fmt.Sprintf("u%04d", i), Attrs: attrs}, nil) {

@@ -1,10 +1,7 @@
 package diff
 
 // Record is one input to a plan: a user key and the attribute values the
-// caller wants Braze to hold for it. Values come from the value model
-// described in the package documentation (nil, bool, int64, float64,
-// json.Number, string, time.Time, encoding.TextMarshaler such as a calendar
-// date, []string, map[string]any, []any).
+// caller wants Braze to hold for it (see Value for the value model).
 //
 // A plan copies a record's Attrs slice as it reads the record, so the input
 // may reuse the slice for its next record (as amperity.ReuseRecords does);
@@ -21,5 +18,5 @@ type Record struct {
 // Attr is one named attribute value.
 type Attr struct {
 	Name  string
-	Value any
+	Value Value
 }

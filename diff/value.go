@@ -3,13 +3,11 @@ package diff
 import (
 	"encoding"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -37,18 +35,19 @@ type encoder struct {
 	keys []string
 }
 
-// Hash returns the 64-bit hash of the canonical encoding of v. Two values
-// that Braze would hold identically hash identically: numbers compare by
-// decimal value whatever their Go type (int64(5), 5.0 and json.Number("5.00")
-// are equal), times by instant, encoding.TextMarshaler values by type and text.
+// Hash returns the 64-bit hash of the canonical encoding of v (a Value or
+// any value Of accepts). Two values that Braze would hold identically hash
+// identically: numbers compare by decimal value whatever their Go type
+// (int64(5), 5.0 and json.Number("5.00") are equal), times by instant,
+// encoding.TextMarshaler values by type and text.
 func Hash(v any) (uint64, error) {
 	var e encoder
-	return e.hash(v)
+	return e.hash(Of(v))
 }
 
-func (e *encoder) hash(v any) (uint64, error) {
+func (e *encoder) hash(v Value) (uint64, error) {
 	e.buf = e.buf[:0]
-	if err := e.encode(v, 0); err != nil {
+	if err := e.value(v, 0); err != nil {
 		return 0, err
 	}
 	return xxhash.Sum64(e.buf), nil
@@ -56,53 +55,59 @@ func (e *encoder) hash(v any) (uint64, error) {
 
 const maxDepth = 64
 
-func (e *encoder) encode(v any, depth int) error {
+// value appends the canonical encoding of v. Each kind encodes exactly as
+// the plain Go value it stands for did before Value existed: the hashes
+// in stored state stay valid.
+func (e *encoder) value(v Value, depth int) error {
+	switch x := v.any.(type) {
+	case nil:
+		e.buf = append(e.buf, tagNull)
+	case kindTag:
+		switch Kind(x) {
+		case KindBool:
+			if v.num == 1 {
+				e.buf = append(e.buf, tagTrue)
+			} else {
+				e.buf = append(e.buf, tagFalse)
+			}
+		case KindInt:
+			e.intNumber(int64(v.num))
+		case KindFloat:
+			e.float(math.Float64frombits(v.num))
+		}
+	case stringPtr:
+		e.str(tagString, v.str())
+	case numberPtr:
+		return e.number(v.str())
+	case timeLoc:
+		sec, nsec := int64(v.num)/1e9, int64(v.num)%1e9
+		if nsec < 0 {
+			sec, nsec = sec-1, nsec+1e9
+		}
+		e.time(sec, nsec)
+	case timeWide:
+		e.time(x.t.Unix(), int64(x.t.Nanosecond()))
+	default:
+		return e.other(v.any, depth)
+	}
+	return nil
+}
+
+// encode appends the canonical encoding of an element of a list or object.
+func (e *encoder) encode(v any, depth int) error { return e.value(Of(v), depth) }
+
+// other encodes the values of KindOther.
+func (e *encoder) other(v any, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("value nested deeper than %d levels", maxDepth)
 	}
 	switch x := v.(type) {
-	case nil:
-		e.buf = append(e.buf, tagNull)
-	case bool:
-		if x {
-			e.buf = append(e.buf, tagTrue)
-		} else {
-			e.buf = append(e.buf, tagFalse)
-		}
-	case string:
-		e.str(tagString, x)
-	case int64:
-		e.intNumber(x)
-	case int:
-		e.intNumber(int64(x))
-	case int32:
-		e.intNumber(int64(x))
-	case int16:
-		e.intNumber(int64(x))
-	case int8:
-		e.intNumber(int64(x))
 	case uint64:
 		var tmp [24]byte
 		return e.number(string(strconv.AppendUint(tmp[:0], x, 10)))
 	case uint:
 		var tmp [24]byte
 		return e.number(string(strconv.AppendUint(tmp[:0], uint64(x), 10)))
-	case uint32:
-		e.intNumber(int64(x))
-	case uint16:
-		e.intNumber(int64(x))
-	case uint8:
-		e.intNumber(int64(x))
-	case float64:
-		e.float(x)
-	case float32:
-		e.float(float64(x))
-	case json.Number:
-		return e.number(string(x))
-	case time.Time:
-		e.buf = append(e.buf, tagTime)
-		e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(x.Unix()))
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(x.Nanosecond()))
 	case []string:
 		e.buf = append(e.buf, tagList)
 		e.buf = binary.AppendUvarint(e.buf, uint64(len(x)))
@@ -150,6 +155,12 @@ func (e *encoder) encode(v any, depth int) error {
 		return &UnsupportedValueError{Type: fmt.Sprintf("%T", v)}
 	}
 	return nil
+}
+
+func (e *encoder) time(sec, nsec int64) {
+	e.buf = append(e.buf, tagTime)
+	e.buf = binary.LittleEndian.AppendUint64(e.buf, uint64(sec))
+	e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(nsec))
 }
 
 func (e *encoder) str(tag byte, s string) {
@@ -254,24 +265,3 @@ exponent:
 // maxExponent bounds decimal exponents, far beyond any JSON number a
 // destination accepts, so hostile input cannot make comparisons expensive.
 const maxExponent = 100000
-
-// numericValue reports v as a float64 when it is a number of the value model,
-// for attributes compared with a tolerance.
-func numericValue(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case float64:
-		return x, !math.IsNaN(x)
-	case float32:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}

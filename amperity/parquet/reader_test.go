@@ -71,7 +71,7 @@ func TestReaderInfersSchemaAndMaps(t *testing.T) {
 		b.WriteString(rec.Key)
 		for _, a := range rec.Attrs {
 			b.WriteString(" " + a.Name + "=")
-			switch v := a.Value.(type) {
+			switch v := a.Value.Any().(type) {
 			case time.Time:
 				b.WriteString(v.Format(time.RFC3339Nano))
 			case nil:

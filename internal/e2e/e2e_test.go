@@ -187,7 +187,7 @@ func TestSyncUnderFaults(t *testing.T) {
 		}
 		m := map[string]any{}
 		for _, a := range ch.Attrs {
-			m[a.Name] = a.Value
+			m[a.Name] = a.Value.Any()
 		}
 		return m
 	})
@@ -380,8 +380,8 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 			// The whole record goes again: nothing of it was accepted.
 			got := map[string]any{}
 			for _, a := range ch.Attrs {
-				if a.Value != nil {
-					got[a.Name] = a.Value
+				if !a.Value.IsNull() {
+					got[a.Name] = a.Value.Any()
 				}
 			}
 			if d := attrDiff(w.kinds, w.snap.desired(byKey[k]), got); len(d) > 0 {
@@ -482,7 +482,7 @@ func brazeRecords(p *pipeline, w *world, users []brazetest.User) iter.Seq2[diff.
 					}
 					continue
 				}
-				rec.Attrs = append(rec.Attrs, diff.Attr{Name: name, Value: v})
+				rec.Attrs = append(rec.Attrs, diff.Attr{Name: name, Value: diff.Of(v)})
 			}
 			if !yield(rec, nil) {
 				return
@@ -547,8 +547,8 @@ func expectPlanDay1(t *testing.T, s *snapshot, w *world, pre map[string]diff.Cha
 		}
 		got := map[string]any{}
 		for _, a := range ch.Attrs {
-			if a.Value != nil {
-				got[a.Name] = a.Value
+			if !a.Value.IsNull() {
+				got[a.Name] = a.Value.Any()
 			}
 		}
 		if d := attrDiff(w.kinds, s.desired(u), got); len(d) > 0 {
@@ -611,8 +611,8 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 			}
 			got := map[string]any{}
 			for _, a := range ch.Attrs {
-				if a.Value != nil {
-					got[a.Name] = a.Value
+				if !a.Value.IsNull() {
+					got[a.Name] = a.Value.Any()
 				}
 			}
 			if d := attrDiff(kinds, s.desired(u), got); len(d) > 0 {
@@ -633,7 +633,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 			}
 			desired := s.desired(u)
 			for _, a := range ch.Attrs {
-				if !same(kinds[a.Name], desired[a.Name], a.Value) {
+				if !same(kinds[a.Name], desired[a.Name], a.Value.Any()) {
 					problems = append(problems, fmt.Sprintf("%s: %s planned as %v, want %v", u.key, a.Name, a.Value, desired[a.Name]))
 				}
 			}
@@ -662,7 +662,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 			if slices.Contains(audiences, a.Name) {
 				wantV = false
 			}
-			if a.Value != wantV {
+			if a.Value.Any() != wantV {
 				problems = append(problems, fmt.Sprintf("%s: vanished, %s removed as %v, want %v", k, a.Name, a.Value, wantV))
 			}
 		}

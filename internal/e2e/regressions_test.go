@@ -119,8 +119,8 @@ func TestRejectedUserLeavingSnapshotCreatesNoProfile(t *testing.T) {
 	defer eng.Close()
 
 	day1 := []diff.Record{
-		{Key: "x", Attrs: []diff.Attr{{Name: "tier", Value: "platinum+"}}},
-		{Key: "y", Attrs: []diff.Attr{{Name: "tier", Value: "gold"}}},
+		{Key: "x", Attrs: []diff.Attr{{Name: "tier", Value: diff.Of("platinum+")}}},
+		{Key: "y", Attrs: []diff.Attr{{Name: "tier", Value: diff.Of("gold")}}},
 	}
 	syncOnce(t, eng, c, day1)
 	if _, ok := srv.User("x"); ok {

@@ -400,6 +400,6 @@ func (l ledger) accept(ch diff.Change) {
 		l[ch.Key] = m
 	}
 	for _, a := range ch.Attrs {
-		m[a.Name] = a.Value
+		m[a.Name] = a.Value.Any()
 	}
 }
