@@ -154,22 +154,22 @@ func syntheticUsers(n, version int) iter.Seq2[Record, error] {
 				if j < changed {
 					v += uint64(version) * 1_000_003
 				}
-				var val any
+				var val Value
 				switch j % 6 {
 				case 0:
-					val = "value-" + strconv.FormatUint(v, 36)
+					val = String("value-" + strconv.FormatUint(v, 36))
 				case 1:
-					val = int64(v % 100_000)
+					val = Int(int64(v % 100_000))
 				case 2:
-					val = float64(v%10_000) / 7
+					val = Float(float64(v%10_000) / 7)
 				case 3:
-					val = v%2 == 0
+					val = Bool(v%2 == 0)
 				case 4:
-					val = json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50")
+					val = Number(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
 				case 5:
-					val = base.Add(time.Duration(v%1_000_000) * time.Second)
+					val = Time(base.Add(time.Duration(v%1_000_000) * time.Second))
 				}
-				attrs[j] = Attr{Name: benchAttrNames[j], Value: Of(val)}
+				attrs[j] = Attr{Name: benchAttrNames[j], Value: val}
 			}
 			if !yield(Record{Key: "u" + strconv.FormatUint(h, 16), Attrs: attrs}, nil) {
 				return
