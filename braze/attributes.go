@@ -94,13 +94,23 @@ func NewUserAttributes(idField, id string, attrs iter.Seq2[string, any]) (*UserA
 // their typed values (Gender, Location, []PushToken, ...). The special keys
 // _update_existing_only, _merge_objects and push_token_import take a bool.
 //
+// A value with an Any() any method, such as a diff.Value from a mapped
+// record, is replaced by what that method returns.
+//
 // A value of the wrong type for the field gives a *ValidationError naming
 // the field, and leaves a unchanged. Set checks types only; the values
 // themselves (a real country code, a string under 255 characters) are
 // checked by Validate.
 func (a *UserAttributes) Set(name string, value any) error {
+	if w, ok := value.(plainValuer); ok {
+		value = w.Any()
+	}
 	return a.set(name, value)
 }
+
+// plainValuer is a typed value that gives its plain Go value, as
+// diff.Value does (braze does not import diff).
+type plainValuer interface{ Any() any }
 
 func typeErr(name string, value any, want string) error {
 	return &ValidationError{Field: name, Reason: fmt.Sprintf("value of type %s cannot be used as %s", typeName(value), want)}
