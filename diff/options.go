@@ -111,10 +111,10 @@ func WithDuplicates(p DuplicatePolicy) PlanOption {
 // the state: Ack only counts, Commit writes nothing.
 func WithDryRun() PlanOption { return func(c *planConfig) { c.dryRun = true } }
 
-// WithRemoveAs sets the value sent when one of the named attributes, sent
-// before, is absent now. The default is nil (Braze removes the attribute);
-// audience flags are usually removed as false, so segment filters keep
-// working. With removeAs true or false, the state remembers the value sent,
+// WithRemoveAs sets the value (any value of the model, or a Value) sent
+// when one of the named attributes, sent before, is absent now. The
+// default is nil (Braze removes the attribute); audience flags are usually
+// removed as false, so segment filters keep working. With removeAs true or false, the state remembers the value sent,
 // so a missing flag is sent once, not every run.
 func WithRemoveAs(value any, names ...string) PlanOption {
 	return func(c *planConfig) {

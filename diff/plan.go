@@ -260,12 +260,13 @@ func (p *Plan) configLocked(id uint32) (*attrConfig, error) {
 	}
 	name := p.names[id]
 	c := &attrConfig{cmp: p.cfg.compare[name], keep: p.cfg.keep[name]}
-	if v, ok := p.cfg.removeAs[name]; ok && v != nil {
+	// A null removal (nil or a null Value) is the default: c.removal stays nil.
+	if v, ok := p.cfg.removeAs[name]; ok && !Of(v).IsNull() {
 		h, err := Hash(v)
 		if err != nil {
 			return nil, fmt.Errorf("diff: removal value of attribute %q: %w", name, err)
 		}
-		c.removal, c.removalValue, c.removalHash = v, Of(v), h
+		c.removal, c.removalValue, c.removalHash = Of(v).Any(), Of(v), h
 	}
 	for len(p.attrCfg) <= int(id) {
 		p.attrCfg = append(p.attrCfg, nil)

@@ -152,6 +152,18 @@ func TestRemovals(t *testing.T) {
 	wantChanges(t, got)
 }
 
+// Removal values given as Values act as the plain values they hold: a
+// null Value is the default (remove), Bool(false) is false.
+func TestRemovalsAsValues(t *testing.T) {
+	e := newTestEngine(t, NewMemoryStore())
+	opts := []PlanOption{WithRemoveAs(Bool(false), "aud_vip"), WithRemoveAs(Null(), "b")}
+	run(t, e, "s", recs(rec("u1", "a", "x", "b", "y", "aud_vip", true)), accept, opts...)
+	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "x")), accept, opts...)
+	wantChanges(t, got, "u1: aud_vip=false b=<nil>")
+	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "x")), accept, opts...)
+	wantChanges(t, got)
+}
+
 func TestFullSnapshotAndIncremental(t *testing.T) {
 	e := newTestEngine(t, NewMemoryStore())
 	run(t, e, "s", recs(rec("u1", "a", "1", "aud", true), rec("u2", "a", "2", "aud", true)), accept)
