@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -134,7 +135,6 @@ func TestKeyCountRandomSequences(t *testing.T) {
 // A crash between batches leaves the count consistent with the state it
 // counts: each batch carries both.
 func TestKeyCountCrashBetweenBatches(t *testing.T) {
-	ctx := context.Background()
 	for failAt := 1; failAt <= 12; failAt++ {
 		mem := NewMemoryStore()
 		fs := &faultyStore{Store: mem}
@@ -143,23 +143,7 @@ func TestKeyCountCrashBetweenBatches(t *testing.T) {
 		checkKeyCount(t, e, "s", "first sync")
 		// Second sync: 10 more keys and every value changed, killed
 		// after failAt-1 batches; then a third that removes 25 keys.
-		fs.mu.Lock()
-		fs.failAt, fs.applies = failAt, 0
-		fs.mu.Unlock()
-		p, err := e.Plan(ctx, "s", numbered(50, 2), WithMode(FullSnapshot))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for ch, err := range p.Changes() {
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Ack(ch, nil)
-		}
-		p.Commit(ctx)
-		fs.mu.Lock()
-		fs.failAt = 0
-		fs.mu.Unlock()
+		syncKilledAt(t, e, fs, failAt, numbered(50, 2))
 		checkKeyCount(t, e, "s", fmt.Sprintf("killed at apply %d", failAt))
 		// The next run after the crash is correct and the count stays exact.
 		run(t, e, "s", numbered(50, 2), accept, WithMode(FullSnapshot))
@@ -168,23 +152,7 @@ func TestKeyCountCrashBetweenBatches(t *testing.T) {
 			t.Fatalf("killed at apply %d: planned after recovery: %v", failAt, got)
 		}
 		// Removals (removed as null: the state keys are deleted), killed too.
-		fs.mu.Lock()
-		fs.failAt, fs.applies = failAt/3+1, 0
-		fs.mu.Unlock()
-		p, err = e.Plan(ctx, "s", numbered(25, 2), WithMode(FullSnapshot))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for ch, err := range p.Changes() {
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Ack(ch, nil)
-		}
-		p.Commit(ctx)
-		fs.mu.Lock()
-		fs.failAt = 0
-		fs.mu.Unlock()
+		syncKilledAt(t, e, fs, failAt/3+1, numbered(25, 2))
 		checkKeyCount(t, e, "s", fmt.Sprintf("removals killed at apply %d", failAt/3+1))
 		run(t, e, "s", numbered(25, 2), accept, WithMode(FullSnapshot))
 		checkKeyCount(t, e, "s", "after removals")
@@ -261,4 +229,29 @@ func TestKeyCountSizesTable(t *testing.T) {
 			checkKeyCount(t, e, "s", "second re-sync")
 		})
 	}
+}
+
+// syncKilledAt runs a full-snapshot sync of input that accepts everything,
+// with the store failing from its failAt-th batch on (a crash mid-commit);
+// the commit's error is the point, so it is not checked.
+func syncKilledAt(t *testing.T, e *Engine, fs *faultyStore, failAt int, input iter.Seq2[Record, error]) {
+	t.Helper()
+	ctx := context.Background()
+	fs.mu.Lock()
+	fs.failAt, fs.applies = failAt, 0
+	fs.mu.Unlock()
+	p, err := e.Plan(ctx, "s", input, WithMode(FullSnapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ch, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Ack(ch, nil)
+	}
+	p.Commit(ctx)
+	fs.mu.Lock()
+	fs.failAt = 0
+	fs.mu.Unlock()
 }
