@@ -18,10 +18,12 @@ import (
 // attributes are set with Set or the operation helpers (Increment,
 // AddToArray, ...).
 //
-// One identifier is required: ExternalID, BrazeID, UserAlias, or else Email
-// or Phone (when several are given, Braze uses external_id, then braze_id,
-// then user_alias, then email, then phone; email and phone are ordinary
-// updates when another identifier is present).
+// One identifier is required. ExternalID, BrazeID and UserAlias are
+// primary identifiers: give at most one, since Braze rejects an object
+// with two (Validate refuses it before sending). Email and Phone are
+// secondary identifiers: Braze uses them to find the user only when no
+// primary identifier is given (email before phone); next to a primary
+// identifier they are ordinary profile updates.
 type UserAttributes struct {
 	ExternalID string
 	BrazeID    string
@@ -72,10 +74,15 @@ type UserAttributes struct {
 // It is the one call between a delta engine's change (diff.Change.All) or
 // a mapped record and a TrackAll update. The first value Set refuses is
 // returned as a *ValidationError naming the field.
+//
+// A nil attrs sets only the identifier.
 func NewUserAttributes(idField, id string, attrs iter.Seq2[string, any]) (*UserAttributes, error) {
 	ua := &UserAttributes{}
 	if err := ua.Set(idField, id); err != nil {
 		return nil, err
+	}
+	if attrs == nil {
+		return ua, nil
 	}
 	for name, v := range attrs {
 		if err := ua.Set(name, v); err != nil {
@@ -617,7 +624,7 @@ func (a *UserAttributes) CustomNames() []string {
 func (a *UserAttributes) Unset(name string) { delete(a.custom, name) }
 
 // Increment adds n to the integer custom attribute name ({"inc": n}).
-// Not idempotent: see RetryPolicy.RetryAmbiguous.
+// Not idempotent: see RetryPolicy.Ambiguous.
 func (a *UserAttributes) Increment(name string, n int64) error {
 	return a.Set(name, Increment(n))
 }
@@ -639,7 +646,7 @@ func (a *UserAttributes) RemoveFromArray(name string, values ...string) error {
 }
 
 // AddObjects appends objects to the array-of-objects custom attribute name
-// ($add). Not idempotent: see RetryPolicy.RetryAmbiguous.
+// ($add). Not idempotent: see RetryPolicy.Ambiguous.
 func (a *UserAttributes) AddObjects(name string, objects ...map[string]any) error {
 	u, _ := a.custom[name].(ObjectArrayUpdate)
 	u.Add = append(slices.Clip(u.Add), objects...)

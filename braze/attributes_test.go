@@ -96,7 +96,11 @@ func TestSetStandardFields(t *testing.T) {
 	if string(got) != string(w) {
 		t.Errorf("got  %s\nwant %s", got, w)
 	}
-	if err := a.Validate(); err != nil {
+	// Braze accepts one primary identifier per object: validate with
+	// external_id alone.
+	one := a
+	one.BrazeID, one.UserAlias = "", nil
+	if err := one.Validate(); err != nil {
 		t.Error(err)
 	}
 	// Every standard field can be set from some value.
@@ -191,7 +195,7 @@ func TestMaxArrayLengthOption(t *testing.T) {
 	if err := a.Validate(); err == nil {
 		t.Error("30 elements accepted with the default limit of 25")
 	}
-	c, err := NewClient(testKey, WithMaxArrayLength(100))
+	c, err := NewClient(testKey, WithInstance("US-01"), WithMaxArrayLength(100))
 	must(t, err)
 	if err := a.validate(c.maxArray); err != nil {
 		t.Errorf("WithMaxArrayLength(100): %v", err)
@@ -250,5 +254,16 @@ func TestNotApplied(t *testing.T) {
 	var na notApplied
 	if errors.As(&RequestError{Op: "send", Err: errors.New("reset"), Ambiguous: true}, &na) {
 		t.Error("an ambiguous transport failure must not claim to know")
+	}
+}
+
+// NewUserAttributes with no attributes builds the identifier alone.
+func TestRegression_Issue17_NewUserAttributesNilAttrs(t *testing.T) {
+	a, err := NewUserAttributes("external_id", "u1", nil)
+	if err != nil || a.ExternalID != "u1" {
+		t.Fatalf("got %+v, %v", a, err)
+	}
+	if b, _ := json.Marshal(a); string(b) != `{"external_id":"u1"}` {
+		t.Errorf("JSON %s", b)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,9 +15,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// DefaultBaseURL is used when neither WithInstance nor WithBaseURL is given:
-// the US-01 REST endpoint.
-const DefaultBaseURL = "https://rest.iad-01.braze.com"
+// ErrNoEndpoint is returned by NewClient when neither WithInstance nor
+// WithBaseURL is given. A key belongs to one Braze instance and any other
+// instance answers 401, so the client does not guess one.
+var ErrNoEndpoint = errors.New("braze: no REST endpoint: give WithInstance (\"US-03\", \"EU-01\", ...) or WithBaseURL; a key sent to the wrong instance is answered 401")
 
 // Default limits. They follow Braze's documented limits for /users/track as
 // of 2024-10 (see the package documentation).
@@ -35,7 +37,7 @@ const (
 // goroutine shares its rate limiter. A Client holds no goroutines, so it
 // needs no Close.
 type Client struct {
-	key        secret
+	key        *secret // a pointer, so that fmt and slog print an address, never the key
 	endpoint   string
 	http       *retryablehttp.Client
 	limiter    Limiter
@@ -51,14 +53,22 @@ type Client struct {
 	rateBudget float64 // requests per second, for reporting
 }
 
-// secret keeps the API key out of fmt output and logs.
-type secret string
+// secret keeps the API key out of fmt output and logs. The Client holds
+// it behind a pointer: fmt prints a pointer nested in a struct as an
+// address, and it cannot call the methods of an unexported field, so a
+// string-typed field would be printed verbatim by fmt.Printf("%+v",
+// *client) or slog's text output of a copied Client. The methods cover
+// the secret printed on its own.
+type secret struct{ key string }
 
-func (secret) String() string   { return "[REDACTED]" }
-func (secret) GoString() string { return "[REDACTED]" }
-func (secret) LogValue() slog.Value {
+func (*secret) String() string   { return "[REDACTED]" }
+func (*secret) GoString() string { return "[REDACTED]" }
+func (*secret) LogValue() slog.Value {
 	return slog.StringValue("[REDACTED]")
 }
+
+// Format prints [REDACTED] whatever the verb and flags.
+func (*secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "[REDACTED]") }
 
 // String describes the client without its API key.
 func (c *Client) String() string { return "braze.Client{endpoint: " + c.endpoint + "}" }
@@ -312,7 +322,9 @@ func WithMaxResponseBytes(n int64) Option {
 
 // NewClient returns a client for the REST API key apiKey. The key needs the
 // users.track permission; it is sent only in the Authorization header.
-// Without WithInstance or WithBaseURL the client talks to US-01.
+// One of WithInstance or WithBaseURL is required (ErrNoEndpoint): the key
+// belongs to one Braze instance (Settings > APIs and Identifiers shows its
+// REST endpoint).
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	key := strings.TrimSpace(apiKey)
 	if key == "" {
@@ -324,7 +336,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("braze: API key contains quotes or whitespace")
 	}
 	cfg := config{
-		baseURL:  DefaultBaseURL,
 		retry:    DefaultRetryPolicy(),
 		maxArray: DefaultMaxArrayLength,
 		maxResp:  DefaultMaxResponseBytes,
@@ -343,6 +354,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			cfg.perWindow, cfg.window = BulkRequestsPerSecond, time.Second
 		}
 	}
+	if cfg.baseURL == "" {
+		return nil, ErrNoEndpoint
+	}
 	endpoint, err := checkBaseURL(cfg.baseURL, cfg.allowHTTP)
 	if err != nil {
 		return nil, err
@@ -352,7 +366,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		key:        secret(key),
+		key:        &secret{key: key},
 		endpoint:   endpoint + "/users/track",
 		bulk:       cfg.bulkEndpoint,
 		logger:     logger,

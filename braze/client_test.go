@@ -417,7 +417,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 
 func TestSilentByDefault(t *testing.T) {
 	// The default logger discards; nothing to assert but that it is set.
-	c, _ := NewClient(testKey)
+	c, _ := NewClient(testKey, WithInstance("US-01"))
 	if c.logger == nil || c.logger.Enabled(context.Background(), slog.LevelError) {
 		t.Error("default logger is not silent")
 	}
@@ -617,11 +617,11 @@ func TestRetryPolicyDefaultsAndDisable(t *testing.T) {
 	if _, err := c.Track(context.Background(), attrsReq("u")); !isAPI(503)(err) || rec.requests() != 1 {
 		t.Errorf("err %v after %d requests, want one attempt", err, rec.requests())
 	}
-	c2, _ := NewClient(testKey, WithRetryPolicy(RetryPolicy{Ambiguous: RetryAlways}))
+	c2, _ := NewClient(testKey, WithInstance("US-01"), WithRetryPolicy(RetryPolicy{Ambiguous: RetryAlways}))
 	if c2.retry.MaxRetries != 5 || c2.retry.MinBackoff != 500*time.Millisecond || c2.retry.Ambiguous != RetryAlways {
 		t.Errorf("policy %+v", c2.retry)
 	}
-	if _, err := NewClient(testKey, WithRetryPolicy(RetryPolicy{MaxWait: -1})); err == nil {
+	if _, err := NewClient(testKey, WithInstance("US-01"), WithRetryPolicy(RetryPolicy{MaxWait: -1})); err == nil {
 		t.Error("negative MaxWait accepted")
 	}
 }
@@ -641,5 +641,87 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}
 	if other.requests() != 0 {
 		t.Error("redirect followed")
+	}
+}
+
+// The key never reaches fmt or slog, also through a copy of the Client
+// (the fields of a struct printed by value are formatted by reflection,
+// which does not call their String methods).
+func TestRegression_Issue17_KeyNotPrintedFromCopiedClient(t *testing.T) {
+	c, _ := newTestClient(t, &recorder{})
+	cp := *c // what a careless caller prints
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("client", "value", cp, "pointer", c, "key", c.key)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("client", "value", cp, "pointer", c)
+	out := []string{
+		fmt.Sprintf("%v|%+v|%#v", cp, cp, cp),
+		fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", c.key, c.key, c.key, c.key, c.key, c.key),
+		text.String(), js.String(),
+	}
+	for _, s := range out {
+		if strings.Contains(s, testKey) {
+			t.Errorf("key printed: %s", s)
+		}
+	}
+	// The key still works.
+	if _, err := c.Track(context.Background(), attrsReq("u1")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// NewClient does not guess an instance: a key sent to the wrong cluster is
+// answered 401.
+func TestRegression_Issue17_NewClientRequiresEndpoint(t *testing.T) {
+	if _, err := NewClient(testKey); !errors.Is(err, ErrNoEndpoint) {
+		t.Errorf("no endpoint: err = %v, want ErrNoEndpoint", err)
+	}
+	if _, err := NewClient(testKey, WithBaseURL("")); !errors.Is(err, ErrNoEndpoint) {
+		t.Errorf("empty base URL: err = %v, want ErrNoEndpoint", err)
+	}
+	if c, err := NewClient(testKey, WithInstance("EU-01")); err != nil || c.Endpoint() != "https://rest.fra-01.braze.eu/users/track" {
+		t.Errorf("WithInstance: %v", err)
+	}
+}
+
+// A 429 whose wait is cut short by the context deadline keeps its
+// meaning: the error is a *RateLimitError and matches
+// context.DeadlineExceeded.
+func TestRegression_Issue17_RateLimitCutByDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"retry-after header", map[string]string{"X-RateLimit-Retry-After": "30"}},
+		{"no header (backoff)", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{answer: answerStatus(429, `{"message":"rate limited"}`, tc.header)}
+			srv := httptest.NewServer(rec)
+			t.Cleanup(srv.Close)
+			c, err := NewClient(testKey, WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxRetries: 5, MinBackoff: 20 * time.Second, MaxBackoff: 30 * time.Second, MaxWait: 30 * time.Second}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = c.Track(ctx, attrsReq("u1"))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Track returned after %s", d)
+			}
+			var rl *RateLimitError
+			if !errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v (%T), want a *RateLimitError matching context.DeadlineExceeded", err, err)
+			}
+			if rl.Err == nil || rl.Err.StatusCode != 429 || rl.Err.Attempts != 1 || rec.requests() != 1 {
+				t.Errorf("rate limit error %+v after %d requests", rl, rec.requests())
+			}
+			if tc.header != nil && rl.RetryAfter != 30*time.Second {
+				t.Errorf("RetryAfter = %s, want 30s", rl.RetryAfter)
+			}
+			if !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "deadline") {
+				t.Errorf("message %q", err)
+			}
+		})
 	}
 }

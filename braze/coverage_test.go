@@ -16,7 +16,7 @@ import (
 )
 
 func TestSecretFormatting(t *testing.T) {
-	s := secret(testKey)
+	s := &secret{key: testKey}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "key", s)
 	out := fmt.Sprintf("%v %+v %#v %s %q", s, s, s, s, s) + buf.String()
@@ -48,7 +48,7 @@ func TestWithHTTPClient(t *testing.T) {
 	if hc.Transport != ct || hc.CheckRedirect != nil {
 		t.Error("caller's client was modified")
 	}
-	if _, err := NewClient(testKey, WithHTTPClient(nil)); err == nil {
+	if _, err := NewClient(testKey, WithInstance("US-01"), WithHTTPClient(nil)); err == nil {
 		t.Error("nil client accepted")
 	}
 }

@@ -9,9 +9,10 @@
 // engine) onto the typed model; StandardField describes every standard
 // profile field.
 //
-// A Client (NewClient) sends requests through go-retryablehttp with a
-// shared token-bucket rate limiter (golang.org/x/time/rate; 3,000 requests
-// per 3 s by default) that waits before every attempt, retries included,
+// A Client (NewClient, which needs WithInstance or WithBaseURL: a key
+// belongs to one Braze instance, and any other answers 401) sends requests
+// through go-retryablehttp with a shared token-bucket rate limiter
+// (golang.org/x/time/rate; 3,000 requests per 3 s by default) that waits before every attempt, retries included,
 // slows down when X-RateLimit-Remaining and X-RateLimit-Reset say less is
 // left, and pauses every goroutine when the window is exhausted or a 429
 // names a wait. Every wait a server asks for is capped
@@ -32,11 +33,33 @@
 // 2xx whose message is not "success" fails the whole request.
 // WithBulkEndpoint switches to /users/track/bulk (1,000 objects, 2 MB).
 //
+// TrackAll fails fast instead of sending the whole input into a wall. The
+// first 401 or 403 answer (ErrUnauthorized, ErrForbidden: a wrong key or
+// instance, a key without users.track) stops it: no further request
+// starts, requests in progress are abandoned, every update already pulled
+// gets a result, and no more updates are pulled. A circuit breaker, on by
+// default, stops it the same way when the endpoint is down: 5 requests in
+// a row failed after their retries, or 2 minutes of requests in progress
+// without a success (WithCircuitBreaker; ErrCircuitOpen). The updates the
+// run did not finish carry a *StoppedError that wraps the cause and says
+// whether the update was sent at all.
+//
+// Errors say what a delta engine needs to know: *ItemError and
+// *ValidationError implement Rejected (the values themselves were refused;
+// resending them unchanged fails again), and every error implements
+// NotApplied when Braze certainly did not apply the object. A 429 whose
+// wait the context cut short is still a *RateLimitError, matching the
+// context's error too.
+//
+// DataPoints estimates what an object costs on data-point contracts, by
+// Braze's billing rules (UserAttributes.DataPoints).
+//
 // Response bodies are read up to a cap (WithMaxResponseBytes), and
 // ParseResponse, the response parser, is fuzzed: a hostile or broken
 // endpoint yields typed errors, never unbounded memory or a panic.
 //
 // The API key is sent only in the Authorization header and never appears
-// in errors, logs or fmt output of the Client. Plain http:// base URLs are
+// in errors, logs or fmt output of the Client, a copied Client value
+// included. Plain http:// base URLs are
 // refused except on loopback hosts (tests) or with WithInsecureHTTP.
 package braze

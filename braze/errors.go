@@ -96,6 +96,29 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("braze: HTTP %d after %d attempt(s): %s", e.StatusCode, e.Attempts, strconv.Quote(msg))
 }
 
+// ErrUnauthorized is matched (with errors.Is) by an *APIError with status
+// 401: the API key is missing, wrong, quoted, or belongs to another Braze
+// instance. Every request with the same key and endpoint fails the same
+// way, so TrackAll stops at the first one.
+var ErrUnauthorized = errors.New("braze: unauthorized (HTTP 401): wrong API key or wrong instance")
+
+// ErrForbidden is matched (with errors.Is) by an *APIError with status 403:
+// the key lacks the users.track permission (or the caller's IP is not on
+// the key's allowlist). TrackAll stops at the first one.
+var ErrForbidden = errors.New("braze: forbidden (HTTP 403): the API key lacks the users.track permission")
+
+// Is makes errors.Is(err, ErrUnauthorized) true for a 401 and
+// errors.Is(err, ErrForbidden) true for a 403.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == 401
+	case ErrForbidden:
+		return e.StatusCode == 403
+	}
+	return false
+}
+
 // Retryable reports whether the status is one Braze advises retrying (429
 // and 5xx). The client has already retried when it returns the error.
 func (e *APIError) Retryable() bool { return e.StatusCode == 429 || e.StatusCode >= 500 }
@@ -111,6 +134,12 @@ type RateLimitError struct {
 	Reset            time.Time
 	// Err is the underlying *APIError.
 	Err *APIError
+	// Cause is the context's error when the context ended while the
+	// client was waiting to retry the 429 (a deadline shorter than the
+	// wait Braze asked for); nil when the retries ran out. The error then
+	// matches both errors.As(err, &*RateLimitError) and
+	// errors.Is(err, context.DeadlineExceeded).
+	Cause error
 }
 
 func (e *RateLimitError) Error() string {
@@ -121,15 +150,22 @@ func (e *RateLimitError) Error() string {
 	if e.RetryAfter > 0 {
 		s += "; retry after " + e.RetryAfter.String()
 	}
+	if e.Cause != nil {
+		s += "; gave up waiting: " + e.Cause.Error()
+	}
 	return s
 }
 
-// Unwrap returns the underlying *APIError.
-func (e *RateLimitError) Unwrap() error {
-	if e.Err == nil {
-		return nil
+// Unwrap returns the underlying *APIError and the Cause, when set.
+func (e *RateLimitError) Unwrap() []error {
+	var out []error
+	if e.Err != nil {
+		out = append(out, e.Err)
 	}
-	return e.Err
+	if e.Cause != nil {
+		out = append(out, e.Cause)
+	}
+	return out
 }
 
 // RequestError is a request that failed without a usable response: a
@@ -170,6 +206,17 @@ func (e *ItemError) NotApplied() bool { return true }
 
 // NotApplied reports that the object was never sent.
 func (e *ValidationError) NotApplied() bool { return true }
+
+// Rejected reports that Braze refused the object's values themselves:
+// Braze asks callers not to retry item errors until the data changes, so a
+// delta engine (diff.Rejection) does not resend the same values. Errors of
+// a whole request (*APIError, *RateLimitError, *RequestError, a wrong key)
+// do not implement it: they are not the data's fault.
+func (e *ItemError) Rejected() bool { return true }
+
+// Rejected reports that the values break Braze's documented rules, so
+// sending them unchanged would be refused again (see ItemError.Rejected).
+func (e *ValidationError) Rejected() bool { return true }
 
 // NotApplied reports whether Braze certainly processed nothing of the
 // request: a 4xx answer, or a 2xx whose message was not "success". A 5xx

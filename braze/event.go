@@ -6,7 +6,10 @@ import (
 )
 
 // UserRef identifies the user of an event or purchase. One of its members
-// is required; Braze uses the first non-empty one in the order listed.
+// is required. ExternalID, BrazeID and UserAlias are primary identifiers,
+// of which Braze accepts at most one per object (Validate refuses two);
+// Email and Phone are secondary, used to find the user only when no
+// primary identifier is given (email before phone).
 type UserRef struct {
 	ExternalID string
 	BrazeID    string
@@ -45,7 +48,7 @@ func (r *UserRef) appendJSON(b []byte, first *bool) []byte {
 
 // Event is a custom event object. Events are not idempotent: Braze records
 // a replayed event again, so an ambiguous failure is not retried unless the
-// caller opts in (RetryPolicy.RetryAmbiguous).
+// caller opts in (RetryPolicy.Ambiguous).
 type Event struct {
 	UserRef
 	// AppID optionally associates the event with an app.
@@ -196,7 +199,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 
 // Purchase is a purchase object. Purchases are not idempotent: a replay
 // records the purchase and its revenue again, so an ambiguous failure is not
-// retried unless the caller opts in (RetryPolicy.RetryAmbiguous).
+// retried unless the caller opts in (RetryPolicy.Ambiguous).
 type Purchase struct {
 	UserRef
 	// AppID optionally associates the purchase with an app.

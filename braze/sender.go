@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"time"
 )
 
 // Update is one object for TrackAll: exactly one of Attributes, Event and
@@ -30,8 +31,10 @@ const (
 	Rejected
 	// Failed: the object's request failed as a whole (an *APIError,
 	// *RateLimitError or *RequestError after retries, or the context's
-	// error). The object may be sent again later; after an ambiguous
-	// *RequestError Braze may already have applied it.
+	// error), or TrackAll stopped before finishing it (a *StoppedError).
+	// The object may be sent again later; after an ambiguous
+	// *RequestError, or a *StoppedError with Sent, Braze may already have
+	// applied it.
 	Failed
 )
 
@@ -53,9 +56,10 @@ type Result struct {
 	Ref any
 	// Err is nil when Braze accepted the object. Otherwise it is an
 	// *ItemError (Braze rejected the object), a *ValidationError (the
-	// client rejected it before sending), or the error of its whole
-	// request: *APIError, *RateLimitError, *RequestError, or the
-	// context's error.
+	// client rejected it before sending), the error of its whole
+	// request (*APIError, *RateLimitError, *RequestError, or the
+	// context's error), or a *StoppedError when the run stopped on a
+	// wrong key or an open circuit before the object's request finished.
 	Err error
 	// Seq is the update's position in the input stream, from 0.
 	Seq int64
@@ -76,10 +80,12 @@ func (r Result) Status() Status {
 type SendOption func(*sendConfig)
 
 type sendConfig struct {
-	maxObjects  int
-	perArray    bool
-	maxBytes    int
-	concurrency int
+	maxObjects    int
+	perArray      bool
+	maxBytes      int
+	concurrency   int
+	breakFailures int           // circuit breaker: consecutive failed requests; 0 = off
+	breakAfter    time.Duration // circuit breaker: time without success; 0 = off
 }
 
 // Defaults of TrackAll.
@@ -142,118 +148,6 @@ func WithConcurrency(n int) SendOption {
 	}
 }
 
-// array identifies one of the three arrays of a request.
-type array uint8
-
-const (
-	arrAttributes array = iota
-	arrEvents
-	arrPurchases
-)
-
-var arrayNames = [...]string{"attributes", "events", "purchases"}
-
-// userKey identifies the user of an attributes object, to keep two objects
-// of one user out of one request.
-type userKey struct {
-	kind uint8
-	a, b string
-}
-
-func attributesUser(a *UserAttributes) userKey {
-	switch {
-	case a.ExternalID != "":
-		return userKey{kind: 1, a: a.ExternalID}
-	case a.BrazeID != "":
-		return userKey{kind: 2, a: a.BrazeID}
-	case a.UserAlias != nil:
-		return userKey{kind: 3, a: a.UserAlias.Name, b: a.UserAlias.Label}
-	case a.Email.hasValue():
-		return userKey{kind: 4, a: a.Email.value}
-	case a.Phone.hasValue():
-		return userKey{kind: 5, a: a.Phone.value}
-	}
-	return userKey{kind: 6, a: ""} // push token import: no user identity
-}
-
-// batch is one request being assembled, then sent, then reported.
-type batch struct {
-	bufs       [3][]byte  // comma-separated object JSON per array
-	items      [3][]int32 // indexes into refs per array, in array order
-	refs       []any
-	seqs       []int64
-	errs       []error
-	users      map[userKey]struct{}
-	idempotent bool
-	body       []byte
-}
-
-func newBatch() *batch {
-	return &batch{users: make(map[userKey]struct{}, DefaultBatchSize), idempotent: true}
-}
-
-func (b *batch) reset() {
-	for i := range b.bufs {
-		b.bufs[i] = b.bufs[i][:0]
-		b.items[i] = b.items[i][:0]
-	}
-	clear(b.refs)
-	b.refs = b.refs[:0]
-	b.seqs = b.seqs[:0]
-	clear(b.errs)
-	b.errs = b.errs[:0]
-	clear(b.users)
-	b.idempotent = true
-	b.body = b.body[:0]
-}
-
-func (b *batch) count() int { return len(b.refs) }
-
-// size is the body size if obj were added to array arr.
-func (b *batch) size() int {
-	n := 2 // {}
-	for i := range b.bufs {
-		if len(b.items[i]) > 0 {
-			n += len(arrayNames[i]) + 6 + len(b.bufs[i]) // "name":[...],
-		}
-	}
-	return n
-}
-
-func (b *batch) add(arr array, obj []byte, ref any, seq int64, idempotent bool) {
-	if len(b.items[arr]) > 0 {
-		b.bufs[arr] = append(b.bufs[arr], ',')
-	}
-	b.bufs[arr] = append(b.bufs[arr], obj...)
-	b.items[arr] = append(b.items[arr], int32(len(b.refs)))
-	b.refs = append(b.refs, ref)
-	b.seqs = append(b.seqs, seq)
-	b.idempotent = b.idempotent && idempotent
-}
-
-// buildBody assembles the request body into b.body.
-func (b *batch) buildBody() []byte {
-	body := append(b.body[:0], '{')
-	first := true
-	for i := range b.bufs {
-		if len(b.items[i]) == 0 {
-			continue
-		}
-		if !first {
-			body = append(body, ',')
-		}
-		first = false
-		body = append(body, '"')
-		body = append(body, arrayNames[i]...)
-		body = append(body, `":[`...)
-		body = append(body, b.bufs[i]...)
-		body = append(body, ']')
-	}
-	body = append(body, '}')
-	b.body = body
-	return body
-}
-
 // TrackAll sends any number of updates as /users/track requests and yields
 // exactly one Result per update it pulls, in the order requests complete
 // (objects of one request in input order).
@@ -275,6 +169,16 @@ func (b *batch) buildBody() []byte {
 // one that is not exactly one of Attributes, Event and Purchase, gets a
 // *ValidationError result at once and is not sent.
 //
+// The first 401 or 403 answer stops the run (the key or the instance is
+// wrong, so every request would fail the same way), and so does the
+// circuit breaker when the endpoint keeps failing (WithCircuitBreaker, on
+// by default). No further request starts and requests in progress are
+// abandoned; the request that got the 401 or 403 keeps its *APIError,
+// and every other update pulled but not yet answered gets a *StoppedError
+// whose cause matches ErrUnauthorized, ErrForbidden or ErrCircuitOpen.
+// TrackAll then stops pulling updates and ends: updates still in the
+// iterator get no Result (a delta engine plans them again).
+//
 // When ctx is cancelled, TrackAll stops pulling updates: every update
 // already pulled but not yet answered gets a Result whose Err is the
 // context's error (requests in flight are abandoned, and Braze may or may
@@ -283,7 +187,8 @@ func (b *batch) buildBody() []byte {
 // them; the results it could not deliver are discarded (such updates
 // count as unacknowledged). TrackAll's goroutines never outlive the loop.
 func (c *Client) TrackAll(ctx context.Context, updates iter.Seq[Update], opts ...SendOption) iter.Seq[Result] {
-	cfg := sendConfig{maxObjects: DefaultBatchSize, maxBytes: DefaultMaxRequestBytes, concurrency: DefaultConcurrency}
+	cfg := sendConfig{maxObjects: DefaultBatchSize, maxBytes: DefaultMaxRequestBytes, concurrency: DefaultConcurrency,
+		breakFailures: DefaultBreakerFailures, breakAfter: DefaultBreakerWithoutSuccess}
 	if c.bulk {
 		cfg.maxObjects, cfg.maxBytes = BulkBatchSize, BulkMaxRequestBytes
 	}
@@ -316,10 +221,18 @@ type sender struct {
 	// pending counts, per user, the requests in flight holding an
 	// attributes object of that user.
 	pending map[userKey]int32
+	cur     *batch   // the request being assembled
+	halt    *halt    // set by a 401 or 403 answer or the breaker
+	brk     *breaker // nil when the breaker is off
 }
 
 func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 	ctx, cancel := context.WithCancel(parent)
+	s.halt = newHalt(cancel)
+	if s.cfg.breakFailures > 0 || s.cfg.breakAfter > 0 {
+		s.brk = newBreaker(s.halt, s.cfg.breakFailures, s.cfg.breakAfter)
+		defer s.brk.close()
+	}
 	s.work = make(chan *batch)
 	s.done = make(chan *batch, s.cfg.concurrency)
 	var wg sync.WaitGroup
@@ -328,7 +241,7 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 		go func() {
 			defer wg.Done()
 			for b := range s.work {
-				s.c.sendBatch(ctx, b)
+				s.send(ctx, parent, b)
 				s.done <- b
 			}
 		}()
@@ -345,82 +258,146 @@ func (s *sender) run(parent context.Context, updates iter.Seq[Update]) {
 		wg.Wait()
 	}()
 
-	cur := s.newBatch()
+	s.cur = s.newBatch()
 	var seq int64
 	for u := range updates {
 		n := seq
 		seq++
+		if cause := s.halt.err(); cause != nil {
+			// Pulled before the stop was seen: answer it, pull no more.
+			if !s.emit(Result{Ref: u.Ref, Err: &StoppedError{Cause: cause}, Seq: n}) {
+				return
+			}
+			break
+		}
 		if err := parent.Err(); err != nil {
 			if !s.emit(Result{Ref: u.Ref, Err: err, Seq: n}) {
 				return
 			}
 			break
 		}
-		arr, obj, user, idem, err := s.encode(u, n)
-		if err != nil {
-			if !s.emit(Result{Ref: u.Ref, Err: err, Seq: n}) {
-				return
-			}
-			if !s.drainReady() {
-				return
-			}
-			continue
-		}
-		if len(obj)+64 > s.cfg.maxBytes {
-			err := &ValidationError{Object: fmt.Sprintf("update %d", n), Reason: fmt.Sprintf("object of %d bytes does not fit the %d-byte request cap", len(obj), s.cfg.maxBytes)}
-			if !s.emit(Result{Ref: u.Ref, Err: err, Seq: n}) {
-				return
-			}
-			continue
-		}
-		if arr == arrAttributes && s.pending[user] > 0 {
-			// An earlier object of this user is in flight: Braze may
-			// apply concurrent requests in any order, so let it land
-			// before this one can be sent.
-			if !s.waitAll() {
-				return
-			}
-		}
-		if cur.count() > 0 {
-			if fit, dup := s.fits(cur, arr, len(obj), user); !fit {
-				if !s.dispatch(cur) {
-					return
-				}
-				cur = s.newBatch()
-				// Braze may apply concurrent requests in any order: let
-				// the user's earlier object land before sending the next.
-				if dup && !s.waitAll() {
-					return
-				}
-			}
-		}
-		cur.add(arr, obj, u.Ref, n, idem)
-		if arr == arrAttributes {
-			cur.users[user] = struct{}{}
-		}
-		if s.full(cur) {
-			if !s.dispatch(cur) {
-				return
-			}
-			cur = s.newBatch()
-		}
-		if !s.drainReady() {
+		if !s.add(u, n) {
 			return
 		}
+		if s.halt.err() != nil {
+			// A wrong key or an open circuit: stop pulling updates.
+			break
+		}
 	}
+	cur := s.cur
 	if cur.count() > 0 {
-		if err := parent.Err(); err != nil {
+		if cause := s.halt.err(); cause != nil {
 			// Never started: answer without sending.
-			for i := range cur.refs {
-				if !s.emit(Result{Ref: cur.refs[i], Err: err, Seq: cur.seqs[i]}) {
-					return
-				}
+			if !s.emitAll(cur, &StoppedError{Cause: cause}) {
+				return
+			}
+		} else if err := parent.Err(); err != nil {
+			if !s.emitAll(cur, err) {
+				return
 			}
 		} else if !s.dispatch(cur) {
 			return
 		}
 	}
 	s.waitAll()
+}
+
+// add validates, encodes and batches one update, dispatching full
+// batches. It returns false when the consumer has stopped.
+func (s *sender) add(u Update, n int64) bool {
+	arr, obj, user, idem, err := s.encode(u, n)
+	if err != nil {
+		if !s.emit(Result{Ref: u.Ref, Err: err, Seq: n}) {
+			return false
+		}
+		return s.drainReady()
+	}
+	if len(obj)+64 > s.cfg.maxBytes {
+		err := &ValidationError{Object: fmt.Sprintf("update %d", n), Reason: fmt.Sprintf("object of %d bytes does not fit the %d-byte request cap", len(obj), s.cfg.maxBytes)}
+		return s.emit(Result{Ref: u.Ref, Err: err, Seq: n})
+	}
+	if arr == arrAttributes && s.pending[user] > 0 {
+		// An earlier object of this user is in flight: Braze may
+		// apply concurrent requests in any order, so let it land
+		// before this one can be sent.
+		if !s.waitAll() {
+			return false
+		}
+	}
+	if s.cur.count() > 0 {
+		if fit, dup := s.fits(s.cur, arr, len(obj), user); !fit {
+			if !s.dispatch(s.cur) {
+				return false
+			}
+			s.cur = s.newBatch()
+			// Braze may apply concurrent requests in any order: let
+			// the user's earlier object land before sending the next.
+			if dup && !s.waitAll() {
+				return false
+			}
+		}
+	}
+	s.cur.add(arr, obj, u.Ref, n, idem)
+	if arr == arrAttributes {
+		s.cur.users[user] = struct{}{}
+	}
+	if s.full(s.cur) {
+		if !s.dispatch(s.cur) {
+			return false
+		}
+		s.cur = s.newBatch()
+	}
+	return s.drainReady()
+}
+
+// emitAll answers every object of a batch that was never sent with err,
+// and recycles the batch.
+func (s *sender) emitAll(b *batch, err error) bool {
+	for i := range b.refs {
+		if !s.emit(Result{Ref: b.refs[i], Err: err, Seq: b.seqs[i]}) {
+			return false
+		}
+	}
+	b.reset()
+	s.free = append(s.free, b)
+	return true
+}
+
+// send runs on a worker: it posts one batch unless the run has stopped,
+// stops the run on a 401 or 403, and feeds the circuit breaker.
+func (s *sender) send(ctx, parent context.Context, b *batch) {
+	if cause := s.halt.err(); cause != nil {
+		b.fill(&StoppedError{Cause: cause})
+		return
+	}
+	if s.brk != nil {
+		s.brk.begin()
+	}
+	err := s.c.sendBatch(ctx, b)
+	switch {
+	case err == nil || parent.Err() != nil:
+	case stopsRun(err):
+		s.halt.stop(err)
+	case errors.Is(err, context.Canceled):
+		if cause := s.halt.err(); cause != nil {
+			// Cut short by the stop, not by the caller.
+			b.fill(&StoppedError{Cause: cause, Sent: attemptsOf(err) > 0})
+		}
+	}
+	if s.brk != nil {
+		s.brk.end(requestFailed(err, parent, s.halt), err)
+	}
+}
+
+// attemptsOf returns the number of HTTP attempts a request error reports.
+func attemptsOf(err error) int {
+	if re, ok := errors.AsType[*RequestError](err); ok {
+		return re.Attempts
+	}
+	if ae, ok := errors.AsType[*APIError](err); ok {
+		return ae.Attempts
+	}
+	return 0
 }
 
 func (s *sender) newBatch() *batch {
@@ -601,17 +578,13 @@ func (s *sender) report(b *batch) bool {
 	return true
 }
 
-// sendBatch posts a batch and records one error (or nil) per object.
-func (c *Client) sendBatch(ctx context.Context, b *batch) {
-	b.errs = b.errs[:0]
-	for range b.refs {
-		b.errs = append(b.errs, nil)
-	}
+// sendBatch posts a batch and records one error (or nil) per object. It
+// returns the request's error.
+func (c *Client) sendBatch(ctx context.Context, b *batch) error {
+	b.fill(nil)
 	resp, err := c.post(ctx, b.buildBody(), b.idempotent)
 	if err != nil {
-		for i := range b.errs {
-			b.errs[i] = err
-		}
+		b.fill(err)
 		// A fatal answer processed nothing, but when it names objects
 		// (Braze answers 400 with errors[] when every object was refused
 		// one by one) those objects are rejected for their own reason:
@@ -620,9 +593,10 @@ func (c *Client) sendBatch(ctx context.Context, b *batch) {
 		if apiErr, ok := errors.AsType[*APIError](err); ok && len(apiErr.Errors) > 0 {
 			c.attachItemErrors(b, apiErr.Errors, true)
 		}
-		return
+		return err
 	}
 	c.attachItemErrors(b, resp.Errors, false)
+	return nil
 }
 
 // attachItemErrors maps Braze's item errors, indexed within the array that

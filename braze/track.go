@@ -155,12 +155,24 @@ func (c *Client) post(ctx context.Context, body []byte, idempotent bool) (*Track
 		return nil, &RequestError{Op: "build request", Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+string(c.key))
+	req.Header.Set("Authorization", "Bearer "+c.key.key)
 	req.Header.Set("User-Agent", "ampbraze")
 	if c.bulkHeader {
 		req.Header.Set("X-Braze-Bulk", "true")
 	}
 	resp, err := c.http.Do(req)
+	if err != nil && st.limited != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
+		// The context ended (or the limiter saw that its deadline would
+		// pass) while waiting to retry a 429: the request is still rate
+		// limited, and the caller also learns why it stopped.
+		cause := ctx.Err()
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		err := rateLimited(st.limited, st.attempts, cause)
+		c.logger.Warn("braze: request failed", "attempts", st.attempts, "error", err)
+		return nil, err
+	}
 	if err != nil {
 		err = c.scrub(err)
 		c.logger.Warn("braze: request failed", "attempts", st.attempts, "ambiguous", st.ambiguous, "error", err)
@@ -192,10 +204,10 @@ func (c *Client) post(ctx context.Context, body []byte, idempotent bool) (*Track
 // scrub removes the API key from an error message, in case a transport or
 // a hostile server echoes it back.
 func (c *Client) scrub(err error) error {
-	if err == nil || !strings.Contains(err.Error(), string(c.key)) {
+	if err == nil || !strings.Contains(err.Error(), c.key.key) {
 		return err
 	}
-	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), string(c.key), "[REDACTED]"), err: err}
+	return &scrubbedError{msg: strings.ReplaceAll(err.Error(), c.key.key, "[REDACTED]"), err: err}
 }
 
 type scrubbedError struct {
@@ -213,7 +225,7 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 // scrubAPI fills the attempt count of a response error and removes the
 // key from any server-provided text.
 func (c *Client) scrubAPI(err error, attempts int) error {
-	k := string(c.key)
+	k := c.key.key
 	clean := func(s string) string { return strings.ReplaceAll(s, k, "[REDACTED]") }
 	fix := func(e *APIError) {
 		e.Attempts = attempts
@@ -264,13 +276,26 @@ func ParseResponse(status int, header http.Header, body []byte) (*TrackResponse,
 		ae.Message = bodySnippet(body)
 	}
 	if status == http.StatusTooManyRequests {
-		rl := &RateLimitError{Limit: info.Limit, Remaining: max(info.Remaining, 0), Reset: info.Reset, Err: ae}
-		if w, ok := serverWait(header, time.Now()); ok {
-			rl.RetryAfter = w
-		}
-		return nil, rl
+		return nil, newRateLimitError(header, info, ae)
 	}
 	return nil, ae
+}
+
+func newRateLimitError(header http.Header, info RateLimitInfo, ae *APIError) *RateLimitError {
+	rl := &RateLimitError{Limit: info.Limit, Remaining: max(info.Remaining, 0), Reset: info.Reset, Err: ae}
+	if w, ok := serverWait(header, time.Now()); ok {
+		rl.RetryAfter = w
+	}
+	return rl
+}
+
+// rateLimited is the error of a request whose last attempt was answered
+// 429 and whose context ended (cause) before the next attempt.
+func rateLimited(header http.Header, attempts int, cause error) *RateLimitError {
+	ae := &APIError{StatusCode: http.StatusTooManyRequests, Message: "rate limited; the context ended before the next attempt", Attempts: attempts}
+	rl := newRateLimitError(header, parseRateLimit(header, time.Now()), ae)
+	rl.Cause = cause
+	return rl
 }
 
 // decodeResponse decodes a response body strictly enough to trust the

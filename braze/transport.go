@@ -19,6 +19,11 @@ type attemptState struct {
 	idempotent bool
 	attempts   int
 	ambiguous  bool // the last attempt failed after the request was written
+	// limited holds the headers of the last attempt when it was answered
+	// 429, so that a context ending during the wait before the next
+	// attempt still reports the rate limit; nil once another attempt
+	// starts.
+	limited http.Header
 }
 
 type stateKey struct{}
@@ -77,6 +82,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st.attempts++
 	st.ambiguous = false
+	st.limited = nil
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
 		if i.Err == nil {
@@ -91,17 +97,23 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	t.c.observe(resp)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		st.limited = resp.Header.Clone()
+	}
+	t.c.observe(ctx, resp)
 	return resp, nil
 }
 
 // observe adapts to the server's rate-limit headers: an exhausted window
 // or a 429 with an explicit wait pauses every goroutine of the client.
-func (c *Client) observe(resp *http.Response) {
+func (c *Client) observe(ctx context.Context, resp *http.Response) {
 	now := time.Now()
 	info := parseRateLimit(resp.Header, now)
 	if c.adaptive != nil {
 		c.adaptive.observe(info, now)
+	}
+	if o, ok := c.limiter.(LimitObserver); ok {
+		o.ObserveRateLimit(ctx, info, resp.StatusCode)
 	}
 	if info.Remaining == 0 && !info.Reset.IsZero() {
 		c.pauseUntil(now, info.Reset)

@@ -19,12 +19,31 @@ const (
 )
 
 // Validate checks the object against Braze's documented rules with the
-// default limits: one identifier, a real dob, known enum values, ISO
+// default limits: an identifier (at most one primary one), a real dob, known enum values, ISO
 // country and language codes, an IANA time zone, custom attribute names
 // and string lengths, string arrays of at most 25 elements and nested
 // objects of at most 100 KB. The error is a *ValidationError naming the
 // field.
 func (a *UserAttributes) Validate() error { return a.validate(DefaultMaxArrayLength) }
+
+// checkPrimary refuses an object with more than one primary identifier
+// (external_id, braze_id, user_alias), which Braze rejects.
+func checkPrimary(externalID, brazeID string, alias *UserAlias) error {
+	var names []string
+	if externalID != "" {
+		names = append(names, "external_id")
+	}
+	if brazeID != "" {
+		names = append(names, "braze_id")
+	}
+	if alias != nil {
+		names = append(names, "user_alias")
+	}
+	if len(names) > 1 {
+		return &ValidationError{Field: names[1], Reason: fmt.Sprintf("two primary identifiers (%s): Braze rejects an object with more than one of external_id, braze_id and user_alias", strings.Join(names, ", "))}
+	}
+	return nil
+}
 
 func (a *UserAttributes) hasIdentifier() bool {
 	return a.ExternalID != "" || a.BrazeID != "" || a.UserAlias != nil || a.Email.hasValue() || a.Phone.hasValue()
@@ -58,6 +77,9 @@ func (a *UserAttributes) validate(maxArray int) error {
 		}
 	} else if !a.hasIdentifier() {
 		return &ValidationError{Reason: "no identifier: one of external_id, braze_id, user_alias, email or phone is required"}
+	}
+	if err := checkPrimary(a.ExternalID, a.BrazeID, a.UserAlias); err != nil {
+		return err
 	}
 	if a.UserAlias != nil && (a.UserAlias.Name == "" || a.UserAlias.Label == "") {
 		return bad("user_alias", "alias_name and alias_label are both required")
@@ -319,13 +341,16 @@ func (a *UserAttributes) idempotent() bool {
 	return true
 }
 
-// Validate checks the event: an identifier, a name, a time, and property
+// Validate checks the event: an identifier (at most one primary one), a name, a time, and property
 // names and values.
 func (e *Event) Validate() error { return e.validate() }
 
 func (e *Event) validate() error {
 	if e.UserRef.isZero() {
 		return &ValidationError{Reason: "no identifier: one of external_id, braze_id, user_alias, email or phone is required"}
+	}
+	if err := checkPrimary(e.ExternalID, e.BrazeID, e.UserAlias); err != nil {
+		return err
 	}
 	if e.Name == "" {
 		return bad("name", "required")
@@ -339,13 +364,16 @@ func (e *Event) validate() error {
 	return checkProperties(e.Properties, maxEventPropSize, true)
 }
 
-// Validate checks the purchase: an identifier, product_id, an ISO-4217
+// Validate checks the purchase: an identifier (at most one primary one), product_id, an ISO-4217
 // currency, price, time, quantity at most 100, and properties.
 func (p *Purchase) Validate() error { return p.validate() }
 
 func (p *Purchase) validate() error {
 	if p.UserRef.isZero() {
 		return &ValidationError{Reason: "no identifier: one of external_id, braze_id, user_alias, email or phone is required"}
+	}
+	if err := checkPrimary(p.ExternalID, p.BrazeID, p.UserAlias); err != nil {
+		return err
 	}
 	if p.ProductID == "" {
 		return bad("product_id", "required")

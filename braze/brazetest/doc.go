@@ -19,7 +19,8 @@
 // Authentication ("Bearer " plus the key, DefaultAPIKey unless WithAPIKey;
 // 401 for a missing, wrong or quoted key, 403 for a WithForbiddenKey key),
 // the JSON content type, the body, the object cap (75 combined, or
-// WithLegacyObjectLimit; 400 "Max Input Length Exceeded"), identifiers,
+// WithLegacyObjectLimit; 400 "Max Input Length Exceeded"), identifiers
+// (at most one of external_id, braze_id and user_alias per object),
 // standard fields (dob as YYYY-MM-DD, gender, subscription enums, country,
 // language, string lengths, social and location objects), custom attribute
 // rules (names and strings up to 255 characters, no leading '$', arrays of
@@ -42,6 +43,11 @@
 // most recently updated profile with an external_id, else the most recently
 // updated) or phone. Events and purchases are appended, never
 // de-duplicated, so duplicate deliveries can be counted.
+//
+// Requests returns the most recent requests received, bodies and answers
+// included, bounded both by count (WithRequestHistory, default 10,000) and
+// by the memory they hold (WithRequestHistoryBytes, default 64 MiB), so a
+// long sync through the fake does not keep every body it sent.
 //
 // # Faults
 //

@@ -218,19 +218,12 @@ func (s *Server) Purchases() []Purchase {
 	return out
 }
 
-// Requests returns the most recent requests (see WithRequestHistory), oldest
-// first.
+// Requests returns the most recent requests (see WithRequestHistory and
+// WithRequestHistoryBytes), oldest first.
 func (s *Server) Requests() []Request {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
-	out := make([]Request, 0, len(s.reqs))
-	if len(s.reqs) == s.cfg.history && s.cfg.history > 0 {
-		out = append(out, s.reqs[s.reqNext:]...)
-		out = append(out, s.reqs[:s.reqNext]...)
-	} else {
-		out = append(out, s.reqs...)
-	}
-	return out
+	return append([]Request(nil), s.reqs[s.reqHead:]...)
 }
 
 // Stats returns the counters.
@@ -248,7 +241,7 @@ func (s *Server) Reset() {
 	s.stats = Stats{}
 	s.mu.Unlock()
 	s.reqMu.Lock()
-	s.reqs, s.reqNext = nil, 0
+	s.reqs, s.reqHead, s.reqBytes = nil, 0, 0
 	s.reqMu.Unlock()
 }
 
@@ -269,12 +262,37 @@ func (s *Server) record(r Request) {
 	if s.cfg.history <= 0 {
 		return
 	}
+	size := r.size()
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
-	if len(s.reqs) < s.cfg.history {
-		s.reqs = append(s.reqs, r)
-		return
+	s.reqs = append(s.reqs, r)
+	s.reqBytes += size
+	// Drop the oldest requests past either bound; the newest is kept even
+	// when it alone is over the byte bound.
+	for n := len(s.reqs) - s.reqHead; n > 1 && (n > s.cfg.history || (s.cfg.historyBytes > 0 && s.reqBytes > s.cfg.historyBytes)); n-- {
+		s.reqBytes -= s.reqs[s.reqHead].size()
+		s.reqs[s.reqHead] = Request{}
+		s.reqHead++
 	}
-	s.reqs[s.reqNext] = r
-	s.reqNext = (s.reqNext + 1) % s.cfg.history
+	if s.reqHead > 64 && s.reqHead >= len(s.reqs)/2 {
+		// Reuse the dropped front of the slice instead of growing it.
+		n := copy(s.reqs, s.reqs[s.reqHead:])
+		clear(s.reqs[n:])
+		s.reqs, s.reqHead = s.reqs[:n], 0
+	}
+}
+
+// size estimates the memory a recorded request holds.
+func (r *Request) size() int64 {
+	n := int64(len(r.Body) + len(r.Response) + len(r.Method) + len(r.Path) + 256)
+	for k, vs := range r.Header {
+		n += int64(len(k)) + 16
+		for _, v := range vs {
+			n += int64(len(v)) + 16
+		}
+	}
+	for _, note := range r.Notes {
+		n += int64(len(note)) + 16
+	}
+	return n
 }

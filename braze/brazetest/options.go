@@ -19,6 +19,10 @@ const (
 	DefaultArrayMax = 25
 	// DefaultRequestHistory is how many requests Requests keeps by default.
 	DefaultRequestHistory = 10000
+	// DefaultRequestHistoryBytes bounds, by default, the memory the kept
+	// requests hold (bodies, responses, headers): 10,000 full /users/track
+	// bodies can take close to a gigabyte.
+	DefaultRequestHistoryBytes = 64 << 20
 	// BrazeRateLimit and BrazeRateWindow are Braze's /users/track budget
 	// since 2024-10-28: 3,000 requests per 3 seconds per workspace.
 	BrazeRateLimit  = 3000
@@ -36,6 +40,7 @@ type config struct {
 	perArray       int // legacy cap per array; 0 = combined mode
 	arrayMax       int
 	history        int
+	historyBytes   int64
 	rateLimit      RateLimit
 	now            func() time.Time
 	seed           uint64
@@ -54,6 +59,7 @@ func defaultConfig() config {
 		maxObjects:     DefaultMaxObjects,
 		arrayMax:       DefaultArrayMax,
 		history:        DefaultRequestHistory,
+		historyBytes:   DefaultRequestHistoryBytes,
 		now:            time.Now,
 		seed:           1,
 		bulkMaxObjects: 1000,
@@ -100,9 +106,18 @@ func WithArrayMax(n int) Option {
 }
 
 // WithRequestHistory sets how many of the most recent requests Requests
-// keeps (default 10,000); 0 keeps none, which suits long benchmarks.
+// keeps (default 10,000); 0 keeps none, which suits long benchmarks. The
+// byte bound (WithRequestHistoryBytes) applies as well.
 func WithRequestHistory(n int) Option {
 	return func(c *config) { c.history = n }
+}
+
+// WithRequestHistoryBytes bounds the memory the kept requests hold, by an
+// estimate of their bodies, responses and headers (default 64 MiB): the
+// oldest are dropped first, and the newest request is always kept. 0 or
+// less removes the byte bound, leaving only WithRequestHistory's count.
+func WithRequestHistoryBytes(n int64) Option {
+	return func(c *config) { c.historyBytes = n }
 }
 
 // WithRateLimit enforces a request budget from the start; see

@@ -38,9 +38,10 @@ type Server struct {
 	pending  []pendingRequest
 	deferred atomic.Bool
 
-	reqMu   sync.Mutex
-	reqs    []Request
-	reqNext int
+	reqMu    sync.Mutex
+	reqs     []Request // oldest first, from reqHead
+	reqHead  int
+	reqBytes int64 // estimated size of reqs[reqHead:]
 
 	fmu     sync.Mutex // guards faults, rejects, rate limit and rng
 	faults  []*faultRule
@@ -110,8 +111,10 @@ func (s *Server) Close() {
 // APIKey returns the REST API key the server accepts.
 func (s *Server) APIKey() string { return s.cfg.apiKey }
 
-// NewClient returns a braze.Client pointed at the server with its API key;
-// opts are applied after the base URL, so they can override it.
+// NewClient returns a braze.Client pointed at the server (WithBaseURL of
+// its URL) with its API key; opts are applied after the base URL, so they
+// can override it. A Server made with NewHandler has no URL: give one with
+// braze.WithBaseURL, or NewClient fails with braze.ErrNoEndpoint.
 func (s *Server) NewClient(opts ...braze.Option) (*braze.Client, error) {
 	return braze.NewClient(s.cfg.apiKey, append([]braze.Option{braze.WithBaseURL(s.URL)}, opts...)...)
 }

@@ -151,3 +151,58 @@ func TestPayloadOfNonJSONBody(t *testing.T) {
 		t.Errorf("request = %+v, payload %v", r, r.Payload())
 	}
 }
+
+// The request history is bounded by bytes by default, not only by count:
+// 10,000 full bodies took close to a gigabyte in a 200,000-row sync.
+func TestRegression_Issue17_HistoryBoundedByBytes(t *testing.T) {
+	big := func(i int) string {
+		return attrs(fmt.Sprintf(`"external_id":"u%d","bio_text":"%s"`, i, strings.Repeat("x", 200)))
+	}
+	bodyLen := len(big(0))
+	limit := int64(50 * bodyLen)
+	s := NewHandler(WithRequestHistoryBytes(limit))
+	const total = 1000
+	for i := range total {
+		mustSend(t, s, big(i))
+	}
+	reqs := s.Requests()
+	var kept int64
+	for _, r := range reqs {
+		kept += r.size()
+	}
+	if kept > limit || len(reqs) < 10 || len(reqs) >= 50 {
+		t.Errorf("kept %d requests, %d bytes, over the %d-byte bound or too few", len(reqs), kept, limit)
+	}
+	if last := reqs[len(reqs)-1]; last.Seq != total || !strings.Contains(last.Body, fmt.Sprintf(`"u%d"`, total-1)) {
+		t.Errorf("newest kept is %d, want %d", last.Seq, total)
+	}
+	for i := 1; i < len(reqs); i++ {
+		if reqs[i].Seq != reqs[i-1].Seq+1 {
+			t.Fatalf("history is not the most recent run of requests: %d after %d", reqs[i].Seq, reqs[i-1].Seq)
+		}
+	}
+
+	// The default bound, and the count bound alongside it.
+	d := NewHandler()
+	if d.cfg.historyBytes != DefaultRequestHistoryBytes || DefaultRequestHistoryBytes > 128<<20 {
+		t.Errorf("default byte bound %d", d.cfg.historyBytes)
+	}
+	c := NewHandler(WithRequestHistory(3), WithRequestHistoryBytes(0))
+	for i := range 10 {
+		mustSend(t, c, big(i))
+	}
+	if reqs := c.Requests(); len(reqs) != 3 || reqs[0].Seq != 8 {
+		t.Errorf("count bound: kept %d, first %d", len(reqs), reqs[0].Seq)
+	}
+	// One request over the whole bound is still kept, alone.
+	one := NewHandler(WithRequestHistoryBytes(10))
+	mustSend(t, one, big(1))
+	mustSend(t, one, big(2))
+	if reqs := one.Requests(); len(reqs) != 1 || reqs[0].Seq != 2 {
+		t.Errorf("kept %d requests", len(reqs))
+	}
+	one.Reset()
+	if len(one.Requests()) != 0 {
+		t.Error("Reset kept requests")
+	}
+}

@@ -23,6 +23,10 @@ const (
 	// MsgInvalidJSON is the 400 message for a body that is not JSON. Braze's
 	// exact wording is not documented.
 	MsgInvalidJSON = "Invalid JSON in request body"
+	// MsgMultiplePrimaryIdentifiers is the per-object error type for an
+	// object with more than one primary identifier, which Braze rejects
+	// (its exact wording is not documented).
+	MsgMultiplePrimaryIdentifiers = "only one of 'external_id', 'braze_id' or 'user_alias' may be given"
 	// MsgConflictingIdentifiers is the 400 message WithRejectMixedIdentifiers
 	// produces (Amperity's remediation name; Braze's text is not documented).
 	MsgConflictingIdentifiers = "Conflicting user identifiers"
@@ -67,9 +71,9 @@ type identity struct {
 	updateOnly bool
 }
 
-// identify reads an object's identifier. Precedence when several are given:
-// external_id, braze_id, user_alias, email, phone (email wins over phone, as
-// Braze documents).
+// identify reads an object's identifier: its one primary identifier
+// (external_id, braze_id or user_alias; two are refused, as Braze does),
+// or else email, then phone (email wins over phone, as Braze documents).
 func identify(obj *jv) (identity, string) {
 	var id identity
 	explicit, hasFlag := false, false
@@ -90,6 +94,15 @@ func identify(obj *jv) (identity, string) {
 			return id, required("push_tokens")
 		}
 		return identity{kind: idPushImport}, ""
+	}
+	primaries := 0
+	for _, k := range [...]string{"external_id", "braze_id", "user_alias"} {
+		if has(obj, k) {
+			primaries++
+		}
+	}
+	if primaries > 1 {
+		return id, MsgMultiplePrimaryIdentifiers
 	}
 	switch {
 	case has(obj, "external_id"):
