@@ -39,22 +39,34 @@ type concat struct {
 
 func (c concat) Schema() Schema { return c.schema }
 
-// Rows yields the rows of each part in turn. A part's fatal error ends the
-// whole sequence, since the rows after it in that part are lost.
+// Rows yields the rows of each part in turn. A part's fatal error (see
+// FatalError) ends the whole sequence, since the rows after it in that
+// part are lost; an error that is neither an *InputError nor fatal, from a
+// part that is not one of this module's readers, is made fatal for the
+// same reason. A cancelled ctx between parts is fatal too.
 func (c concat) Rows(ctx context.Context) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
-		for _, p := range c.parts {
-			var last error
+		for i, p := range c.parts {
+			if err := ctx.Err(); err != nil {
+				yield(Row{}, &FatalError{Err: fmt.Errorf("part %d of %d: %w", i+1, len(c.parts), err)})
+				return
+			}
 			for row, err := range p.Rows(ctx) {
-				last = err
+				if err != nil && !isRowError(err) {
+					yield(Row{}, fatal(err))
+					return
+				}
 				if !yield(row, err) {
 					return
 				}
 			}
-			if last != nil && (errors.Is(last, ErrUnterminatedQuote) || errors.Is(last, ErrRead) ||
-				errors.Is(last, ErrRecordTooLarge) || errors.Is(last, context.Canceled) || errors.Is(last, context.DeadlineExceeded)) {
-				return
-			}
 		}
 	}
+}
+
+// isRowError reports whether err is about one row only, so that the stream
+// that yielded it goes on: an *InputError that is not fatal.
+func isRowError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie) && !isFatal(err)
 }

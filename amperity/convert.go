@@ -3,6 +3,7 @@ package amperity
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,7 +153,35 @@ func decodeJSON(text string) (any, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: text after the JSON value", ErrInvalidValue)
 	}
+	if err := checkJSONNumbers(v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkJSONNumbers rejects a number inside a JSON value that a double,
+// which is what Braze reads JSON numbers as, cannot hold (see ParseDecimal).
+func checkJSONNumbers(v any) error {
+	switch v := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || math.IsInf(f, 0) || f == 0 && hasNonZeroDigit(string(v)) {
+			return fmt.Errorf("%w: the number %s is beyond the range of a double, which Braze holds numbers in", ErrInvalidValue, shorten(string(v)))
+		}
+	case map[string]any:
+		for _, e := range v {
+			if err := checkJSONNumbers(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if err := checkJSONNumbers(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // textOf validates a cell by its column type and returns its canonical
@@ -331,10 +360,13 @@ func languageCodes() []string {
 	return out
 }
 
-// audienceConverter reads a membership flag.
+// audienceConverter reads a membership flag. Only a Boolean column is
+// accepted: a String column (a file read without a schema, or a schema that
+// did not type it) would be checked row by row, and a column of "Y"/"N" or
+// of segment names would reject every row of the export.
 func audienceConverter(t Type) (converter, error) {
-	if t != Boolean && t != String {
-		return nil, fmt.Errorf("%w: an audience column must be Boolean (or String holding booleans), not %s", ErrUnsupportedField, t)
+	if t != Boolean {
+		return nil, fmt.Errorf("%w: an audience column must be Boolean, not %s (declare it column:Boolean in the schema)", ErrUnsupportedField, t)
 	}
 	return func(c Cell) (diff.Value, error) {
 		if err := noJSON(c); err != nil {

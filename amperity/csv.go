@@ -33,11 +33,6 @@ type CSVReader struct {
 	quoted []bool
 }
 
-// fatalError marks reader errors after which no further row can be found.
-type fatalError struct{ error }
-
-func (e fatalError) Unwrap() error { return e.error }
-
 // NewCSVReader prepares to read delimited text from r and reads the header
 // (unless WithoutHeader), so that the schema is known and checked before any
 // row is read. Empty or duplicate header names, a header that differs from
@@ -136,7 +131,11 @@ func (r *CSVReader) readHeader() ([]string, error) {
 		return nil, &InputError{Source: r.cfg.source, Err: fmt.Errorf("%w: the input is empty", ErrNoHeader)}
 	}
 	if err != nil {
-		return nil, r.wrap(err, 0, start)
+		err = r.wrap(err, 0, start)
+		if fe, ok := err.(*FatalError); ok {
+			err = fe.Err // a constructor's error is not a stream item
+		}
+		return nil, err
 	}
 	if !utf8.Valid(r.rec) {
 		return nil, &InputError{Source: r.cfg.source, Line: start, Err: fmt.Errorf("%w in the header", ErrInvalidUTF8)}
@@ -149,32 +148,33 @@ func (r *CSVReader) readHeader() ([]string, error) {
 	return names, nil
 }
 
+// wrap places err at row and line, in an *InputError; a fatal reason
+// stays fatal, as a *FatalError around that *InputError.
 func (r *CSVReader) wrap(err error, row, line int64) error {
+	fe, isFatal := err.(*FatalError)
+	if isFatal {
+		err = fe.Err
+	}
 	var ie *InputError
-	if errors.As(err, &ie) {
-		return err
+	if !errors.As(err, &ie) {
+		err = &InputError{Source: r.cfg.source, Row: row, Line: line, Err: err}
 	}
-	fatal := false
-	var fe fatalError
-	if errors.As(err, &fe) {
-		fatal, err = true, fe.error
+	if isFatal {
+		return &FatalError{Err: err}
 	}
-	e := &InputError{Source: r.cfg.source, Row: row, Line: line, Err: err}
-	if fatal {
-		return fatalError{e}
-	}
-	return e
+	return err
 }
 
 // Rows returns the data rows. It can be ranged over once. A row with the
 // wrong number of fields, invalid UTF-8 or a misplaced quote is yielded as
 // an *InputError and reading goes on with the next row, so the caller can
-// stop or skip; an unterminated quote, an oversized record, a read failure
-// or a cancelled ctx is yielded last. The Row's Cells slice is reused.
+// stop or skip. An unterminated quote, an oversized record, a read or gzip
+// failure or a cancelled ctx is a *FatalError (see ErrFatal), yielded
+// last. Each Row carries the reader's Schema; its Cells slice is reused.
 func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		if r.used {
-			yield(Row{}, errors.New("amperity: CSVReader.Rows called twice"))
+			yield(Row{}, &FatalError{Err: errors.New("amperity: CSVReader.Rows called twice")})
 			return
 		}
 		r.used = true
@@ -183,7 +183,7 @@ func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 		for {
 			if r.rowNum&255 == 0 {
 				if err := ctx.Err(); err != nil {
-					yield(Row{}, err)
+					yield(Row{}, &FatalError{Err: &InputError{Source: r.cfg.source, Row: r.rowNum + 1, Err: err}})
 					return
 				}
 			}
@@ -194,9 +194,8 @@ func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 			r.rowNum++
 			if err != nil {
 				err = r.wrap(err, r.rowNum, start)
-				var fe fatalError
-				if errors.As(err, &fe) {
-					yield(Row{}, fe.error)
+				if _, ok := err.(*FatalError); ok {
+					yield(Row{}, err)
 					return
 				}
 				if !yield(Row{}, err) {
@@ -229,7 +228,7 @@ func (r *CSVReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 				t := s[r.starts[i]:e]
 				cells[i] = Cell{Text: t, Null: (!r.quoted[i] || r.cfg.nullQuoted) && r.cfg.isNull(t)}
 			}
-			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: start, Cells: cells}, nil) {
+			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: start, Cells: cells, Schema: r.schema}, nil) {
 				return
 			}
 		}
@@ -317,11 +316,11 @@ func (r *CSVReader) copyRecord(line []byte, start int64) error {
 					// The field goes on past this line.
 					r.rec = append(r.rec, line...)
 					if len(r.rec) > r.cfg.maxRecord {
-						return fatalError{fmt.Errorf("%w: a record is longer than %d bytes (a quote may be missing)", ErrRecordTooLarge, r.cfg.maxRecord)}
+						return &FatalError{Err: fmt.Errorf("%w: a record is longer than %d bytes (a quote may be missing)", ErrRecordTooLarge, r.cfg.maxRecord)}
 					}
 					if line, err = r.readLine(); err != nil {
 						if err == io.EOF {
-							return fatalError{fmt.Errorf("%w: the quote opened in field %d on line %d is never closed", ErrUnterminatedQuote, len(r.ends)+1, start)}
+							return &FatalError{Err: fmt.Errorf("%w: the quote opened in field %d on line %d is never closed", ErrUnterminatedQuote, len(r.ends)+1, start)}
 						}
 						return err
 					}
@@ -423,7 +422,7 @@ func (r *CSVReader) unescapeField(line []byte, start int64) ([]byte, bool, error
 			line = line[2:]
 			if escapedNewline {
 				if len(r.rec) > r.cfg.maxRecord {
-					return nil, true, fatalError{fmt.Errorf("%w: a record is longer than %d bytes", ErrRecordTooLarge, r.cfg.maxRecord)}
+					return nil, true, &FatalError{Err: fmt.Errorf("%w: a record is longer than %d bytes", ErrRecordTooLarge, r.cfg.maxRecord)}
 				}
 				next, err := r.readLine()
 				if err == io.EOF {

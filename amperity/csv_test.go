@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -237,4 +238,43 @@ func TestCSVCancel(t *testing.T) {
 		return
 	}
 	t.Fatal("no error after cancel")
+}
+
+// TestRegression_Issue13_CROnlyLineEndings: a file whose lines end in CR
+// only (classic Mac OS) is read line by line, with or without a schema, as
+// delimited text and as NDJSON; it used to be one header line and no rows.
+func TestRegression_Issue13_CROnlyLineEndings(t *testing.T) {
+	ctx := context.Background()
+	const input = "external_id,first_name,n\r" + "u1,Ann,1\r" + "u2,\"Bob\rBobby\",2\r" + "u3,Cy,3"
+	schema := schemaOf(t, "n:Integer,external_id:String,first_name:String")
+	for _, opts := range [][]ReaderOption{nil, {WithSchema(schema)}} {
+		_, res, err := readAllCSV(t, input, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(res.rows, res.nums, res.errs)
+		if want := "[[{u1 false false} {Ann false false} {1 false false}] [{u2 false false} {Bob\nBobby false false} {2 false false}] [{u3 false false} {Cy false false} {3 false false}]] [1 2 3] []"; got != want {
+			t.Errorf("schema %t: %s\nwant %s", opts != nil, got, want)
+		}
+	}
+	// CR endings after a first buffer of them, and a CRLF among them.
+	long := "a,b\r" + strings.Repeat("x,y\r", 30000) + "z,w\r\n" + "v,u\r"
+	_, res, err := readAllCSV(t, long)
+	if err != nil || len(res.rows) != 30002 || len(res.errs) != 0 || res.rows[30001][0].Text != "v" {
+		t.Fatalf("long CR file: %d rows, errors %v, %v", len(res.rows), res.errs, err)
+	}
+	nr, err := NewNDJSONReader(ctx, strings.NewReader("{\"external_id\":\"u1\"}\r{\"external_id\":\"u2\"}\r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, err := range nr.Rows(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("NDJSON with CR endings: %d rows, want 2", n)
+	}
 }

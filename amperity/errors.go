@@ -105,6 +105,55 @@ func (e *InputError) Error() string {
 // Unwrap returns the reason, so errors.Is(err, ErrRaggedRow) works.
 func (e *InputError) Unwrap() error { return e.Err }
 
+// ErrFatal matches, with errors.Is, every error after which a stream of
+// rows or records cannot go on (see FatalError).
+var ErrFatal = errors.New("amperity: the input cannot be read further")
+
+// FatalError ends a stream. Streams of this package (a reader's Rows,
+// Concat's Rows, Mapper.Records) follow one convention: an error about one
+// row (an *InputError) is yielded in the row's place and the stream goes
+// on; an error after which the input cannot be read further (an
+// unterminated quote, an oversized record, a read or gzip failure, a
+// cancelled context, rows whose columns the mapper does not know) is
+// yielded as a *FatalError, last, and the stream ends. A consumer that
+// keeps state, such as a full snapshot in package diff, must not take a
+// stream that ended with a FatalError as complete.
+//
+// Test for it with errors.Is(err, ErrFatal), errors.As(err, &fe), or
+// through the method Fatal, which other packages check without importing
+// this one. Err keeps the place and the reason: errors.As(err, &ie) finds
+// the *InputError, and errors.Is(err, context.Canceled) or
+// errors.Is(err, ErrUnterminatedQuote) work as before.
+type FatalError struct {
+	Err error
+}
+
+// Error returns the message of the wrapped error.
+func (e *FatalError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Fatal reports true: the stream that yielded the error ended with it.
+func (e *FatalError) Fatal() bool { return true }
+
+// Is makes errors.Is(err, ErrFatal) true.
+func (e *FatalError) Is(target error) bool { return target == ErrFatal }
+
+// fatal wraps err in a *FatalError unless it already is one.
+func fatal(err error) error {
+	if isFatal(err) {
+		return err
+	}
+	return &FatalError{Err: err}
+}
+
+// isFatal reports whether err, or an error it wraps, says it is fatal.
+func isFatal(err error) bool {
+	var f interface{ Fatal() bool }
+	return errors.As(err, &f) && f.Fatal()
+}
+
 // shorten keeps error messages readable when a value is huge.
 func shorten(s string) string {
 	const max = 80

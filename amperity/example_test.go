@@ -2,6 +2,7 @@ package amperity_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -10,14 +11,15 @@ import (
 )
 
 // A "Braze Customer Attributes" export, its schema, the mapper's plan and
-// the records it produces.
+// the records it produces. The schema file lists the columns in another
+// order than the file's header: the mapper finds them by name.
 func Example() {
 	ctx := context.Background()
 	schema, err := amperity.ParseSchema(strings.NewReader(`
-amperity_id:String
 external_id:String
-given_name:String
+amperity_id:String
 birthdate:Datetime
+given_name:String
 gender:String
 country:String
 L30D_order_revenue:Decimal
@@ -26,14 +28,14 @@ vip:Boolean
 	if err != nil {
 		log.Fatal(err)
 	}
+	m, err := amperity.NewMapper(schema, amperity.AudienceColumns("vip"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	export := "amperity_id,external_id,given_name,birthdate,gender,country,L30D_order_revenue,vip\n" +
 		"a-1,u1,Ann,1980-01-02 00:00:00,female,United States,120.50,true\n" +
 		"a-2,u2,Bob,,M,DEU,0.00,\n"
 	r, err := amperity.NewCSVReader(ctx, strings.NewReader(export), amperity.WithSchema(schema), amperity.WithSource("export.csv"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	m, err := amperity.NewMapper(r.Schema(), amperity.AudienceColumns("vip"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,16 +53,16 @@ vip:Boolean
 	fmt.Println("audience flags:", m.AudienceAttributes())
 	// Output:
 	// COLUMN              TYPE      ACTION      BRAZE FIELD         WHY
-	// amperity_id         String    ignored     -                   Amperity's own ID is not sent unless mapped with MapColumn
 	// external_id         String    identifier  external_id         identifier column
-	// given_name          String    standard    first_name          alias of the standard field first_name
+	// amperity_id         String    ignored     -                   Amperity's own ID is not sent unless mapped with MapColumn
 	// birthdate           Datetime  standard    dob                 alias of the standard field dob
+	// given_name          String    standard    first_name          alias of the standard field first_name
 	// gender              String    standard    gender              standard field
 	// country             String    standard    country             standard field
 	// L30D_order_revenue  Decimal   custom      L30D_order_revenue  custom attribute under the column name
 	// vip                 Boolean   audience    vip                 audience membership column
-	// u1: first_name=Ann dob=1980-01-02 gender=F country=US L30D_order_revenue=120.5 vip=true
-	// u2: first_name=Bob dob=<nil> gender=M country=DE L30D_order_revenue=0 vip=false
+	// u1: dob=1980-01-02 first_name=Ann gender=F country=US L30D_order_revenue=120.5 vip=true
+	// u2: dob=<nil> first_name=Bob gender=M country=DE L30D_order_revenue=0 vip=false
 	// audience flags: [vip]
 }
 
@@ -86,14 +88,19 @@ func ExampleNewMapper_precedence() {
 	// u1 dob 1980-01-02
 }
 
-// A bad value is reported with its place; with SkipOnError the run goes on.
-func ExampleOnError() {
+// A bad row is reported with its place and the stream goes on; an error
+// after which the file cannot be read further is fatal and comes last.
+func ExampleMapper_Records() {
 	ctx := context.Background()
 	schema, _ := amperity.ParseSchema(strings.NewReader("external_id:String\norder_count:Integer"))
-	r, _ := amperity.NewCSVReader(ctx, strings.NewReader("external_id,order_count\nu1,3\nu2,three\nu3,1,2\nu4,4\n"),
+	r, _ := amperity.NewCSVReader(ctx, strings.NewReader("external_id,order_count\nu1,3\nu2,three\nu3,1,2\nu4,4\nu5,\"5\n"),
 		amperity.WithSchema(schema), amperity.WithSource("orders.csv"))
-	m, _ := amperity.NewMapper(r.Schema(), amperity.OnError(amperity.SkipOnError))
+	m, _ := amperity.NewMapper(schema)
 	for rec, err := range m.Records(r.Rows(ctx)) {
+		if errors.Is(err, amperity.ErrFatal) {
+			fmt.Println("stopped:", err)
+			break // the export is incomplete: plan no removals
+		}
 		if err != nil {
 			fmt.Println("skipped:", err)
 			continue
@@ -105,6 +112,7 @@ func ExampleOnError() {
 	// skipped: orders.csv: row 2 (line 3): column "order_count": value "three": invalid value: not an Integer
 	// skipped: orders.csv: row 3 (line 4): wrong number of fields: 3 fields, the header has 2
 	// u4 4
+	// stopped: orders.csv: row 5 (line 6): unterminated quoted field: the quote opened in field 2 on line 6 is never closed
 }
 
 func ExampleParseDecimal() {

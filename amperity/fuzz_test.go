@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -36,11 +37,17 @@ func FuzzCSVReader(f *testing.F) {
 		}
 		n := r.Schema().Len()
 		var rows [][]string
+		ended := false
 		for row, err := range r.Rows(context.Background()) {
+			if ended {
+				t.Fatalf("an item after the fatal error: %v %v", row, err)
+			}
 			if err != nil {
-				if _, ok := err.(*InputError); !ok {
-					t.Fatalf("error %T %v is not an *InputError", err, err)
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("error %T %v does not hold an *InputError", err, err)
 				}
+				ended = checkFatalContract(t, err)
 				continue
 			}
 			if len(row.Cells) != n {
@@ -288,6 +295,25 @@ func FuzzNormalize(f *testing.F) {
 	})
 }
 
+// checkFatalContract checks an error of a stream against the convention of
+// FatalError and reports whether it is fatal (so the stream must end): a
+// fatal error says so through Fatal() and errors.Is(err, ErrFatal) alike,
+// and a per-row error is an *InputError that does neither.
+func checkFatalContract(t *testing.T, err error) bool {
+	t.Helper()
+	var f interface{ Fatal() bool }
+	byMethod := errors.As(err, &f) && f.Fatal()
+	if byMethod != errors.Is(err, ErrFatal) {
+		t.Fatalf("%v: Fatal() %t but errors.Is(err, ErrFatal) %t", err, byMethod, !byMethod)
+	}
+	if !byMethod {
+		if _, ok := err.(*InputError); !ok {
+			t.Fatalf("per-row error %T %v is not an *InputError", err, err)
+		}
+	}
+	return byMethod
+}
+
 // FuzzMapCSV runs arbitrary delimited text through a schema with every type
 // and the standard fields that normalise, checking that the mapper never
 // panics and that every value it yields belongs to the value model.
@@ -295,6 +321,8 @@ func FuzzMapCSV(f *testing.F) {
 	const header = "external_id,birthdate,gender,country,language,email,n,d,f,b,ts,day,vip\n"
 	f.Add([]byte(header + "u1,1980-01-02,female,USA,en-US, a@b.c ,12,1.50,2.5,yes,2024-01-01 10:00:00,2024-01-01,true\n"))
 	f.Add([]byte(header + ",,,,,,,,,,,,\nu2,02/03/1990,x,Korea,xx,,1e3,1e999,NaN,maybe,2024-13-01,2024-02-30,2\n"))
+	f.Add([]byte(header + "u3,,,,,,1,1e400,1e-400,t,,,\nu4,\xff,,,,,,,,,,,\nu5,,,,,,1\nu6,\"open,,,,,,,,,,,,\n"))
+	f.Add([]byte(strings.ReplaceAll(header, "\n", "\r") + "u7,,,,,,,,,,,,true\r"))
 	schema, err := ParseSchema(strings.NewReader("external_id:String\nbirthdate:String\ngender:String\ncountry:String\nlanguage:String\nemail:String\nn:Integer\nd:Decimal\nf:Float\nb:Boolean\nts:Datetime\nday:Date\nvip:Boolean"))
 	if err != nil {
 		f.Fatal(err)
@@ -304,14 +332,21 @@ func FuzzMapCSV(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m, err := NewMapper(r.Schema(), AudienceColumns("vip"), OnError(SkipOnError), MapWorkers(0))
+		m, err := NewMapper(r.Schema(), AudienceColumns("vip"), MapWorkers(0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var seq []string
+		ended := false
 		for rec, err := range m.Records(r.Rows(context.Background())) {
+			if ended {
+				t.Fatalf("an item after the fatal error: %v %v", rec, err)
+			}
 			seq = append(seq, fmt.Sprint(rec, err))
 			if err != nil {
+				if ended = checkFatalContract(t, err); ended && (rec.Key != "" || rec.Attrs != nil) {
+					t.Fatalf("fatal error %v with a record %v", err, rec)
+				}
 				continue
 			}
 			if rec.Key == "" {
@@ -335,7 +370,7 @@ func FuzzMapCSV(f *testing.F) {
 		}
 		// Mapping on workers yields the same items, in the same order.
 		r2, _ := NewCSVReader(context.Background(), bytes.NewReader(data), WithSchema(schema), WithMaxRecordBytes(1<<16))
-		m2, _ := NewMapper(r2.Schema(), AudienceColumns("vip"), OnError(SkipOnError), MapWorkers(2))
+		m2, _ := NewMapper(r2.Schema(), AudienceColumns("vip"), MapWorkers(2))
 		i := 0
 		for rec, err := range m2.Records(r2.Rows(context.Background())) {
 			if i >= len(seq) {

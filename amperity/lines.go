@@ -23,7 +23,7 @@ func (r *lineReader) readLine() ([]byte, error) {
 		r.lineBuf = append(r.lineBuf[:0], line...)
 		for err == bufio.ErrBufferFull {
 			if len(r.lineBuf) > r.max {
-				return nil, fatalError{fmt.Errorf("%w: line %d is longer than %d bytes", ErrRecordTooLarge, r.line+1, r.max)}
+				return nil, &FatalError{Err: fmt.Errorf("%w: line %d is longer than %d bytes", ErrRecordTooLarge, r.line+1, r.max)}
 			}
 			line, err = r.br.ReadSlice('\n')
 			r.lineBuf = append(r.lineBuf, line...)
@@ -37,7 +37,7 @@ func (r *lineReader) readLine() ([]byte, error) {
 		if err == io.EOF {
 			return nil, err
 		}
-		return nil, fatalError{fmt.Errorf("%w: %v", ErrRead, err)}
+		return nil, &FatalError{Err: fmt.Errorf("%w: %v", ErrRead, err)}
 	}
 	r.line++
 	if n := len(line); n >= 2 && line[n-2] == '\r' && line[n-1] == '\n' {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/ampbraze/ampbraze/braze"
@@ -14,15 +15,18 @@ import (
 // field names: standard profile fields recognised by name or alias, custom
 // attributes under their column names, audience flags, and the identifier
 // as the record's Key. Its plan is fixed, and checked, by NewMapper before
-// any row is read. A Mapper is immutable and safe for concurrent use.
+// any row is read. It finds its columns in each row by name (see
+// Row.Schema), whatever order its schema lists them in. A Mapper is
+// immutable (but for a cache of the last column order it met) and safe for
+// concurrent use.
 type Mapper struct {
 	schema    Schema
 	cfg       mapperConfig
-	idCols    []int
-	targets   []target
+	targets   []target // by the schema's column positions
 	decisions []Decision
 	flags     []string // boolean audience attributes
-	arrayAud  []audienceSource
+	own       *layout  // the plan for rows in the schema's own order
+	last      atomic.Pointer[layout]
 }
 
 // target is one output attribute and the columns that feed it.
@@ -235,7 +239,11 @@ func (m *Mapper) plan() error {
 		}
 		return &ConfigError{Field: cfg.idField, Err: ErrNoIdentifier, Detail: "no column is named " + cfg.idField + " or mapped to it" + hint}
 	}
-	m.idCols = idIdx
+	own := &layout{n: len(cols), names: m.schema.Names(), idCols: idIdx}
+	if len(cols) > 0 {
+		own.first = &cols[0]
+	}
+	m.own = own
 	// Attributes, in column order.
 	for _, field := range fieldOrder {
 		if field == cfg.idField {
@@ -276,7 +284,7 @@ func (m *Mapper) plan() error {
 			if err != nil {
 				return &ConfigError{Column: d.Column, Err: err}
 			}
-			m.arrayAud = append(m.arrayAud, audienceSource{name: d.Field, col: i, conv: conv})
+			own.arrayAud = append(own.arrayAud, audienceSource{name: d.Field, col: i, conv: conv})
 			m.decisions[i].Field = cfg.audienceArray
 			m.decisions[i].Reason = fmt.Sprintf("audience column; listed as %q in the array attribute %s when true", d.Field, cfg.audienceArray)
 		}
@@ -286,7 +294,7 @@ func (m *Mapper) plan() error {
 			return &ConfigError{Field: a, Err: err}
 		}
 		if cfg.audienceArray != "" {
-			m.arrayAud = append(m.arrayAud, audienceSource{name: a, col: -1})
+			own.arrayAud = append(own.arrayAud, audienceSource{name: a, col: -1})
 			m.decisions = append(m.decisions, Decision{Action: ActionAudience, Field: cfg.audienceArray,
 				Reason: fmt.Sprintf("every row is in audience %q (InAudience)", a)})
 			continue
@@ -300,6 +308,7 @@ func (m *Mapper) plan() error {
 			return &ConfigError{Field: cfg.audienceArray, Err: err}
 		}
 	}
+	own.targets = m.targets
 	return nil
 }
 
@@ -345,7 +354,9 @@ func (m *Mapper) AudienceAttributes() []string { return slices.Clone(m.flags) }
 // empty when the user is in no audience.
 func (m *Mapper) AudienceArrayAttribute() string { return m.cfg.audienceArray }
 
-// Schema returns the schema the mapper was planned for.
+// Schema returns the schema the mapper was planned for. A reader may be
+// given it (WithSchema) or not: the mapper finds its columns in the rows
+// by name, whatever their order.
 func (m *Mapper) Schema() Schema { return m.schema }
 
 // Attributes returns the names of the attributes a record may carry, in
@@ -361,24 +372,31 @@ func (m *Mapper) Attributes() []string {
 	return out
 }
 
-// Map converts one row. Errors are *InputErrors naming the row, column and
-// value; when the row's identifier was read, the error comes with a Record
-// that holds only the Key (see Records).
+// Map converts one row. Errors about the row are *InputErrors naming the
+// row, column and value; when the row's identifier was read, the error
+// comes with a Record that holds only the Key (see Records). Rows whose
+// Schema has a column the mapper's schema does not, or lacks one it has,
+// cannot be mapped at all: the error is a *FatalError wrapping an
+// *InputError with ErrHeaderMismatch.
 func (m *Mapper) Map(row Row) (diff.Record, error) { return m.mapRow(row, nil) }
 
 // mapRow converts a row, appending the attributes to attrs[:0] when attrs
 // is not nil.
 func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
-	if len(row.Cells) != m.schema.Len() {
+	l, err := m.layoutOf(row)
+	if err != nil {
+		return diff.Record{}, err
+	}
+	if len(row.Cells) != l.n {
 		return diff.Record{}, &InputError{Source: row.Source, Row: row.Number, Line: row.Line,
-			Err: fmt.Errorf("%w: %d cells for %d columns (was the row read with this mapper's schema?)", ErrRaggedRow, len(row.Cells), m.schema.Len())}
+			Err: fmt.Errorf("%w: %d cells for %d columns", ErrRaggedRow, len(row.Cells), l.n)}
 	}
 	var rec diff.Record
 	cellErr := func(col int, err error) error {
 		c := row.Cells[col]
-		return &InputError{Source: row.Source, Row: row.Number, Line: row.Line, Key: rec.Key, Column: m.schema.cols[col].Name, Value: shorten(c.Text), Err: err}
+		return &InputError{Source: row.Source, Row: row.Number, Line: row.Line, Key: rec.Key, Column: l.names[col], Value: shorten(c.Text), Err: err}
 	}
-	for _, i := range m.idCols {
+	for _, i := range l.idCols {
 		c := row.Cells[i]
 		if !c.Null && strings.TrimSpace(c.Text) != "" {
 			if err := noJSON(c); err != nil {
@@ -389,9 +407,9 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 		}
 	}
 	if rec.Key == "" {
-		return diff.Record{}, cellErr(m.idCols[0], fmt.Errorf("%w: %s is empty", ErrMissingIdentifier, m.cfg.idField))
+		return diff.Record{}, cellErr(l.idCols[0], fmt.Errorf("%w: %s is empty", ErrMissingIdentifier, m.cfg.idField))
 	}
-	n := len(m.targets)
+	n := len(l.targets)
 	if m.cfg.audienceArray != "" {
 		n++
 	}
@@ -400,8 +418,8 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	} else {
 		rec.Attrs = make([]diff.Attr, 0, n)
 	}
-	for ti := range m.targets {
-		t := &m.targets[ti]
+	for ti := range l.targets {
+		t := &l.targets[ti]
 		if t.constant {
 			rec.Attrs = append(rec.Attrs, diff.Attr{Name: t.name, Value: diff.Bool(true)})
 			continue
@@ -432,7 +450,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	}
 	if m.cfg.audienceArray != "" {
 		in := []string{}
-		for _, a := range m.arrayAud {
+		for _, a := range l.arrayAud {
 			if a.col < 0 {
 				in = append(in, a.name)
 				continue

@@ -197,12 +197,8 @@ func TestMapperRowErrors(t *testing.T) {
 	const schema = "external_id:String,n:Integer,d:Date"
 	const input = "external_id,n,d\nu1,1,2020-01-01\nu2,x,2020-01-01\n,3,2020-01-01\nu4,4,2020-02-30\nu5,5,2020-01-05\nu6,1\n"
 	recs, errs, _ := mapCSV(t, schema, input)
-	if len(recs) != 1 || len(errs) != 1 {
-		t.Fatalf("stop mode: %d records, errors %v", len(recs), errs)
-	}
-	recs, errs, _ = mapCSV(t, schema, input, OnError(SkipOnError))
 	if len(recs) != 2 || recs[1].Key != "u5" {
-		t.Fatalf("skip mode records = %v", recs)
+		t.Fatalf("records = %v", recs)
 	}
 	want := []struct {
 		err  error
@@ -255,7 +251,7 @@ func TestMapperIdentifyByBrazeID(t *testing.T) {
 }
 
 func TestMapperAudienceArray(t *testing.T) {
-	recs, errs, m := mapCSV(t, "external_id:String,vip:Boolean,churn_risk:String",
+	recs, errs, m := mapCSV(t, "external_id:String,vip:Boolean,churn_risk:Boolean",
 		"external_id,vip,churn_risk\nu1,true,yes\nu2,false,\n",
 		AudienceColumns("vip", "churn_risk"), InAudience("spring_campaign"), AudienceArray("audiences"))
 	if len(errs) > 0 {
@@ -378,5 +374,101 @@ func TestMapperConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRegression_Issue17_AudienceMustBeBoolean: an audience column whose
+// type is not Boolean is refused by NewMapper, before any row is read,
+// with a ConfigError naming the column and its type (it was rejected row
+// by row when String).
+func TestRegression_Issue17_AudienceMustBeBoolean(t *testing.T) {
+	for _, typ := range []string{"String", "Integer", "Date"} {
+		for _, opts := range [][]MapperOption{
+			{AudienceColumns("segment")},
+			{AudienceColumns("segment"), AudienceArray("audiences")},
+			{AudienceColumns("segment"), MapColumn("segment", "Segment A")},
+		} {
+			_, err := NewMapper(schemaOf(t, "external_id:String,segment:"+typ), opts...)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Column != "segment" || !errors.Is(err, ErrUnsupportedField) ||
+				!strings.Contains(err.Error(), "must be Boolean, not "+typ) {
+				t.Errorf("%s with %d options: %v, want a ConfigError naming the column and its type", typ, len(opts), err)
+			}
+		}
+	}
+	if _, err := NewMapper(schemaOf(t, "external_id:String,segment:Boolean"), AudienceColumns("segment")); err != nil {
+		t.Errorf("Boolean audience column: %v", err)
+	}
+}
+
+// TestRegression_Issue13_DecimalBeyondDouble: a Decimal cell beyond a
+// double's range (or so small a double holds it as 0) is a per-row
+// *InputError naming the row and column; the rows around it are mapped.
+// Float and Integer cells out of their ranges fail the same way.
+func TestRegression_Issue13_DecimalBeyondDouble(t *testing.T) {
+	const schema = "external_id:String,d:Decimal,f:Float,n:Integer"
+	input := "external_id,d,f,n\n" +
+		"u1,1.5,1.5,1\n" +
+		"u2,1e400,1,1\n" +
+		"u3," + "1" + strings.Repeat("0", 400) + ",1,1\n" +
+		"u4,1e-400,1,1\n" +
+		"u5,-1.8e308,1,1\n" +
+		"u6,1.7976931348623157e308,1e-400,1\n" +
+		"u7,1,1e309,1\n" +
+		"u8,1,NaN,1\n" +
+		"u9,1,Inf,1\n" +
+		"u10,1,1,9223372036854775808\n" +
+		"u11,1e-300,4.9e-324,-9223372036854775808\n"
+	recs, errs, _ := mapCSV(t, schema, input)
+	if len(recs) != 2 || recs[0].Key != "u1" || recs[1].Key != "u11" {
+		t.Fatalf("records %v, want u1 and u11", recs)
+	}
+	want := []struct{ key, col string }{
+		{"u2", "d"}, {"u3", "d"}, {"u4", "d"}, {"u5", "d"}, {"u6", "f"}, {"u7", "f"}, {"u8", "f"}, {"u9", "f"}, {"u10", "n"},
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("errors %v", errs)
+	}
+	for i, w := range want {
+		var ie *InputError
+		if !errors.As(errs[i], &ie) || ie.Key != w.key || ie.Column != w.col || ie.Row != int64(i+2) ||
+			!errors.Is(errs[i], ErrInvalidValue) || isFatal(errs[i]) {
+			t.Errorf("error %d: %v, want row %d (%s) column %q", i, errs[i], i+2, w.key, w.col)
+		}
+	}
+	if got := errs[0].Error(); got != `row 2 (line 3): column "d": value "1e400": invalid value: Decimal beyond the range of a double (about ±1.8e308), the largest number Braze holds` {
+		t.Errorf("message %q", got)
+	}
+}
+
+// TestRegression_Issue13_JSONNumberBeyondDouble: a number beyond a double
+// inside an NDJSON object or array cell is a per-row error too.
+func TestRegression_Issue13_JSONNumberBeyondDouble(t *testing.T) {
+	ctx := context.Background()
+	input := `{"external_id":"u1","prefs":{"score":1.5,"ranks":[1,2]}}` + "\n" +
+		`{"external_id":"u2","prefs":{"score":1e400}}` + "\n" +
+		`{"external_id":"u3","prefs":{"deep":[{"x":-1e-400}]}}` + "\n"
+	r, err := NewNDJSONReader(ctx, strings.NewReader(input), WithSchema(schemaOf(t, "external_id:String,prefs:String")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMapper(r.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rec, err := range m.Records(r.Rows(ctx)) {
+		var ie *InputError
+		switch {
+		case err == nil:
+			got = append(got, rec.Key)
+		case errors.As(err, &ie) && ie.Column == "prefs" && errors.Is(err, ErrInvalidValue):
+			got = append(got, "error "+ie.Key)
+		default:
+			t.Fatalf("%v", err)
+		}
+	}
+	if strings.Join(got, ",") != "u1,error u2,error u3" {
+		t.Fatalf("got %q", got)
 	}
 }

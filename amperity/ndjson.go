@@ -59,6 +59,9 @@ func NewNDJSONReader(ctx context.Context, r io.Reader, opts ...ReaderOption) (*N
 			return nil, &InputError{Source: cfg.source, Err: fmt.Errorf("%w: the input is empty and no schema was given", ErrNoHeader)}
 		}
 		if err != nil {
+			if fe, ok := err.(*FatalError); ok {
+				err = fe.Err // a constructor's error is not a stream item
+			}
 			return nil, &InputError{Source: cfg.source, Line: nr.line, Err: err}
 		}
 		keys, err := objectKeys(line)
@@ -98,12 +101,13 @@ func (r *NDJSONReader) nextLine() ([]byte, error) {
 
 // Rows returns the data rows, once. A line that is not a JSON object of
 // known columns, has a duplicate key or invalid UTF-8 is yielded as an
-// *InputError and reading goes on; a read failure or a cancelled ctx ends
-// the sequence. The Row's Cells slice is reused.
+// *InputError and reading goes on; an oversized line, a read or gzip
+// failure or a cancelled ctx is a *FatalError (see ErrFatal), yielded last.
+// Each Row carries the reader's Schema; its Cells slice is reused.
 func (r *NDJSONReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
 		if r.used {
-			yield(Row{}, errors.New("amperity: NDJSONReader.Rows called twice"))
+			yield(Row{}, &FatalError{Err: errors.New("amperity: NDJSONReader.Rows called twice")})
 			return
 		}
 		r.used = true
@@ -111,7 +115,7 @@ func (r *NDJSONReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 		for {
 			if r.rowNum&255 == 0 {
 				if err := ctx.Err(); err != nil {
-					yield(Row{}, err)
+					yield(Row{}, &FatalError{Err: &InputError{Source: r.cfg.source, Row: r.rowNum + 1, Err: err}})
 					return
 				}
 			}
@@ -126,9 +130,10 @@ func (r *NDJSONReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 					return
 				}
 				if err != nil {
-					var fe fatalError
-					errors.As(err, &fe)
-					yield(Row{}, &InputError{Source: r.cfg.source, Row: r.rowNum + 1, Line: r.line + 1, Err: fe.error})
+					if fe, ok := err.(*FatalError); ok {
+						err = fe.Err
+					}
+					yield(Row{}, &FatalError{Err: &InputError{Source: r.cfg.source, Row: r.rowNum + 1, Line: r.line + 1, Err: err}})
 					return
 				}
 				lineNum = r.line
@@ -145,7 +150,7 @@ func (r *NDJSONReader) Rows(ctx context.Context) iter.Seq2[Row, error] {
 				}
 				continue
 			}
-			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: lineNum, Cells: cells}, nil) {
+			if !yield(Row{Source: r.cfg.source, Number: r.rowNum, Line: lineNum, Cells: cells, Schema: r.schema}, nil) {
 				return
 			}
 		}

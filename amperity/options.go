@@ -7,20 +7,8 @@ import (
 // MapperOption configures a Mapper.
 type MapperOption func(*mapperConfig)
 
-// ErrorMode says what the mapper does with a row it cannot read or type.
-type ErrorMode uint8
-
-const (
-	// StopOnError yields the row's error and ends the stream (the default).
-	StopOnError ErrorMode = iota
-	// SkipOnError yields the row's error and goes on with the next row, so
-	// every skipped row is reported, never dropped silently.
-	SkipOnError
-)
-
 type mapperConfig struct {
 	idField       string
-	onError       ErrorMode
 	consent       bool
 	omitNulls     bool
 	emptyAsNull   bool
@@ -57,10 +45,6 @@ func MapWorkers(n int) MapperOption {
 // "braze_id". The column holding it becomes each record's Key and is never
 // an attribute.
 func IdentifyBy(field string) MapperOption { return func(c *mapperConfig) { c.idField = field } }
-
-// OnError chooses between stopping at the first bad row (the default) and
-// skipping bad rows; either way each bad row is yielded as an error.
-func OnError(mode ErrorMode) MapperOption { return func(c *mapperConfig) { c.onError = mode } }
 
 // WithConsentFields lets the consent fields (email_subscribe,
 // push_subscribe, subscription_groups) through. By default they are
@@ -135,8 +119,9 @@ func Precedence(field string, columns ...string) MapperOption {
 	}
 }
 
-// AudienceColumns marks membership columns (Boolean, or text that parses as
-// one; NULL means not a member). Each becomes a boolean custom attribute
+// AudienceColumns marks membership columns, which must be typed Boolean in
+// the schema (NewMapper refuses any other type; NULL means not a member).
+// Each becomes a boolean custom attribute
 // named after the column (or its MapColumn name), listed by
 // Mapper.AudienceAttributes so the delta engine can send false when a user
 // leaves.

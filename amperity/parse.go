@@ -368,9 +368,26 @@ func ParseFloat(s string) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%w: Float out of range", ErrInvalidValue)
+		return 0, fmt.Errorf("%w: Float beyond the range of a double (about ±1.8e308)", ErrInvalidValue)
+	}
+	if f == 0 && hasNonZeroDigit(s) {
+		return 0, fmt.Errorf("%w: Float too close to zero for a double (below about 4.9e-324): it would be sent as 0", ErrInvalidValue)
 	}
 	return f, nil
+}
+
+// hasNonZeroDigit reports whether the mantissa of number text has a digit
+// other than 0, that is whether the number is not zero.
+func hasNonZeroDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 'e' || c == 'E':
+			return false
+		case c >= '1' && c <= '9':
+			return true
+		}
+	}
+	return false
 }
 
 // exactPow10 are the powers of ten that a float64 holds exactly.
@@ -462,9 +479,14 @@ const maxDecimalExponent = 400
 // exponent folded into plain digits ("1.50" -> "1.5", "-0.0" -> "0",
 // "12e-1" -> "1.2"). Equal values give equal text, so formatting never
 // looks like a change. The value is never rounded through a float.
+//
+// Braze reads every JSON number as a double, so a value beyond a double's
+// range ("1e400", about ±1.8e308) or so close to zero that a double holds
+// it as 0 ("1e-400") is rejected rather than sent as a number Braze cannot
+// hold. Digits beyond a double's precision are kept: Braze rounds them.
 func ParseDecimal(s string) (json.Number, error) {
 	if t, ok := plainDecimal(s); ok {
-		return json.Number(t), nil
+		return checkDecimalRange(t)
 	}
 	if !isNumberText(s) {
 		return "", fmt.Errorf("%w: not a Decimal", ErrInvalidValue)
@@ -517,7 +539,30 @@ func ParseDecimal(s string) (json.Number, error) {
 		b.WriteByte('.')
 		b.WriteString(digitsAll[point:])
 	}
-	return json.Number(b.String()), nil
+	return checkDecimalRange(b.String())
+}
+
+// decimalSafeLen is a length of canonical decimal text below which the
+// value is surely within a double's range: fewer than 300 integer digits
+// (below 1e300), and a nonzero fraction shorter than 300 digits (at least
+// 1e-299).
+const decimalSafeLen = 300
+
+// checkDecimalRange rejects canonical decimal text that a double, which is
+// what Braze reads JSON numbers as, cannot hold: beyond ±MaxFloat64, or
+// not zero but rounded to zero.
+func checkDecimalRange(t string) (json.Number, error) {
+	if len(t) < decimalSafeLen {
+		return json.Number(t), nil
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return "", fmt.Errorf("%w: Decimal beyond the range of a double (about ±1.8e308), the largest number Braze holds", ErrInvalidValue)
+	}
+	if f == 0 && t != "0" {
+		return "", fmt.Errorf("%w: Decimal too close to zero for a double (below about 4.9e-324), which Braze would hold as 0", ErrInvalidValue)
+	}
+	return json.Number(t), nil
 }
 
 // plainDecimal is the allocation-free fast path for what exports usually

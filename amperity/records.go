@@ -8,23 +8,32 @@ import (
 	"github.com/ampbraze/ampbraze/internal/ordered"
 )
 
-// Records maps a stream of rows. Each bad row (a reader error or a value
-// that does not convert) is yielded as an error. When the row's identifier
-// was read, the error comes with a Record holding only that Key, so that a
-// delta engine knows the user is still in the export and plans no removal
-// for it (a diff.Plan treats such a record as present but unplannable,
-// instead of giving up a full snapshot's removals); otherwise the Record
-// is zero. With StopOnError (the default) the stream ends after the first
-// error; with SkipOnError it goes on with the next row, unless the reader
-// itself cannot go on (an unterminated quote, a read failure), in which
-// case the reader's sequence ends. Breaking out of the loop stops reading.
+// Records maps a stream of rows, in row order, following the convention
+// of FatalError:
 //
-// Records come out in row order. Unless MapWorkers(0) is set, the rows are
-// read on one goroutine and mapped by up to GOMAXPROCS (at most 4) others,
-// a batch of rows at a time; these goroutines end before Records returns,
-// also when the loop breaks early or panics. The records of one batch share
-// the backing array of their Attrs slices; with ReuseRecords that array is
-// reused once the batch has been consumed.
+//   - A bad row (an *InputError from the reader, or a value that does not
+//     convert) is yielded as its *InputError and the stream goes on with
+//     the next row; a caller who wants to stop at the first bad row breaks
+//     out of the loop, which stops reading. When the row's identifier was
+//     read, the error comes with a Record holding only that Key, so that a
+//     delta engine knows the user is still in the export and plans no
+//     removal for it; otherwise the Record is zero.
+//   - An error after which the rows cannot go on (an unterminated quote, a
+//     read failure, a cancelled context, rows whose columns the mapper does
+//     not know) is yielded last, as a *FatalError with a zero Record, and
+//     the stream ends. errors.Is(err, ErrFatal) is true for it, and it has
+//     the method Fatal() bool, true. An error from rows that is neither an
+//     *InputError nor fatal (a custom source's own error) is taken as fatal
+//     too, since nothing says the rows after it will come.
+//
+// Columns are found in each row by name, through the Row's Schema (see Row).
+//
+// Unless MapWorkers(0) is set, the rows are read on one goroutine and
+// mapped by up to GOMAXPROCS (at most 4) others, a batch of rows at a time;
+// these goroutines end before Records returns, also when the loop breaks
+// early or panics. The records of one batch share the backing array of
+// their Attrs slices; with ReuseRecords that array is reused once the batch
+// has been consumed.
 func (m *Mapper) Records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, error] {
 	workers := m.cfg.workers
 	if workers < 0 {
@@ -47,12 +56,23 @@ func (m *Mapper) records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, erro
 			buf = make([]diff.Attr, 0, m.attrsPerRecord())
 		}
 		for row, err := range rows {
-			var rec diff.Record
-			if err == nil {
-				rec, err = m.mapRow(row, buf)
-			}
 			if err != nil {
-				if !yield(diff.Record{Key: rec.Key}, err) || m.cfg.onError == StopOnError {
+				if !isRowError(err) {
+					yield(diff.Record{}, fatal(err))
+					return
+				}
+				if !yield(diff.Record{}, err) {
+					return
+				}
+				continue
+			}
+			rec, err := m.mapRow(row, buf)
+			if err != nil {
+				if isFatal(err) {
+					yield(diff.Record{}, err)
+					return
+				}
+				if !yield(diff.Record{Key: rec.Key}, err) {
 					return
 				}
 				continue
@@ -97,7 +117,11 @@ func (m *Mapper) recordsParallel(rows iter.Seq2[Row, error], workers int) iter.S
 		for b := range batches {
 			for i := range b.rows {
 				if err := b.errs[i]; err != nil {
-					if !yield(diff.Record{Key: b.recs[i].Key}, err) || m.cfg.onError == StopOnError {
+					if isFatal(err) {
+						yield(diff.Record{}, err)
+						return
+					}
+					if !yield(diff.Record{Key: b.recs[i].Key}, err) {
 						return
 					}
 					continue
@@ -119,16 +143,20 @@ func (m *Mapper) readBatches(rows iter.Seq2[Row, error], b *rowBatch, send func(
 		start := len(b.cells)
 		b.cells = append(b.cells, row.Cells...)
 		row.Cells = b.cells[start:len(b.cells):len(b.cells)]
+		stop := false
+		if err != nil && !isRowError(err) {
+			err, stop = fatal(err), true // the last item: read no further
+		}
 		b.rows = append(b.rows, row)
 		b.errs = append(b.errs, err)
+		if stop {
+			break
+		}
 		if len(b.rows) == mapBatchLen {
 			var ok bool
 			if b, ok = send(b); !ok {
 				return
 			}
-		}
-		if err != nil && m.cfg.onError == StopOnError {
-			break // the consumer stops at this error: read no further
 		}
 	}
 	if len(b.rows) > 0 {
@@ -147,9 +175,6 @@ func (m *Mapper) mapBatch(b *rowBatch) {
 	for i, row := range b.rows {
 		if b.errs[i] != nil {
 			b.recs = append(b.recs, diff.Record{})
-			if m.cfg.onError == StopOnError {
-				return // nothing after it is yielded
-			}
 			continue
 		}
 		start := len(b.attrs)
@@ -157,8 +182,8 @@ func (m *Mapper) mapBatch(b *rowBatch) {
 		if err != nil {
 			b.errs[i] = err
 			b.recs = append(b.recs, diff.Record{Key: rec.Key})
-			if m.cfg.onError == StopOnError {
-				return
+			if isFatal(err) {
+				return // nothing after it is yielded
 			}
 			continue
 		}

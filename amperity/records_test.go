@@ -60,28 +60,23 @@ func renderRecords(t *testing.T, input string, opts ...MapperOption) []string {
 }
 
 // Every worker count and ReuseRecords yield the same items, in row order,
-// as mapping on the caller's goroutine.
+// as mapping on the caller's goroutine, and bad rows never end the stream.
 func TestRecordsParallelMatchesSequential(t *testing.T) {
 	input := recordsInput(5*mapBatchLen + 17)
-	for _, mode := range []ErrorMode{SkipOnError, StopOnError} {
-		want := renderRecords(t, input, OnError(mode), MapWorkers(0))
-		if mode == SkipOnError && len(want) != 5*mapBatchLen+17 {
-			t.Fatalf("sequential: %d items, want one per row", len(want))
+	want := renderRecords(t, input, MapWorkers(0))
+	if len(want) != 5*mapBatchLen+17 {
+		t.Fatalf("sequential: %d items, want one per row", len(want))
+	}
+	for _, opts := range [][]MapperOption{
+		{MapWorkers(1)}, {MapWorkers(3)}, {}, {ReuseRecords()}, {MapWorkers(2), ReuseRecords()},
+	} {
+		got := renderRecords(t, input, opts...)
+		if len(got) != len(want) {
+			t.Fatalf("%d options: %d items, want %d", len(opts), len(got), len(want))
 		}
-		if mode == StopOnError && (len(want) != 97 || !strings.HasPrefix(want[96], `error (key "u97"): row 97 `)) {
-			t.Fatalf("sequential stop mode: %d items, last %q", len(want), want[len(want)-1])
-		}
-		for _, opts := range [][]MapperOption{
-			{MapWorkers(1)}, {MapWorkers(3)}, {}, {ReuseRecords()}, {MapWorkers(2), ReuseRecords()},
-		} {
-			got := renderRecords(t, input, append(opts, OnError(mode))...)
-			if len(got) != len(want) {
-				t.Fatalf("mode %d, %d options: %d items, want %d", mode, len(opts), len(got), len(want))
-			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("mode %d, %d options, item %d: %q, want %q", mode, len(opts), i, got[i], want[i])
-				}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%d options, item %d: %q, want %q", len(opts), i, got[i], want[i])
 			}
 		}
 	}
@@ -111,7 +106,7 @@ func newCountingRows(t *testing.T, n int) (*countingRows, *Mapper) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMapper(r.Schema(), OnError(SkipOnError), MapWorkers(2))
+	m, err := NewMapper(r.Schema(), MapWorkers(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,79 +149,113 @@ func TestRecordsParallelConsumerPanic(t *testing.T) {
 	}
 }
 
-// With StopOnError nothing is read past the first bad row.
-func TestRecordsParallelStopReadsNoFurther(t *testing.T) {
-	r, err := NewCSVReader(context.Background(), strings.NewReader(recordsInput(40*mapBatchLen)), WithSchema(schemaOf(t, recordsSchema)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewMapper(r.Schema(), MapWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &countingRows{rows: r.Rows(context.Background())}
-	var last error
-	n := 0
-	for rec, err := range m.Records(c.seq) {
-		n++
+// TestRegression_Issue13_FatalLast: per-row errors never end the stream;
+// a fatal reader error (an unterminated quote) comes last, with a zero
+// Record, satisfies the Fatal() contract and errors.Is(err, ErrFatal), and
+// nothing is read past it; per-row errors are not fatal. Both paths.
+func TestRegression_Issue13_FatalLast(t *testing.T) {
+	n := 3*mapBatchLen + 40
+	input := recordsInput(n) + "u-last,1,\"open,true\nu-after,2,c,true\n"
+	for _, workers := range []int{0, 2} {
+		r, err := NewCSVReader(context.Background(), strings.NewReader(input), WithSchema(schemaOf(t, recordsSchema)))
 		if err != nil {
-			last = err
-			continue
+			t.Fatal(err)
 		}
-		if rec.Key == "" {
-			t.Fatal("zero record yielded without an error")
+		m, err := NewMapper(r.Schema(), MapWorkers(workers), AudienceColumns("vip"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if n != 97 || !errors.Is(last, ErrInvalidValue) {
-		t.Fatalf("%d items, last error %v; want 97 items ending with row 97's error", n, last)
-	}
-	// The mapping error of row 97 is found by a worker; the reader may
-	// have read on, but only until the batches in flight fill up.
-	if limit := 10 * mapBatchLen; c.read > limit {
-		t.Fatalf("read %d rows, want at most %d", c.read, limit)
+		items, rowErrs, fatals := 0, 0, 0
+		var last error
+		var lastRec diff.Record
+		for rec, err := range m.Records(r.Rows(context.Background())) {
+			items++
+			last, lastRec = err, rec
+			var f interface{ Fatal() bool }
+			switch {
+			case err == nil:
+			case errors.As(err, &f) && f.Fatal():
+				fatals++
+			case errors.Is(err, ErrFatal):
+				t.Fatalf("workers %d: errors.Is(ErrFatal) without Fatal(): %v", workers, err)
+			default:
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("workers %d: per-row error %T %v is not an *InputError", workers, err, err)
+				}
+				rowErrs++
+			}
+		}
+		if items != n+1 || fatals != 1 || rowErrs != n/97+n/331-n/(97*331) {
+			t.Fatalf("workers %d: %d items, %d row errors, %d fatal; want %d items, %d row errors, 1 fatal",
+				workers, items, rowErrs, fatals, n+1, n/97+n/331)
+		}
+		var fe *FatalError
+		var ie *InputError
+		if !errors.As(last, &fe) || !errors.Is(last, ErrFatal) || !errors.Is(last, ErrUnterminatedQuote) ||
+			!errors.As(last, &ie) || ie.Row != int64(n+1) || lastRec.Key != "" || lastRec.Attrs != nil {
+			t.Fatalf("workers %d: last item %+v %v, want the fatal unterminated quote of row %d", workers, lastRec, last, n+1)
+		}
 	}
 }
 
-// A reader error (here from a custom row sequence) is yielded in place,
-// and in SkipOnError mode the rows after it are mapped.
-func TestRecordsParallelReaderError(t *testing.T) {
+// TestRegression_Issue13_RowErrorsGoOn: an *InputError from a row source
+// is yielded in place and the rows after it are mapped; an error that is
+// neither an *InputError nor fatal (a custom source's own failure) is made
+// fatal and ends the stream, since nothing says the rows after it come.
+func TestRegression_Issue13_RowErrorsGoOn(t *testing.T) {
 	s := schemaOf(t, "external_id:String")
-	m, err := NewMapper(s, OnError(SkipOnError), MapWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
 	boom := errors.New("boom")
-	cells := make([]Cell, 1) // reused for every row, as readers do
-	rows := func(yield func(Row, error) bool) {
-		for i := range 3 * mapBatchLen {
-			if i == mapBatchLen+5 {
-				if !yield(Row{}, boom) {
+	rowsWith := func(bad error, at int) iter.Seq2[Row, error] {
+		cells := make([]Cell, 1) // reused for every row, as readers do
+		return func(yield func(Row, error) bool) {
+			for i := range 3 * mapBatchLen {
+				if i == at {
+					if !yield(Row{}, bad) {
+						return
+					}
+					continue
+				}
+				cells[0] = Cell{Text: fmt.Sprint("u", i)}
+				if !yield(Row{Number: int64(i + 1), Cells: cells, Schema: s}, nil) {
 					return
 				}
-				continue
-			}
-			cells[0] = Cell{Text: fmt.Sprint("u", i)}
-			if !yield(Row{Number: int64(i + 1), Cells: cells}, nil) {
-				return
 			}
 		}
 	}
-	i := 0
-	for rec, err := range m.Records(rows) {
-		switch {
-		case i == mapBatchLen+5:
-			if !errors.Is(err, boom) {
-				t.Fatalf("item %d: %v, want the reader's error", i, err)
-			}
-		case err != nil:
-			t.Fatalf("item %d: %v", i, err)
-		case rec.Key != fmt.Sprint("u", i):
-			t.Fatalf("item %d: key %q", i, rec.Key)
+	for _, workers := range []int{0, 2} {
+		m, err := NewMapper(s, MapWorkers(workers))
+		if err != nil {
+			t.Fatal(err)
 		}
-		i++
-	}
-	if i != 3*mapBatchLen {
-		t.Fatalf("%d items", i)
+		at := mapBatchLen + 5
+		i := 0
+		for rec, err := range m.Records(rowsWith(&InputError{Row: int64(at + 1), Err: ErrInvalidUTF8}, at)) {
+			switch {
+			case i == at:
+				if !errors.Is(err, ErrInvalidUTF8) || isFatal(err) {
+					t.Fatalf("workers %d, item %d: %v, want the row's error, not fatal", workers, i, err)
+				}
+			case err != nil:
+				t.Fatalf("workers %d, item %d: %v", workers, i, err)
+			case rec.Key != fmt.Sprint("u", i):
+				t.Fatalf("workers %d, item %d: key %q", workers, i, rec.Key)
+			}
+			i++
+		}
+		if i != 3*mapBatchLen {
+			t.Fatalf("workers %d: %d items", workers, i)
+		}
+
+		i = 0
+		var last error
+		for _, err := range m.Records(rowsWith(boom, at)) {
+			i++
+			last = err
+		}
+		if i != at+1 || !errors.Is(last, boom) || !errors.Is(last, ErrFatal) || !isFatal(last) {
+			t.Fatalf("workers %d: %d items, last %v; want %d items ending with boom, fatal", workers, i, last, at+1)
+		}
 	}
 }
 
@@ -237,7 +266,7 @@ func TestRecordsParallelRecordsOutliveBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewMapper(r.Schema(), OnError(SkipOnError), MapWorkers(2))
+	m, err := NewMapper(r.Schema(), MapWorkers(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +301,7 @@ func TestRecordsBadRowKeepsKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := NewMapper(r.Schema(), OnError(SkipOnError), MapWorkers(workers))
+		m, err := NewMapper(r.Schema(), MapWorkers(workers))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +349,8 @@ func TestRecordsBadRowKeepsKey(t *testing.T) {
 			return removed, errs
 		}
 		sync("external_id,n\nu1,1\nu2,2\nu3,3\n")
-		removed, errs := sync("external_id,n\nu1,1\nu2,oops\n")
+		// A good row after the bad one: the input did not end on an error.
+		removed, errs := sync("external_id,n\nu1,1\nu2,oops\nu4,4\n")
 		if !slices.Equal(removed, []string{"u3"}) || errs != 1 {
 			t.Fatalf("workers %d: removed %q with %d errors, want u3 removed and u2's error", workers, removed, errs)
 		}

@@ -10,9 +10,14 @@ import (
 	"iter"
 )
 
-// Row is one data row of an export, as text, in the reader's column order
-// (see the reader's Schema). The same model serves every format: delimited
-// text, NDJSON and Parquet.
+// Row is one data row of an export, as text, in the reader's column order.
+// The same model serves every format: delimited text, NDJSON and Parquet.
+//
+// Schema names the column of each cell: Cells[i] is the value of
+// Schema.Column(i). Every reader of this module sets it to its own Schema,
+// in file order, and the Mapper finds its columns in it by name, so the
+// order of a schema file never matters. A Row built by hand may leave it
+// zero; its cells are then in the order of the mapper's schema.
 //
 // Readers reuse the Cells slice for the next row, so a Row is valid only
 // until the iteration continues; the strings in it are immutable and may be
@@ -22,6 +27,7 @@ type Row struct {
 	Number int64  // 1-based data row number; the header is not counted
 	Line   int64  // 1-based line where the row starts; 0 when not line-based
 	Cells  []Cell
+	Schema Schema // the columns of Cells, in order; zero: the mapper's order
 }
 
 // Cell is one value of a row.
@@ -70,8 +76,9 @@ func WithSource(name string) ReaderOption { return func(c *readerConfig) { c.sou
 
 // WithSchema gives the column types. A delimited file's header must name
 // exactly the schema's columns (in any order); the reader's Schema is then
-// in file order. An NDJSON reader takes its columns from the schema.
-// Without a schema every column is a String.
+// in file order, and the Mapper matches columns by name, so a schema file
+// may list them in any order. An NDJSON reader takes its columns from the
+// schema. Without a schema every column is a String.
 func WithSchema(s Schema) ReaderOption { return func(c *readerConfig) { c.schema = &s } }
 
 // WithNullTokens sets the texts that mean NULL, replacing the default
@@ -127,7 +134,8 @@ func (c *readerConfig) isNull(s string) bool {
 }
 
 // openText wraps r with a buffer, decompresses gzip (recognised by its magic
-// bytes, not by a file name) and skips a UTF-8 byte-order mark.
+// bytes, not by a file name), skips a UTF-8 byte-order mark and reads lines
+// ending in CR only (classic Mac OS, Excel's "CSV (Macintosh)") as lines.
 func openText(r io.Reader, size int) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(r, size)
 	magic, err := br.Peek(2)
@@ -151,7 +159,49 @@ func openText(r io.Reader, size int) (*bufio.Reader, error) {
 	case bytes.HasPrefix(bom, []byte("\xFF\xFE")), bytes.HasPrefix(bom, []byte("\xFE\xFF")):
 		return nil, fmt.Errorf("%w: the input is UTF-16 (byte-order mark); export it as UTF-8", ErrInvalidUTF8)
 	}
+	// A text whose first buffer holds a CR but no LF has CR line endings:
+	// without this, the whole file would be one line, read as a header and
+	// no rows, and the export would look empty.
+	head, err := br.Peek(size)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, fmt.Errorf("%w: %v", ErrRead, err)
+	}
+	if bytes.IndexByte(head, '\r') >= 0 && bytes.IndexByte(head, '\n') < 0 {
+		br = bufio.NewReaderSize(&crReader{r: br}, size)
+	}
 	return br, nil
+}
+
+// crReader turns CR line endings into LF: a CR becomes an LF, and an LF
+// right after a CR is dropped, so CRLF endings later in the text still
+// count once.
+type crReader struct {
+	r      io.Reader
+	lastCR bool
+}
+
+func (c *crReader) Read(p []byte) (int, error) {
+	for {
+		n, err := c.r.Read(p)
+		w := 0
+		for _, b := range p[:n] {
+			switch {
+			case b == '\r':
+				p[w] = '\n'
+				w++
+				c.lastCR = true
+				continue
+			case b == '\n' && c.lastCR:
+			default:
+				p[w] = b
+				w++
+			}
+			c.lastCR = false
+		}
+		if w > 0 || err != nil || n == 0 {
+			return w, err
+		}
+	}
 }
 
 // looksLikeData reports whether a would-be header line reads like a data

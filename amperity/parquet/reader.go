@@ -273,12 +273,13 @@ func formatScaled(unscaled *big.Int, scale int) string {
 
 // Rows returns the rows of the file, once. A value that cannot be read
 // (invalid UTF-8 in a string) is yielded as an *amperity.InputError and
-// reading goes on; a read failure or a cancelled ctx ends the sequence. The
-// Row's Cells slice is reused.
+// reading goes on; a read failure or a cancelled ctx is an
+// *amperity.FatalError (see amperity.ErrFatal), yielded last. Each Row
+// carries the reader's Schema; its Cells slice is reused.
 func (r *Reader) Rows(ctx context.Context) iter.Seq2[amperity.Row, error] {
 	return func(yield func(amperity.Row, error) bool) {
 		if r.used {
-			yield(amperity.Row{}, errors.New("parquet: Reader.Rows called twice"))
+			yield(amperity.Row{}, &amperity.FatalError{Err: errors.New("parquet: Reader.Rows called twice")})
 			return
 		}
 		r.used = true
@@ -290,7 +291,7 @@ func (r *Reader) Rows(ctx context.Context) iter.Seq2[amperity.Row, error] {
 			for {
 				if err := ctx.Err(); err != nil {
 					rows.Close()
-					yield(amperity.Row{}, err)
+					yield(amperity.Row{}, &amperity.FatalError{Err: &amperity.InputError{Source: r.source, Row: number + 1, Err: err}})
 					return
 				}
 				n, err := rows.ReadRows(buf)
@@ -304,7 +305,7 @@ func (r *Reader) Rows(ctx context.Context) iter.Seq2[amperity.Row, error] {
 						}
 						continue
 					}
-					if !yield(amperity.Row{Source: r.source, Number: number, Cells: cells}, nil) {
+					if !yield(amperity.Row{Source: r.source, Number: number, Cells: cells, Schema: r.schema}, nil) {
 						rows.Close()
 						return
 					}
@@ -314,7 +315,7 @@ func (r *Reader) Rows(ctx context.Context) iter.Seq2[amperity.Row, error] {
 				}
 				if err != nil {
 					rows.Close()
-					yield(amperity.Row{}, &amperity.InputError{Source: r.source, Row: number + 1, Err: fmt.Errorf("%w: %v", amperity.ErrRead, err)})
+					yield(amperity.Row{}, &amperity.FatalError{Err: &amperity.InputError{Source: r.source, Row: number + 1, Err: fmt.Errorf("%w: %v", amperity.ErrRead, err)}})
 					return
 				}
 			}

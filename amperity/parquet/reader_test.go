@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +139,101 @@ func TestInt96(t *testing.T) {
 	if err != nil || got != "1970-01-02T01:00:00Z" {
 		t.Fatalf("int96Conv = %q, %v", got, err)
 	}
+}
+
+// failingReaderAt fails every read that touches [from, to).
+type failingReaderAt struct {
+	r        *bytes.Reader
+	from, to int64
+}
+
+func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < f.to && off+int64(len(p)) > f.from {
+		return 0, errors.New("disk on fire")
+	}
+	return f.r.ReadAt(p, off)
+}
+
+// TestRegression_Issue13_ParquetFatalAndByName: a cancelled context, a
+// read failure and a second Rows are fatal (errors.Is(err,
+// amperity.ErrFatal), last item); a NaN double is a per-row error naming
+// the column; and a mapper built from a schema file that lists the columns
+// in another order than the file maps every value to its own attribute.
+func TestRegression_Issue13_ParquetFatalAndByName(t *testing.T) {
+	ctx := context.Background()
+	var rows []customer
+	for i := range 10 {
+		rows = append(rows, customer{ExternalID: fmt.Sprint("u", i), GivenName: ptr(fmt.Sprint("name", i)), Orders: int64(i), CLV: float64(i), Country: "US"})
+	}
+	rows[3].CLV = math.NaN()
+	f := writeFile(t, rows)
+
+	schema, err := amperity.ParseSchema(strings.NewReader("country:String\norder_count:Integer\npredicted_clv:Float\nexternal_id:String\n" +
+		"latest_order_datetime:Datetime\none_and_done:Boolean\nL30D_order_revenue:Decimal\nbirthdate:Date\ngiven_name:String\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{0, 2} {
+		r, err := NewReader(ctx, f, f.Size(), WithSource("part-0.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := amperity.NewMapper(schema, amperity.MapWorkers(workers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rec, err := range m.Records(r.Rows(ctx)) {
+			if n++; n == 4 {
+				var ie *amperity.InputError
+				if !errors.As(err, &ie) || ie.Column != "predicted_clv" || ie.Row != 4 || errors.Is(err, amperity.ErrFatal) {
+					t.Fatalf("workers %d: row 4: %v, want a per-row error on predicted_clv", workers, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("workers %d: %v", workers, err)
+			}
+			attrs := map[string]any{}
+			for _, a := range rec.Attrs {
+				attrs[a.Name] = a.Value.Any()
+			}
+			i := n - 1
+			if rec.Key != fmt.Sprint("u", i) || attrs["first_name"] != fmt.Sprint("name", i) || attrs["order_count"] != int64(i) ||
+				attrs["predicted_clv"] != float64(i) || attrs["country"] != "US" {
+				t.Fatalf("workers %d: record %d: %s %v", workers, i, rec.Key, attrs)
+			}
+		}
+		if n != 10 {
+			t.Fatalf("workers %d: %d items", workers, n)
+		}
+	}
+
+	lastIsFatal := func(name string, rows func(yield func(amperity.Row, error) bool), want error) {
+		t.Helper()
+		var items []error
+		for _, err := range rows {
+			items = append(items, err)
+		}
+		last := items[len(items)-1]
+		if !errors.Is(last, amperity.ErrFatal) || (want != nil && !errors.Is(last, want)) {
+			t.Errorf("%s: last item %v, want a fatal %v", name, last, want)
+		}
+		for _, err := range items[:len(items)-1] {
+			if errors.Is(err, amperity.ErrFatal) {
+				t.Errorf("%s: fatal error %v before the last item", name, err)
+			}
+		}
+	}
+	r, _ := NewReader(ctx, f, f.Size())
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	lastIsFatal("cancelled", r.Rows(cancelled), context.Canceled)
+	lastIsFatal("Rows twice", r.Rows(ctx), nil)
+	broken := failingReaderAt{r: f, from: f.Size() / 4, to: f.Size()/4 + 1} // in the data pages
+	br, err := NewReader(ctx, broken, f.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastIsFatal("read failure", br.Rows(ctx), amperity.ErrRead)
 }

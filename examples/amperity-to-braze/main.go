@@ -212,7 +212,7 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 	}
 	// ReuseRecords: the diff plan copies each record's Attrs slice, so the
 	// mapper may reuse its memory.
-	s.mapOpts = append(s.mapOpts, amperity.IdentifyBy(c.idField), amperity.OnError(amperity.SkipOnError), amperity.ReuseRecords())
+	s.mapOpts = append(s.mapOpts, amperity.IdentifyBy(c.idField), amperity.ReuseRecords())
 	if c.idColumn != "" {
 		s.mapOpts = append(s.mapOpts, amperity.MapColumn(c.idColumn, c.idField))
 	}

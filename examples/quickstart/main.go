@@ -95,7 +95,6 @@ func quickstart(ctx context.Context, live bool, out io.Writer) error {
 	mapper, err := amperity.NewMapper(schema,
 		amperity.MapColumn("customer_id", "external_id"),
 		amperity.AudienceColumns("aud_high_value", "aud_winback"),
-		amperity.OnError(amperity.SkipOnError), // report bad rows, keep going
 	)
 	if err != nil {
 		return err

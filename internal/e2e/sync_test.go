@@ -150,7 +150,7 @@ func newPipeline(s *snapshot) (*pipeline, error) {
 		return nil, err
 	}
 	aud := s.audienceAttrs()
-	m, err := amperity.NewMapper(schema, amperity.AudienceColumns(aud...), amperity.OnError(amperity.SkipOnError))
+	m, err := amperity.NewMapper(schema, amperity.AudienceColumns(aud...))
 	if err != nil {
 		return nil, err
 	}
