@@ -12,15 +12,34 @@
 // one batch in memory, and a crash loses at most the acknowledgements not
 // yet written: those changes are sent again, never skipped.
 //
-// What a crash can and cannot do: the state only ever records a value after
-// the caller acknowledged it as accepted, so a crash never makes a change
-// look sent when it was not; accepted changes not yet synced are planned
-// again. A failed send marks what it carried as unknown (the destination
-// may have applied it), so it is re-sent or removed later. The one case the
-// state cannot see is a process that dies after sending and before
-// acknowledging: if the destination applied that change and the next input
-// then drops the attribute, no removal is planned for it (its value, if the
-// input still has it, is sent again as usual).
+// What a crash can and cannot do: the state only ever records a value as
+// sent after the caller acknowledged it as accepted, so a crash never makes
+// a change look sent when it was not; accepted changes not yet written
+// are planned again (acknowledgements are written at least every second,
+// see WithFlushInterval). Before a change is yielded, the attributes it
+// carries are durably marked unknown (a write-ahead intent), so a process
+// that dies after sending and before the acknowledgement leaves the next
+// run knowing they may be at the destination: it sends them again, or
+// their removal if its input no longer has them. Acknowledgements never
+// use a context the caller may cancel: after Ctrl-C, Ack and Commit still
+// record what was accepted.
+//
+// Values the destination rejected (an Ack error implementing Rejection,
+// such as braze's *ItemError) are remembered: they are not sent again
+// until the user's data changes, as Braze asks (WithResendRejected turns
+// that off); Summary.StillRejected counts them.
+//
+// Safe full snapshots: a plan in FullSnapshot mode removes what vanished
+// from its input only when the input is known complete: an input error with
+// Fatal() true ends the plan (Plan.Err, Commit), and errors that name no key
+// or an input whose last item is an error skip the removals
+// (Summary.RemovalsSkipped). Limits guard the rest: by default a full
+// snapshot may not remove more than 10% of the stored keys nor change or
+// remove more than half of them (WithMaxRemovals, WithMaxChanges; at least
+// 10 keys), and an empty full snapshot is refused (WithAllowEmptySnapshot).
+// A plan over its limits yields nothing at all: it holds its changes back
+// until its input has been read, then ends with a *LimitError that says
+// how many keys and how to override.
 //
 // A Record's values are Values (see Value and Of): the common scalars
 // held unboxed, so a producer fills a record without allocating per value,
@@ -67,9 +86,11 @@
 // the number of keys.
 //
 // Input problems do not stop a plan: a record with a value outside the
-// value model, a duplicate key under DuplicateError, or an error from the
-// input iterator is yielded by Changes as an error, and planning goes on.
-// Such keys are never treated as vanished from a full snapshot.
+// value model, a duplicate key (the first record of a key wins), or an
+// error from the input iterator is yielded by Changes as an error, and
+// planning goes on. Such keys are never treated as vanished from a full
+// snapshot. What ends a plan early (a fatal input error, the context, a
+// store failure, a limit) is not yielded: Plan.Err and Commit return it.
 //
 // The default store (Open) is an embedded pebble database in a directory,
 // with a bounded block cache; NewMemoryStore serves tests. The Store

@@ -25,22 +25,39 @@ type Engine struct {
 
 // Open opens the persistent state store in the directory path (created if
 // needed) and returns an engine on it. Only one process, and one Engine
-// in a process, may have the directory open: another gets an error matching
-// ErrScopeLocked. A store written by an incompatible version of this package
-// is refused with an error matching ErrUnsupportedVersion, and a damaged
-// one with an error matching ErrCorrupt.
+// in a process, may have the directory open for writing: another gets an
+// error matching ErrScopeLocked. A store written by an incompatible version
+// of this package is refused with an error matching ErrUnsupportedVersion,
+// a damaged one with an error matching ErrCorrupt, and one that lost data
+// it had durably written (deleted or truncated files) with an error
+// matching ErrStateLost (see WithResetState). Failures of the disk match
+// ErrStoreIO, ErrDiskFull or ErrPermission and name the path (see
+// StoreError). With ReadOnly, no file is created, changed or removed.
 func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	cfg := defaultEngineConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s, err := openPebble(path, cfg.cacheBytes)
-	if err != nil {
+	var store Store
+	s, err := openPebble(ctx, path, pebbleOptions{
+		cacheBytes: cfg.cacheBytes,
+		readOnly:   cfg.store.readOnly,
+		reset:      cfg.store.reset,
+		logger:     cfg.logger,
+	})
+	switch {
+	case errors.Is(err, errNoState):
+		// A dry run before the first sync: nothing to read, nothing created.
+		cfg.logger.Info("diff: no state store yet; planning read-only against an empty state", "path", path)
+		store = NewMemoryStore()
+	case err != nil:
 		return nil, err
+	default:
+		store = s
 	}
-	e, err := NewEngine(ctx, s, opts...)
+	e, err := NewEngine(ctx, store, opts...)
 	if err != nil {
-		s.Close()
+		store.Close()
 		return nil, err
 	}
 	return e, nil
@@ -53,10 +70,11 @@ func NewEngine(ctx context.Context, store Store, opts ...Option) (*Engine, error
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if err := checkVersion(ctx, store); err != nil {
+	g := &guardedStore{s: store, readOnly: cfg.store.readOnly}
+	if err := checkVersion(ctx, g); err != nil {
 		return nil, err
 	}
-	return &Engine{store: store, cfg: cfg, busy: make(map[string]bool)}, nil
+	return &Engine{store: g, cfg: cfg, busy: make(map[string]bool)}, nil
 }
 
 var metaVersionKey = []byte{keyMeta, 'v', 'e', 'r', 's', 'i', 'o', 'n'}
@@ -87,11 +105,16 @@ func checkVersion(ctx context.Context, store Store) error {
 	if nonEmpty {
 		return &VersionError{Found: "unversioned data", Supported: formatVersion}
 	}
+	if g, ok := store.(*guardedStore); ok && g.readOnly {
+		return nil // an empty state read-only: nothing to claim
+	}
 	return store.Apply(ctx, []Op{{Key: metaVersionKey, Value: []byte(formatVersion)}}, true)
 }
 
-// Close closes the store. Plans still open are abandoned: their
-// acknowledgements not yet committed are lost and planned again next run.
+// Close closes the store, once the store calls in flight have returned.
+// Plans still open are abandoned: their acknowledgements not yet committed
+// are lost and planned again next run, and their Ack, Commit and Changes
+// fail with an error matching ErrClosed.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -137,27 +160,36 @@ func (e *Engine) release(scope string) {
 	e.mu.Unlock()
 }
 
-// scopeID returns the id of scope, allocating one durably if new.
-func (e *Engine) scopeID(ctx context.Context, scope string) (uint32, error) {
-	key := append([]byte{keyScope}, scope...)
-	v, ok, err := e.store.Get(ctx, key, nil)
-	if err != nil {
-		return 0, err
+// lookupScopeID returns the id of scope, and false if the scope has none
+// yet. It never writes.
+func (e *Engine) lookupScopeID(ctx context.Context, scope string) (id uint32, ok bool, err error) {
+	v, ok, err := e.store.Get(ctx, append([]byte{keyScope}, scope...), nil)
+	if err != nil || !ok {
+		return 0, false, err
 	}
-	if ok {
-		if len(v) != 4 {
-			return 0, fmt.Errorf("%w: scope %q: bad id", ErrCorrupt, scope)
-		}
-		return binary.BigEndian.Uint32(v), nil
+	if len(v) != 4 {
+		return 0, false, fmt.Errorf("%w: scope %q: bad id", ErrCorrupt, scope)
+	}
+	return binary.BigEndian.Uint32(v), true, nil
+}
+
+// scopeID returns the id of scope, allocating one durably if new. On a
+// read-only engine a new scope is not created: its id is 0, which no scope
+// has (ids start at 1), so the scope reads as empty.
+func (e *Engine) scopeID(ctx context.Context, scope string) (uint32, error) {
+	id, ok, err := e.lookupScopeID(ctx, scope)
+	if err != nil || ok || e.cfg.store.readOnly {
+		return id, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	key := append([]byte{keyScope}, scope...)
 	nextKey := []byte{keyNext, 's', 'c', 'o', 'p', 'e'}
 	nv, ok, err := e.store.Get(ctx, nextKey, nil)
 	if err != nil {
 		return 0, err
 	}
-	var id uint32 = 1
+	id = 1
 	if ok {
 		if len(nv) != 4 {
 			return 0, fmt.Errorf("%w: bad next scope id", ErrCorrupt)

@@ -9,16 +9,19 @@ import (
 type Option func(*engineConfig)
 
 type engineConfig struct {
-	logger     *slog.Logger
-	cacheBytes int64
-	batchSize  int
+	logger        *slog.Logger
+	cacheBytes    int64
+	batchSize     int
+	flushInterval time.Duration
+	store         storeConfig // state-store options, see store_options.go
 }
 
 func defaultEngineConfig() engineConfig {
 	return engineConfig{
-		logger:     slog.New(slog.DiscardHandler),
-		cacheBytes: 64 << 20,
-		batchSize:  4096,
+		logger:        slog.New(slog.DiscardHandler),
+		cacheBytes:    64 << 20,
+		batchSize:     4096,
+		flushInterval: time.Second,
 	}
 }
 
@@ -43,12 +46,26 @@ func WithCacheSize(bytes int64) Option {
 
 // WithAckBatch sets how many accepted acknowledgements are written to the
 // store in one atomic batch (default 4096). Batches are synced every 16
-// batches, at Plan.Flush and at Commit; a crash loses at most the accepted
-// changes not yet synced, which the next run plans again.
+// batches, at least every flush interval (WithFlushInterval), at
+// Plan.Flush and at Commit; a crash loses at most the accepted changes
+// not yet synced, which the next run plans again.
 func WithAckBatch(n int) Option {
 	return func(c *engineConfig) {
 		if n > 0 {
 			c.batchSize = n
+		}
+	}
+}
+
+// WithFlushInterval sets how long accepted acknowledgements may wait in
+// memory before they are written durably (default 1s), so that a process
+// killed in the middle of a long sync re-sends at most that much accepted
+// work. The write happens on a timer, also when no further
+// acknowledgement arrives.
+func WithFlushInterval(d time.Duration) Option {
+	return func(c *engineConfig) {
+		if d > 0 {
+			c.flushInterval = d
 		}
 	}
 }
@@ -61,7 +78,10 @@ const (
 	// as it is. This is the default.
 	Incremental Mode = iota
 	// FullSnapshot input lists every key: a key tracked in the state but
-	// absent from the input has all its tracked attributes removed.
+	// absent from the input has all its tracked attributes removed. Such
+	// a plan is guarded by default (see WithMaxRemovals, WithMaxChanges
+	// and WithAllowEmptySnapshot), and plans no removal at all when its
+	// input ended early or had records it could not attribute to a key.
 	FullSnapshot
 )
 
@@ -72,43 +92,33 @@ func (m Mode) String() string {
 	return "incremental"
 }
 
-// DuplicatePolicy says what to do with a key seen twice in one input.
-type DuplicatePolicy int
-
-const (
-	// LastWins plans the later record in full (every attribute it has, and
-	// removals of tracked attributes it lacks), so whatever the earlier one
-	// sent is overwritten; the duplicate is counted in Summary.Duplicates.
-	LastWins DuplicatePolicy = iota
-	// DuplicateError yields a *DuplicateKeyError for the later record and
-	// skips it.
-	DuplicateError
-)
-
 // PlanOption configures one Plan.
 type PlanOption func(*planConfig)
 
 type planConfig struct {
-	mode       Mode
-	duplicates DuplicatePolicy
-	dryRun     bool
-	removeAs   map[string]any
-	keep       map[string]bool
-	compare    map[string]Comparison
-	explain    map[string]bool
+	mode           Mode
+	dryRun         bool
+	maxRemovals    Limit
+	maxChanges     Limit
+	maxRemovalsSet bool
+	maxChangesSet  bool
+	allowEmpty     bool
+	resendRejected bool
+	removeAs       map[string]any
+	keep           map[string]bool
+	compare        map[string]Comparison
+	explain        map[string]bool
 }
 
 // WithMode sets whether the input is a full snapshot or incremental
 // (default Incremental).
 func WithMode(m Mode) PlanOption { return func(c *planConfig) { c.mode = m } }
 
-// WithDuplicates sets the duplicate-key policy (default LastWins).
-func WithDuplicates(p DuplicatePolicy) PlanOption {
-	return func(c *planConfig) { c.duplicates = p }
-}
-
 // WithDryRun makes the plan compute changes and the summary but never write
-// the state: Ack only counts, Commit writes nothing.
+// the state: Ack only counts, Commit writes nothing. A dry run is never
+// held back by the limits (WithMaxRemovals, WithMaxChanges): it yields
+// every change, and Err reports the *LimitError the real run would end
+// with, so a dry run shows the counts against the limits.
 func WithDryRun() PlanOption { return func(c *planConfig) { c.dryRun = true } }
 
 // WithRemoveAs sets the value (any value of the model, or a Value) sent
@@ -127,6 +137,13 @@ func WithRemoveAs(value any, names ...string) PlanOption {
 		}
 	}
 }
+
+// WithResendRejected makes the plan send values the destination rejected
+// before (an Ack error implementing Rejection) even when they have not
+// changed since. By default such a value is not sent again until the
+// input changes it, as Braze asks of its callers, and the key is counted in
+// Summary.StillRejected.
+func WithResendRejected() PlanOption { return func(c *planConfig) { c.resendRejected = true } }
 
 // WithKeepWhenAbsent makes absence of the named attributes mean "leave as
 // is": no removal is planned and the state keeps the last value sent.

@@ -28,27 +28,47 @@ const stateValueVersion = 1
 // compared with a tolerance, the float64 bits of the value itself; or
 // "unknown" after a failed send, when the destination may or may not have
 // applied the change: an unknown slot equals no value, so the next run sends
-// the attribute again, or its removal.
+// the attribute again, or its removal; or "rejected": the destination
+// refused the value whose hash (or float bits) v holds, so the next run
+// does not send that same value again (it sends any other value as for an
+// unknown slot). A rejected slot also says whether the destination may hold
+// an earlier value of the attribute (prior): only then is a removal sent
+// when the attribute leaves the input. Its v keeps 63 bits of the hash, the
+// top bit holding prior.
 type slot struct {
-	id      uint32
-	float   bool
-	unknown bool
-	v       uint64
+	id       uint32
+	float    bool
+	unknown  bool
+	rejected bool
+	prior    bool // rejected slots only
+	v        uint64
 }
+
+// rejectedBits is what a rejected slot keeps of a value's hash or bits.
+const rejectedBits = 1<<63 - 1
 
 func appendState(dst []byte, slots []slot) []byte {
 	dst = append(dst, stateValueVersion)
 	dst = binary.AppendUvarint(dst, uint64(len(slots)))
 	for _, s := range slots {
 		tag := uint64(s.id) << 2
-		if s.float {
+		switch {
+		case s.rejected:
+			tag |= 3 // the float and unknown bits never meet otherwise
+		case s.float:
 			tag |= 1
-		}
-		if s.unknown {
+		case s.unknown:
 			tag |= 2
 		}
+		v := s.v
+		if s.rejected {
+			v &= rejectedBits
+			if s.prior {
+				v |= 1 << 63
+			}
+		}
 		dst = binary.AppendUvarint(dst, tag)
-		dst = binary.LittleEndian.AppendUint64(dst, s.v)
+		dst = binary.LittleEndian.AppendUint64(dst, v)
 	}
 	return dst
 }
@@ -71,10 +91,19 @@ func decodeState(src []byte, slots []slot) ([]slot, error) {
 	src = src[k:]
 	for range n {
 		tag, k := binary.Uvarint(src)
-		if k <= 0 || len(src) < k+8 || tag>>2 > 1<<32-1 || tag&3 == 3 {
+		if k <= 0 || len(src) < k+8 || tag>>2 > 1<<32-1 {
 			return slots, fmt.Errorf("%w: slot", errBadState)
 		}
-		slots = append(slots, slot{id: uint32(tag >> 2), float: tag&1 == 1, unknown: tag&2 == 2, v: binary.LittleEndian.Uint64(src[k:])})
+		s := slot{id: uint32(tag >> 2), v: binary.LittleEndian.Uint64(src[k:])}
+		switch tag & 3 {
+		case 1:
+			s.float = true
+		case 2:
+			s.unknown = true
+		case 3:
+			s.rejected, s.prior, s.v = true, s.v>>63 == 1, s.v&rejectedBits
+		}
+		slots = append(slots, s)
 		src = src[k+8:]
 	}
 	if len(src) != 0 {

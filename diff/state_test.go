@@ -6,7 +6,7 @@ import (
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	slots := []slot{{id: 0, v: 1}, {id: 3, float: true, v: 1 << 62}, {id: 1 << 31, unknown: true}}
+	slots := []slot{{id: 0, v: 1}, {id: 3, float: true, v: 1 << 62}, {id: 7, rejected: true, v: 99}, {id: 1 << 31, unknown: true}}
 	b := appendState(nil, slots)
 	got, err := decodeState(b, nil)
 	if err != nil || len(got) != len(slots) {
@@ -17,7 +17,7 @@ func TestStateRoundTrip(t *testing.T) {
 			t.Errorf("slot %d: %+v, want %+v", i, got[i], slots[i])
 		}
 	}
-	for _, bad := range [][]byte{nil, {1}, {1, 1, 0}, {1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0, 0}, {1, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0}} {
+	for _, bad := range [][]byte{nil, {1}, {1, 1, 0}, {1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0, 0}, {1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}} {
 		if _, err := decodeState(bad, nil); err == nil {
 			t.Errorf("decodeState(%v): no error", bad)
 		}

@@ -160,10 +160,14 @@ func TestFastPathNeverHidesAChange(t *testing.T) {
 	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1", "clv", 10.06, "at", t0), base[1], base[2]), accept, opts...)
 	wantChanges(t, got, "u1: aud=false")
 
-	// A duplicate key: the later record is sent in full even if it
-	// matches the state.
-	got, _, _ = run(t, e, "s", recs(rec("u3", "a", "x"), rec("u3", "a", "3")), accept, opts...)
-	wantChanges(t, got, "u3: a=3", "u3: a=x")
+	// A duplicate key: the first record wins, the later one is an error.
+	got, errs, _ := run(t, e, "s", recs(rec("u3", "a", "x"), rec("u3", "a", "3")), accept, opts...)
+	wantChanges(t, got, "u3: a=x")
+	if len(errs) != 1 || !errors.Is(errs[0], ErrDuplicateKey) {
+		t.Errorf("errors %v", errs)
+	}
+
+	run(t, e, "s", recs(base[2]), accept, opts...)
 
 	// An explained key takes the full comparison, so it has an explanation.
 	p, err := e.Plan(context.Background(), "s", recs(base[2]), WithExplain("u3"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,7 +60,7 @@ func formatOf(flagFormat, delimiter, name string) (format, error) {
 // openRows starts reading one export: its schema (from the header, typed by
 // the -schema file when given, or from the Parquet file) and its rows.
 // close releases what it opened.
-func openRows(ctx context.Context, r io.Reader, name string, f format, schema *amperity.Schema, nullTokens []string) (rows amperity.RowSource, close func(), err error) {
+func openRows(ctx context.Context, r io.Reader, name string, f format, schema *amperity.Schema, nullTokens []string, allStrings bool) (rows amperity.RowSource, close func(), err error) {
 	if f.kind == "parquet" {
 		if schema != nil {
 			return nil, nil, fmt.Errorf("%s: -schema does not apply to Parquet, whose file carries the column types", name)
@@ -74,6 +75,11 @@ func openRows(ctx context.Context, r io.Reader, name string, f format, schema *a
 			return nil, nil, err
 		}
 		return rows, close, nil
+	}
+	if schema == nil && !allStrings {
+		// Once Braze has typed a custom attribute as a string, it is hard
+		// to undo: never guess silently.
+		return nil, nil, errors.New(`no -schema: every column would reach Braze as a string ("8331.19", dates as text); give -schema FILE with column:type lines, or -all-strings if strings are what you want`)
 	}
 	opts := []amperity.ReaderOption{amperity.WithSource(name)}
 	if schema != nil {

@@ -24,16 +24,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/currents"
@@ -73,6 +77,8 @@ type config struct {
 	every, logEvery                                   time.Duration
 	s3Endpoint                                        string
 	verbose                                           bool
+	allStrings, force, resetState, resendRejected     bool
+	maxRemoved, maxChanged                            *diff.Limit
 
 	// httpClient, when set (tests), is used for Braze and S3.
 	httpClient *http.Client
@@ -85,7 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.input, "input", "", "export `file`, s3://bucket/key, or a folder (directory or s3://bucket/prefix/) of exports")
 	fs.StringVar(&c.format, "format", "", "csv, tsv, psv or ndjson (default: from the file extension; .gz is detected)")
 	fs.StringVar(&c.delimiter, "delimiter", "", "field delimiter of delimited text, one ASCII `char`acter (\\t for tab)")
-	fs.StringVar(&c.schemaPath, "schema", "", "schema `file` of column:type lines (default: every column a String)")
+	fs.StringVar(&c.schemaPath, "schema", "", "schema `file` of column:type lines (required for delimited text and NDJSON, unless -all-strings; Parquet carries its own)")
+	fs.BoolVar(&c.allStrings, "all-strings", false, "without -schema, send every column as a string (numbers and dates become text attributes in Braze)")
 	fs.StringVar(&c.mappingPath, "mapping", "", "mapping overrides JSON `file` (columns, ignore, audiences, precedence, ...)")
 	fs.StringVar(&c.idColumn, "id-column", "", "`column` holding the Braze identifier (default: a column named like the -id-field)")
 	fs.StringVar(&c.idField, "id-field", "external_id", "Braze identifier of the users: external_id or braze_id")
@@ -94,6 +101,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.scope, "scope", "braze:users", "state `scope`: one per kind of export and Braze workspace")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "`file` listing the processed files of a folder input (default: <state>/processed-<scope>.txt)")
 	fs.BoolVar(&c.fullSnapshot, "full-snapshot", false, "each export lists every user: users absent from it have their attributes removed")
+	maxRemoved := fs.String("max-removed", "", "most users one -full-snapshot sync may remove, as a count or a percentage of the users in the state, or none (default 10%, at least 10)")
+	maxChanged := fs.String("max-changed", "", "most known users one sync may change or remove, a count or a percentage, or none (default for -full-snapshot 50%, at least 10; none otherwise)")
+	fs.BoolVar(&c.force, "force", false, "lift -max-removed and -max-changed and allow an empty -full-snapshot export")
+	fs.BoolVar(&c.resetState, "reset-state", false, "accept a state that lost data (see the error that names this flag): what it lost is sent again as new")
+	fs.BoolVar(&c.resendRejected, "resend-rejected", false, "send again values Braze rejected before, although they have not changed")
 	fs.StringVar(&c.instance, "instance", os.Getenv("BRAZE_INSTANCE"), "Braze `instance` (US-03, EU-01, ...; default $BRAZE_INSTANCE)")
 	fs.StringVar(&c.endpoint, "endpoint", os.Getenv("BRAZE_REST_ENDPOINT"), "Braze REST endpoint `URL` (default $BRAZE_REST_ENDPOINT)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan summary and a sample of changes; send and record nothing")
@@ -120,6 +132,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if *nulls != "" {
 		c.nullTokens = strings.Split(*nulls, ",")
+	}
+	var err error
+	if c.maxRemoved, err = parseLimit("-max-removed", *maxRemoved); err != nil {
+		return nil, err
+	}
+	if c.maxChanged, err = parseLimit("-max-changed", *maxChanged); err != nil {
+		return nil, err
 	}
 	if c.fullSnapshot && c.scope == "braze:users" {
 		return nil, errors.New("-full-snapshot needs its own -scope: users absent from this export are removed from what the scope tracks")
@@ -237,12 +256,19 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 		s.sendOpts = []braze.SendOption{braze.WithConcurrency(c.concurrency), braze.WithBatchSize(c.batchSize)}
 	}
 
-	if s.engine, err = diff.Open(ctx, c.statePath, diff.WithLogger(log)); err != nil {
-		return nil, nil, fmt.Errorf("state %s: %w", c.statePath, err)
+	engineOpts := []diff.Option{diff.WithLogger(log)}
+	if c.dryRun {
+		engineOpts = append(engineOpts, diff.ReadOnly()) // a dry run changes no file
+	}
+	if c.resetState {
+		engineOpts = append(engineOpts, diff.WithResetState())
+	}
+	if s.engine, err = diff.Open(ctx, c.statePath, engineOpts...); err != nil {
+		return nil, nil, stateError(c.statePath, err)
 	}
 	closers = append(closers, func() { s.engine.Close() })
 
-	if c.rejectsPath != "" {
+	if c.rejectsPath != "" && !c.dryRun { // a dry run writes nothing but what it prints
 		f, err := os.OpenFile(c.rejectsPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return nil, nil, err
@@ -259,14 +285,12 @@ func (s *syncer) runOnce(ctx context.Context) int {
 	c := s.cfg
 	loc, err := objstore.Open(ctx, c.input, objstore.S3Options{Endpoint: c.s3Endpoint, HTTPClient: c.httpClient})
 	if err != nil {
-		s.log.Error("fatal", "err", err)
-		return exitFatal
+		return s.fatal(err)
 	}
 	var cp *currents.FileCheckpoint
 	if loc.Folder && !c.dryRun {
-		if cp, err = currents.OpenFileCheckpoint(c.checkpoint); err != nil {
-			s.log.Error("fatal", "err", err)
-			return exitFatal
+		if cp, err = s.openCheckpoint(ctx); err != nil {
+			return s.fatal(err)
 		}
 	}
 
@@ -274,7 +298,9 @@ func (s *syncer) runOnce(ctx context.Context) int {
 	code := exitOK
 	for obj, err := range loc.Objects(ctx) {
 		if err != nil {
-			s.log.Error("listing failed", "input", c.input, "err", err)
+			if ctx.Err() == nil {
+				s.fatal(fmt.Errorf("listing %s: %w", c.input, err))
+			}
 			code = exitFatal
 			break
 		}
@@ -294,15 +320,19 @@ func (s *syncer) runOnce(ctx context.Context) int {
 			results = append(results, res)
 		}
 		if err != nil {
-			s.log.Error("file failed", "file", name, "err", err)
+			// Not checkpointed: later exports must not be applied before
+			// this one, and the next run starts with it again.
+			if ctx.Err() == nil {
+				s.fatal(explain(name, err))
+			}
 			code = exitFatal
-			break // later exports must not be applied before this one
+			break
 		}
-		if res.Failed > 0 || res.Interrupted {
+		if res.Report.Failed > 0 || res.Interrupted {
 			code = exitFatal
 			break // not checkpointed: the next run sends the rest
 		}
-		if res.BadRows > 0 || res.Rejected > 0 {
+		if res.Report.BadRecords > 0 || res.Report.Rejected > 0 {
 			code = max(code, exitRejected)
 		}
 		if cp != nil {
@@ -311,7 +341,7 @@ func (s *syncer) runOnce(ctx context.Context) int {
 				err = cp.Save()
 			}
 			if err != nil {
-				s.log.Error("checkpoint", "file", c.checkpoint, "err", err)
+				s.fatal(fmt.Errorf("checkpoint %s: %w", c.checkpoint, err))
 				code = exitFatal
 				break
 			}
@@ -320,8 +350,84 @@ func (s *syncer) runOnce(ctx context.Context) int {
 	if ctx.Err() != nil {
 		code = exitFatal
 	}
-	s.printSummary(results, code)
+	s.printSummary(results, code, ctx.Err() != nil)
 	return code
+}
+
+// fatal logs err as the one line that ends the run.
+func (s *syncer) fatal(err error) int {
+	s.log.Error("fatal", "err", err)
+	return exitFatal
+}
+
+// openCheckpoint opens the list of processed exports. A list that cannot
+// be read, or that holds a line no export key has, is an error: an empty
+// list would re-sync every export of the folder. A missing list while the
+// state holds users is said out loud, since that is what happens next.
+func (s *syncer) openCheckpoint(ctx context.Context) (*currents.FileCheckpoint, error) {
+	path := s.cfg.checkpoint
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if n, err := s.engine.ScopeKeys(ctx, s.cfg.scope); err == nil && n > 0 {
+			s.log.Warn("no checkpoint of processed exports: every export in the folder is synced again, oldest first (the state makes that correct, but it resends what changed between them); if the checkpoint was deleted by mistake, stop and restore it",
+				"checkpoint", path, "scope", s.cfg.scope, "users_in_state", n)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint %s cannot be read: %w", path, err)
+	default:
+		for i, line := range strings.SplitAfter(string(b), "\n") {
+			key := strings.TrimSuffix(line, "\n")
+			if !utf8.ValidString(key) || strings.ContainsAny(key, "\x00\r") || (key == "" && line != "" && line != "\n") {
+				return nil, fmt.Errorf("checkpoint %s is damaged at line %d: fix it, or delete it to sync every export of the folder again", path, i+1)
+			}
+		}
+	}
+	return currents.OpenFileCheckpoint(path)
+}
+
+// explain turns the error that ended a file into one line in the
+// program's terms: flags, not Go options.
+func explain(file string, err error) error {
+	var le *diff.LimitError
+	switch {
+	case errors.Is(err, braze.ErrUnauthorized):
+		return fmt.Errorf("%s: Braze refused the API key (HTTP 401): check BRAZE_API_KEY and that -instance (or -endpoint) is the key's cluster; nothing more was sent", file)
+	case errors.Is(err, braze.ErrForbidden):
+		return fmt.Errorf("%s: Braze refused the API key (HTTP 403): it needs the users.track permission (and the IP allowlist, if set); nothing more was sent", file)
+	case errors.Is(err, braze.ErrCircuitOpen):
+		return fmt.Errorf("%s: Braze is not answering, the sync stopped: %v; what was not accepted is sent by the next run", file, err)
+	case errors.As(err, &le):
+		flag, verb := "-max-changed", "change or remove"
+		if le.What == "removals" {
+			flag, verb = "-max-removed", "remove"
+		}
+		if !le.Final {
+			verb += " at least" // it stopped counting there
+		}
+		return fmt.Errorf("%s: nothing was sent: the sync would %s %d of the %d users in the state (%.1f%%), over %s %s; check the export (a -dry-run shows the full count), then rerun with a higher %s (or -force) if it is right",
+			file, verb, le.Count, le.Stored, 100*float64(le.Count)/float64(max(le.Stored, 1)), flag, le.Limit, flag)
+	case errors.Is(err, diff.ErrEmptySnapshot):
+		return fmt.Errorf("%s: nothing was sent: the -full-snapshot export has no rows, which would remove every user; rerun with -force if it is right", file)
+	case errors.Is(err, diff.ErrInputEnded):
+		return fmt.Errorf("%s: the export could not be read to its end, so the file is not marked processed and no removal was planned: %w", file, err)
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
+
+// stateError names what to do about a state that cannot be opened.
+func stateError(dir string, err error) error {
+	switch {
+	case errors.Is(err, diff.ErrStateLost):
+		return fmt.Errorf("state %s: %w; if the loss is accepted, rerun with -reset-state (what was lost is sent again as new)", dir, err)
+	case errors.Is(err, diff.ErrScopeLocked):
+		return fmt.Errorf("state %s: another amperity-to-braze is using it: %w", dir, err)
+	}
+	return fmt.Errorf("state %s: %w", dir, err)
+}
+
+func isLimit(err error) bool {
+	return errors.Is(err, diff.ErrLimitExceeded) || errors.Is(err, diff.ErrEmptySnapshot)
 }
 
 func (s *syncer) syncObject(ctx context.Context, loc *objstore.Location, obj currents.Object, name string) (*fileResult, error) {
@@ -340,31 +446,86 @@ func skipObject(key string) bool {
 	return strings.HasSuffix(key, "/") || strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
 }
 
-func (s *syncer) printSummary(results []*fileResult, code int) {
+func (s *syncer) printSummary(results []*fileResult, code int, interrupted bool) {
 	w := s.stdout
 	if len(results) == 0 {
-		fmt.Fprintln(w, "Nothing to sync: no new export files.")
+		if !interrupted && code == exitOK {
+			fmt.Fprintln(w, "Nothing to sync: no new export files.")
+		}
 		return
 	}
-	var t fileResult
+	var t ampbraze.Report
 	for _, r := range results {
-		sm := r.Summary
-		fmt.Fprintf(w, "%s: %d rows, %d new, %d changed, %d removed, %d unchanged users; %d bad rows\n",
-			r.Name, sm.Records, sm.New, sm.Changed, sm.Removed, sm.Unchanged, r.BadRows)
-		if !s.cfg.dryRun {
-			fmt.Fprintf(w, "  sent %d users (%d attributes); %d rejected, %d failed%s\n",
-				r.Sent, r.Attributes, r.Rejected, r.Failed, map[bool]string{true: "; interrupted", false: ""}[r.Interrupted])
+		sm, rp := r.Summary, r.Report
+		fmt.Fprintf(w, "%s: %d rows, %d new, %d changed, %d removed, %d unchanged users; %d bad rows (%d duplicate ids)",
+			r.Name, sm.Records, sm.New, sm.Changed, sm.Removed, sm.Unchanged, rp.BadRecords, sm.Duplicates)
+		if sm.StillRejected > 0 {
+			fmt.Fprintf(w, "; %d still rejected (not sent again)", sm.StillRejected)
 		}
-		t.Sent += r.Sent
-		t.Rejected += r.Rejected + r.BadRows
-		t.Failed += r.Failed
+		fmt.Fprintln(w)
+		if sm.RemovalsSkipped != nil {
+			fmt.Fprintf(w, "  no removals planned: %v\n", sm.RemovalsSkipped)
+		}
+		if s.cfg.dryRun {
+			fmt.Fprintf(w, "  would send %d users, %d attributes, about %d data points; %d would be rejected\n", rp.Changes-rp.Rejected, rp.Attributes, rp.DataPoints, rp.Rejected)
+			if s.cfg.fullSnapshot || sm.MaxChanges >= 0 {
+				fmt.Fprintf(w, "  limits: %d of %d users removed (-max-removed: %s), %d changed or removed (-max-changed: %s)\n",
+					sm.Removed, sm.Stored, limitText(sm.MaxRemovals), sm.Changed+sm.Removed, limitText(sm.MaxChanges))
+			}
+			if r.LimitErr != nil {
+				fmt.Fprintf(w, "  the real run would send nothing: %v\n", explain(r.Name, r.LimitErr))
+			}
+		} else {
+			fmt.Fprintf(w, "  sent %d users (%d attributes, about %d data points); %d rejected, %d failed%s\n",
+				rp.Accepted, rp.Attributes, rp.DataPoints, rp.Rejected, rp.Failed, map[bool]string{true: "; interrupted", false: ""}[r.Interrupted])
+		}
+		t.Accepted += rp.Accepted
+		t.Rejected += rp.Rejected + rp.BadRecords
+		t.Failed += rp.Failed
+		t.DataPoints += rp.DataPoints
 	}
 	status := map[int]string{exitOK: "all accepted", exitRejected: "some rows or objects rejected", exitFatal: "incomplete"}[code]
+	if interrupted {
+		status = "interrupted; what Braze accepted is recorded, the rest is sent by the next run"
+	}
 	if s.cfg.dryRun {
 		status = "dry run, nothing sent"
 	}
-	fmt.Fprintf(w, "Total: %d files, %d users sent, %d rejected, %d failed: %s\n", len(results), t.Sent, t.Rejected, t.Failed, status)
-	if t.Rejected > 0 && s.cfg.rejectsPath != "" {
+	fmt.Fprintf(w, "Total: %d files, %d users sent, %d rejected, %d failed, about %d data points: %s\n", len(results), t.Accepted, t.Rejected, t.Failed, t.DataPoints, status)
+	if t.Rejected > 0 && s.cfg.rejectsPath != "" && !s.cfg.dryRun {
 		fmt.Fprintf(w, "Rejected rows and objects are listed in %s\n", s.cfg.rejectsPath)
 	}
+}
+
+func limitText(n int64) string {
+	if n < 0 {
+		return "none"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// parseLimit reads a -max-removed or -max-changed value: "" (the default),
+// "none", a count ("500") or a percentage ("10%").
+func parseLimit(flag, v string) (*diff.Limit, error) {
+	v = strings.TrimSpace(v)
+	var l diff.Limit
+	switch {
+	case v == "":
+		return nil, nil
+	case v == "none":
+		l = diff.NoLimit
+	case strings.HasSuffix(v, "%"):
+		f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+		if err != nil || f < 0 || f > 100 {
+			return nil, fmt.Errorf("%s %q: want a count, a percentage from 0%% to 100%%, or none", flag, v)
+		}
+		l = diff.MaxFraction(f / 100)
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s %q: want a count, a percentage from 0%% to 100%%, or none", flag, v)
+		}
+		l = diff.MaxCount(n)
+	}
+	return &l, nil
 }

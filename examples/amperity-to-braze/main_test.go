@@ -186,7 +186,9 @@ func TestDryRunSendsAndRecordsNothing(t *testing.T) {
 	}
 }
 
-func TestRejectedObjectIsReportedAndRetriedNextRun(t *testing.T) {
+// A rejected object is reported, and (issue 13, item 8) not sent again
+// until its data changes, as Braze asks; -resend-rejected sends it anyway.
+func TestRejectedObjectIsReportedAndNotResentUntilChanged(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.fake.RejectExternalIDs(func(id string) bool { return id == "C-1004" })
@@ -198,15 +200,19 @@ func TestRejectedObjectIsReportedAndRetriedNextRun(t *testing.T) {
 	if len(rej) != 1 || rej[0].Key != "C-1004" || rej[0].Row != 4 || rej[0].Stage != "braze" || rej[0].Reason == "" {
 		t.Fatalf("rejects = %+v", rej)
 	}
-	// The rejection was not recorded as sent: once Braze accepts the
-	// user, the next run sends it, and only it.
 	f.fake.ClearFaults()
 	before := f.attributeObjects()
 	if code, out, errOut = f.run(ctx, "-input", f.path("day1.csv")); code != exitOK {
 		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if got := f.attributeObjects() - before; got != 0 || !strings.Contains(out, "1 still rejected") {
+		t.Errorf("second run sent %d objects, want 0 and the user counted as still rejected\n%s", got, out)
+	}
+	if code, out, errOut = f.run(ctx, "-input", f.path("day1.csv"), "-resend-rejected"); code != exitOK {
+		t.Fatalf("third run: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if got := f.attributeObjects() - before; got != 1 {
-		t.Errorf("second run sent %d objects, want 1 (C-1004)", got)
+		t.Errorf("-resend-rejected sent %d objects, want 1 (C-1004)", got)
 	}
 	if _, ok := f.fake.User("C-1004"); !ok {
 		t.Error("C-1004 never reached the fake")

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
+	"syscall"
 
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
@@ -26,9 +28,12 @@ type reject struct {
 }
 
 // rejectsFile appends rejects as NDJSON. A nil *rejectsFile (no -rejects
-// flag) only counts.
+// flag) only counts. The first failed write is kept and reported by flush:
+// a rejects file that cannot be written is fatal, since the rows it should
+// list would otherwise be lost without a word.
 type rejectsFile struct {
 	mu  sync.Mutex
+	w   io.Writer
 	enc *json.Encoder
 	err error
 }
@@ -37,7 +42,24 @@ func newRejectsFile(w io.Writer) *rejectsFile {
 	if w == nil {
 		return nil
 	}
-	return &rejectsFile{enc: json.NewEncoder(w)}
+	return &rejectsFile{w: w, enc: json.NewEncoder(w)}
+}
+
+// flush makes what was written durable, and returns the first error of
+// any write.
+func (f *rejectsFile) flush() error {
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.w.(interface{ Sync() error }); ok && f.err == nil {
+		// A pipe or a terminal (-rejects /dev/stderr) cannot be synced.
+		if err := s.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+			f.err = err
+		}
+	}
+	return f.err
 }
 
 func (f *rejectsFile) write(r reject) {
@@ -57,7 +79,11 @@ func rowReject(file string, err error) reject {
 	r := reject{File: file, Stage: "plan", Reason: err.Error()}
 	var ie *amperity.InputError
 	var re *diff.RecordError
+	var de *diff.DuplicateKeyError
 	switch {
+	case errors.As(err, &de):
+		r.Row, r.Key = inputRow(de.Index), de.Key
+		r.Reason = fmt.Sprintf("duplicate id %q: an earlier row of this export has the same id; only the first row is sent", de.Key)
 	case errors.As(err, &ie):
 		r.Stage = "map"
 		if ie.Column == "" {

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/braze/brazetest"
@@ -168,45 +169,23 @@ func syncFile(ctx context.Context, client *braze.Client, eng *diff.Engine, mappe
 	}
 	defer plan.Close()
 
+	// ampbraze.Sync sends each change, acknowledges every answer on the
+	// plan and commits: only what Braze accepted reaches the state.
 	rep := &report{file: name}
-	// updates runs on the sender's goroutine; it keeps its own lists.
-	var badRows []error
-	var invalid []string
-	updates := func(yield func(braze.Update) bool) {
-		for ch, err := range plan.Changes() {
-			if err != nil {
-				badRows = append(badRows, err) // a row that did not map: reported, not sent
-				continue
+	_, err = ampbraze.Sync(ctx, client, plan, ampbraze.WithIDField(mapper.IDField()),
+		ampbraze.WithOutcomes(func(o ampbraze.Outcome) {
+			switch o.Kind {
+			case ampbraze.OutcomeAccepted:
+				rep.sent = append(rep.sent, o.Change)
+				rep.attrs += len(o.Change.Attrs)
+			case ampbraze.OutcomeBadRecord:
+				rep.badRows = append(rep.badRows, o.Err) // a row that did not map: reported, not sent
+			default:
+				rep.rejections = append(rep.rejections, fmt.Sprintf("%s: %v", o.Change.Key, o.Err))
 			}
-			ua, err := braze.NewUserAttributes(mapper.IDField(), ch.Key, ch.All())
-			if err != nil {
-				invalid = append(invalid, fmt.Sprintf("%s: %v", ch.Key, err))
-				plan.Ack(ch, err)
-				continue
-			}
-			if !yield(braze.Update{Attributes: ua, Ref: ch}) {
-				return
-			}
-		}
-	}
-	for res := range client.TrackAll(ctx, updates) {
-		ch := res.Ref.(diff.Change)
-		if err := plan.Ack(ch, res.Err); err != nil {
-			return nil, err
-		}
-		if res.Err != nil {
-			rep.rejections = append(rep.rejections, fmt.Sprintf("%s: %v", ch.Key, res.Err))
-			continue
-		}
-		rep.sent = append(rep.sent, ch)
-		rep.attrs += len(ch.Attrs)
-	}
-	rep.badRows, rep.rejections = badRows, append(rep.rejections, invalid...)
-	if err := ctx.Err(); err != nil {
-		return nil, err // unacknowledged changes are planned again next run
-	}
-	if err := plan.Commit(ctx); err != nil {
-		return nil, err
+		}))
+	if err != nil {
+		return nil, err // what was not accepted is planned again next run
 	}
 	rep.summary = plan.Summary()
 	for _, key := range slices.Sorted(maps.Keys(formattingOnly)) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/braze/brazetest"
 	"github.com/ampbraze/ampbraze/diff"
@@ -55,8 +56,8 @@ func TestAllObjectsRejectedIn400(t *testing.T) {
 	}
 }
 
-// syncOnce plans records on a full-snapshot scope, sends the changes with
-// TrackAll and acknowledges every result, as a caller would.
+// syncOnce plans records on a full-snapshot scope and syncs them with
+// ampbraze.Sync, as a caller would; it returns the changes planned.
 func syncOnce(t *testing.T, eng *diff.Engine, c *braze.Client, recs []diff.Record) []diff.Change {
 	t.Helper()
 	ctx := context.Background()
@@ -72,29 +73,13 @@ func syncOnce(t *testing.T, eng *diff.Engine, c *braze.Client, recs []diff.Recor
 		t.Fatal(err)
 	}
 	var planned []diff.Change
-	updates := func(yield func(braze.Update) bool) {
-		for ch, err := range plan.Changes() {
-			if err != nil {
-				t.Fatalf("plan: %v", err)
-			}
-			planned = append(planned, ch)
-			a := &braze.UserAttributes{ExternalID: ch.Key}
-			for name, v := range ch.All() {
-				if err := a.Set(name, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !yield(braze.Update{Attributes: a, Ref: ch}) {
-				return
-			}
+	_, err = ampbraze.Sync(ctx, c, plan, ampbraze.WithOutcomes(func(o ampbraze.Outcome) {
+		if o.Kind == ampbraze.OutcomeBadRecord {
+			t.Errorf("plan: %v", o.Err)
 		}
-	}
-	for r := range c.TrackAll(ctx, updates) {
-		if err := plan.Ack(r.Ref.(diff.Change), r.Err); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := plan.Commit(ctx); err != nil {
+		planned = append(planned, o.Change)
+	}))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return planned

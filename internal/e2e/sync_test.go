@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/diff"
@@ -221,8 +222,7 @@ type runStats struct {
 	emitted, accepted, rejected, failed, planErrors int
 	killed                                          bool
 	commitErr                                       error
-	yielded                                         int // updates handed to TrackAll
-	results                                         int // results TrackAll yielded
+	results                                         int // outcomes of changes
 }
 
 // sync is one process lifetime: open the state store, plan the export,
@@ -255,107 +255,91 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 		t.Fatalf("run %d: plan: %v", h.runs, err)
 	}
 
-	updates := func(yield func(braze.Update) bool) {
-		for ch, err := range plan.Changes() {
-			if err != nil {
-				st.planErrors++
-				h.noteErr(err)
-				var ie *amperity.InputError
-				if errors.As(err, &ie) {
-					h.report(report{Stage: "input", Row: ie.Row, Reason: err.Error()})
-				} else {
-					h.report(report{Stage: "plan", Reason: err.Error()})
-				}
-				continue
-			}
-			st.emitted++
-			a := &braze.UserAttributes{ExternalID: ch.Key}
-			var setErr error
-			for name, v := range ch.All() {
-				if setErr = a.Set(name, v); setErr != nil {
-					break
-				}
-			}
-			if setErr != nil {
-				h.noteErr(setErr)
-				h.report(report{Stage: "client", Row: rowOf.get(ch.Key), Key: ch.Key, Reason: setErr.Error()})
-				if err := plan.Ack(ch, setErr); err != nil {
-					t.Errorf("run %d: ack: %v", h.runs, err)
-				}
-				continue
-			}
-			st.yielded++
-			if !yield(braze.Update{Attributes: a, Ref: ch}) {
-				return
-			}
-		}
-	}
-
+	// The composition is ampbraze.Sync, as in the programs. A kill that
+	// is not graceful is a panic out of the outcome callback: it unwinds
+	// Sync and TrackAll (which abandon their requests) with nothing
+	// acknowledged or committed after it, as a process death would.
 	sendCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := 0
-	seqs := map[int64]bool{}
-	for res := range h.client.TrackAll(sendCtx, updates, braze.WithConcurrency(8)) {
-		if seqs[res.Seq] {
-			t.Errorf("run %d: two results with Seq %d", h.runs, res.Seq)
+	onOutcome := func(o ampbraze.Outcome) {
+		if o.Kind == ampbraze.OutcomeBadRecord {
+			st.planErrors++
+			h.noteErr(o.Err)
+			var ie *amperity.InputError
+			if errors.As(o.Err, &ie) {
+				h.report(report{Stage: "input", Row: ie.Row, Reason: o.Err.Error()})
+			} else {
+				h.report(report{Stage: "plan", Reason: o.Err.Error()})
+			}
+			return
 		}
-		seqs[res.Seq] = true
-		ch, ok := res.Ref.(diff.Change)
-		if !ok {
-			t.Fatalf("run %d: result %d carries Ref %T, want the diff.Change given", h.runs, res.Seq, res.Ref)
-		}
-		if err := plan.Ack(ch, res.Err); err != nil {
-			t.Errorf("run %d: ack %s: %v", h.runs, ch.Key, err)
-		}
-		switch res.Status() {
-		case braze.Accepted:
+		ch := o.Change
+		switch o.Kind {
+		case ampbraze.OutcomeAccepted:
 			st.accepted++
 			h.ledger.accept(ch)
-		case braze.Rejected:
+		case ampbraze.OutcomeRejected:
 			st.rejected++
-			h.noteErr(res.Err)
-			h.report(report{Stage: "braze", Row: rowOf.get(ch.Key), Key: ch.Key, Reason: res.Err.Error()})
-		case braze.Failed:
-			h.noteErr(res.Err)
+			h.noteErr(o.Err)
+			stage := "braze"
+			var ve *braze.ValidationError
+			if errors.As(o.Err, &ve) {
+				stage = "client"
+			}
+			h.report(report{Stage: stage, Row: rowOf.get(ch.Key), Key: ch.Key, Reason: o.Err.Error()})
+		case ampbraze.OutcomeFailed:
+			h.noteErr(o.Err)
 			st.failed++
 		}
 		n++
-		if rp.kill != noKill && n == rp.killAfter {
+		if rp.kill != noKill && n == rp.killAfter && !st.killed {
 			st.killed = true
 			if rp.kill == killGraceful {
-				cancel()
-				continue // drain: every pulled update still gets its result
+				cancel() // drain: every pulled update still gets its result
+				return
 			}
 			if rp.kill == killCancelAbandon {
 				cancel()
 			}
-			break
+			panic(processDeath{})
 		}
 	}
-	st.results = n
-	if !st.killed || rp.kill == killGraceful {
-		// Every update TrackAll pulled has exactly one result.
-		if st.results != st.yielded {
-			t.Errorf("run %d: %d results for %d updates", h.runs, st.results, st.yielded)
-		}
-	}
-	switch rp.kill {
-	case killCancelAbandon, killStop:
-		if st.killed {
-			// The process dies: the plan is never committed or closed.
-			engClosed = true
-			if err := eng.Close(); err != nil {
-				t.Errorf("run %d: closing the engine with a plan open: %v", h.runs, err)
+	rep, err := func() (rep ampbraze.Report, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(processDeath); !ok {
+					panic(r)
+				}
+				err = errDied
 			}
-			return st
+		}()
+		return ampbraze.Sync(sendCtx, h.client, plan, ampbraze.WithOutcomes(onOutcome), ampbraze.WithSendOptions(braze.WithConcurrency(8)))
+	}()
+	st.emitted, st.results = int(rep.Changes), n
+	if errors.Is(err, errDied) {
+		// The process dies: the plan is never committed or closed.
+		engClosed = true
+		if err := eng.Close(); err != nil {
+			t.Errorf("run %d: closing the engine with a plan open: %v", h.runs, err)
 		}
+		return st
 	}
-	st.commitErr = plan.Commit(ctx)
-	if st.commitErr != nil {
-		h.noteErr(st.commitErr)
+	// Every change has exactly one outcome.
+	if int64(n) != rep.Accepted+rep.Rejected+rep.Failed || rep.Accepted+rep.Rejected+rep.Failed != rep.Changes {
+		t.Errorf("run %d: %d outcomes for %d changes (report %+v)", h.runs, n, rep.Changes, rep)
+	}
+	if err != nil && !(st.killed && errors.Is(err, context.Canceled)) {
+		st.commitErr = err
+		h.noteErr(err)
 	}
 	return st
 }
+
+// processDeath is the panic that stands for a process killed mid-sync.
+type processDeath struct{}
+
+var errDied = errors.New("process died")
 
 // dryRun plans records against the state without sending, and returns
 // the changes by key (attribute names and values) and the plan's errors.
