@@ -21,32 +21,14 @@ func seed(t *testing.T, e *Engine, scope string, n int) {
 	run(t, e, scope, recs(rs...), accept)
 }
 
-// planAll iterates a plan's changes, acknowledging each with ack (nil:
-// accepted), and returns the keys yielded, the errors yielded and Commit's
-// error.
+// planAll is drive returning the keys of the changes.
 func planAll(t *testing.T, e *Engine, scope string, input iter.Seq2[Record, error], ack func(Change) error, opts ...PlanOption) (keys []string, errs []error, sum Summary, commitErr error) {
 	t.Helper()
-	p, err := e.Plan(context.Background(), scope, input, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for ch, err := range p.Changes() {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	chs, errs, sum, commitErr := drive(t, e, scope, input, ack, opts...)
+	for _, ch := range chs {
 		keys = append(keys, ch.Key)
-		var sendErr error
-		if ack != nil {
-			sendErr = ack(ch)
-		}
-		if err := p.Ack(ch, sendErr); err != nil {
-			t.Fatal(err)
-		}
 	}
-	commitErr = p.Commit(context.Background())
-	return keys, errs, p.Summary(), commitErr
+	return keys, errs, sum, commitErr
 }
 
 type fatalErr struct{ msg string }

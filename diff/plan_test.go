@@ -55,20 +55,37 @@ func changeString(c Change) string {
 // returns the changes (rendered, sorted) and the errors yielded.
 func run(t *testing.T, e *Engine, scope string, input iter.Seq2[Record, error], ack func(Change) error, opts ...PlanOption) ([]string, []error, Summary) {
 	t.Helper()
+	chs, errs, sum, err := drive(t, e, scope, input, ack, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, ch := range chs {
+		out = append(out, changeString(ch))
+	}
+	sort.Strings(out)
+	return out, errs, sum
+}
+
+// drive plans input, acknowledges each change with ack(change) (nil ack:
+// accepted) and commits; it returns the changes and errors yielded, the
+// summary and Commit's error.
+func drive(t *testing.T, e *Engine, scope string, input iter.Seq2[Record, error], ack func(Change) error, opts ...PlanOption) ([]Change, []error, Summary, error) {
+	t.Helper()
 	ctx := context.Background()
 	p, err := e.Plan(ctx, scope, input, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	var out []string
+	var chs []Change
 	var errs []error
 	for ch, err := range p.Changes() {
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, changeString(ch))
+		chs = append(chs, ch)
 		var sendErr error
 		if ack != nil {
 			sendErr = ack(ch)
@@ -77,11 +94,8 @@ func run(t *testing.T, e *Engine, scope string, input iter.Seq2[Record, error], 
 			t.Fatal(err)
 		}
 	}
-	if err := p.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(out)
-	return out, errs, p.Summary()
+	err = p.Commit(ctx)
+	return chs, errs, p.Summary(), err
 }
 
 func accept(Change) error { return nil }
