@@ -568,7 +568,11 @@ func TestChangesOnlyOnce(t *testing.T) {
 // running (the key set they use is freed when Changes returns).
 func TestConsumerPanicJoinsGoroutines(t *testing.T) {
 	e := newTestEngine(t, NewMemoryStore())
-	p, err := e.Plan(context.Background(), "s", numbered(5000, 1))
+	// More records than one batch of intents (intentChunk), so that the
+	// first change is yielded, and the consumer panics, before the input
+	// is read to its end.
+	const n = 5 * intentChunk
+	p, err := e.Plan(context.Background(), "s", numbered(n, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -583,7 +587,7 @@ func TestConsumerPanicJoinsGoroutines(t *testing.T) {
 			panic("consumer bug")
 		}
 	}()
-	if got := p.Progress().Read; got >= 5000 {
+	if got := p.Progress().Read; got >= n {
 		t.Errorf("reader went on to %d records", got)
 	}
 }
