@@ -43,6 +43,7 @@ import (
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
 	"github.com/ampbraze/ampbraze/examples/internal/objstore"
+	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
 
 // Exit statuses.
@@ -60,6 +61,9 @@ func main() {
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// errVersion is parseFlags' answer to -version.
+var errVersion = errors.New("-version")
 
 // config is the parsed command line.
 type config struct {
@@ -119,8 +123,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.logEvery, "log-every", 10*time.Second, "progress log interval when stderr is not a terminal")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3-compatible endpoint `URL` (path-style), for MinIO and tests")
 	fs.BoolVar(&c.verbose, "v", false, "debug logs")
+	showVersion := fs.Bool("version", false, "print the program's version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *showVersion {
+		return nil, errVersion
 	}
 	if c.input == "" && fs.NArg() == 1 {
 		c.input = fs.Arg(0)
@@ -159,6 +167,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		if errors.Is(err, errVersion) {
+			fmt.Fprintln(stdout, version.String("amperity-to-braze"))
 			return exitOK
 		}
 		fmt.Fprintln(stderr, "amperity-to-braze:", err)

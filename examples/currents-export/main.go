@@ -36,6 +36,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/examples/internal/objstore"
+	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
 
 const (
@@ -62,6 +63,9 @@ type config struct {
 	now                                        func() time.Time
 }
 
+// errVersion is parseFlags' answer to -version.
+var errVersion = errors.New("-version")
+
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{now: time.Now}
 	fs := flag.NewFlagSet("currents-export", flag.ContinueOnError)
@@ -76,8 +80,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.dedupeWindow, "dedupe-window", 24*time.Hour, "how far apart in queue time two deliveries of one event may be")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "checkpoint `file` (default: <out>/.currents-checkpoint)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3-compatible endpoint `URL` (path-style), for MinIO and tests")
+	showVersion := fs.Bool("version", false, "print the program's version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *showVersion {
+		return nil, errVersion
 	}
 	if c.input == "" || c.out == "" {
 		return nil, errors.New("-input and -out are required")
@@ -118,6 +126,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		if errors.Is(err, errVersion) {
+			fmt.Fprintln(stdout, version.String("currents-export"))
 			return exitOK
 		}
 		fmt.Fprintln(stderr, "currents-export:", err)

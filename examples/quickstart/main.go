@@ -34,6 +34,7 @@ import (
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
 	"github.com/ampbraze/ampbraze/examples/internal/currentsdemo"
+	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
 
 //go:embed data/schema.txt data/day1.csv data/day2.csv
@@ -53,8 +54,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	live := fs.Bool("live", false, "send to the real Braze workspace named by BRAZE_API_KEY and BRAZE_REST_ENDPOINT or BRAZE_INSTANCE")
+	showVersion := fs.Bool("version", false, "print the program's version and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h, like the other programs
+		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.String("quickstart"))
+		return 0
 	}
 	if err := quickstart(ctx, *live, stdout); err != nil {
 		fmt.Fprintln(stderr, "quickstart:", err)
