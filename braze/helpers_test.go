@@ -46,6 +46,33 @@ func (r *recorder) requests() int {
 }
 
 // newTestClient starts a server and a client with fast retries.
+// newBubbleClient returns a client whose requests are served by h in
+// memory, without a network, so that it works inside a testing/synctest
+// bubble: timing tests then run on the bubble's fake clock instead of
+// sleeping.
+func newBubbleClient(t *testing.T, h http.Handler, opts ...Option) *Client {
+	t.Helper()
+	hc := &http.Client{Transport: handlerTransport{h}}
+	base := []Option{WithBaseURL("http://127.0.0.1:9"), WithHTTPClient(hc), WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxWait: 50 * time.Millisecond})}
+	c, err := NewClient(testKey, append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// handlerTransport serves requests with a handler, in memory.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
 func newTestClient(t *testing.T, h http.Handler, opts ...Option) (*Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(h)

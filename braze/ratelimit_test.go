@@ -6,9 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -81,17 +81,21 @@ func TestClientSlowsOnLowRemaining(t *testing.T) {
 		w.WriteHeader(201)
 		io.WriteString(w, `{"message":"success"}`)
 	}}
-	// The floor of the adaptive rate is one request per MaxWait.
-	c, _ := newTestClient(t, rec, WithRetryPolicy(RetryPolicy{MaxWait: 10 * time.Second}))
-	start := time.Now()
-	for range 4 {
-		if _, err := c.Track(context.Background(), attrsReq("u")); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		// The floor of the adaptive rate is one request per MaxWait.
+		c := newBubbleClient(t, rec, WithRetryPolicy(RetryPolicy{MaxWait: 10 * time.Second}))
+		start := time.Now()
+		for range 4 {
+			if _, err := c.Track(context.Background(), attrsReq("u")); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if d := time.Since(start); d < 400*time.Millisecond {
-		t.Errorf("4 requests in %v despite 5/s remaining", d)
-	}
+		// 5 left for the next second: after the first answer, a request
+		// every 200 ms (on the bubble's clock, exactly 400 ms for 4).
+		if d := time.Since(start); d < 400*time.Millisecond {
+			t.Errorf("4 requests in %v despite 5/s remaining", d)
+		}
+	})
 }
 
 func TestBulkEndpoint(t *testing.T) {
@@ -129,54 +133,53 @@ func itoa(i int) string {
 // A 429 with X-RateLimit-Retry-After holds every goroutine of the client,
 // not only the one that got it.
 func TestRetryAfterPausesOtherGoroutines(t *testing.T) {
-	var first atomic.Bool
-	var mu sync.Mutex
-	var times []time.Time
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.ReadAll(r.Body)
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		if first.CompareAndSwap(false, true) {
-			w.Header().Set("X-RateLimit-Retry-After", "0.3")
-			w.WriteHeader(429)
-			return
+	synctest.Test(t, func(t *testing.T) {
+		var first atomic.Bool
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			if first.CompareAndSwap(false, true) {
+				w.Header().Set("X-RateLimit-Retry-After", "0.3")
+				w.WriteHeader(429)
+				return
+			}
+			w.WriteHeader(201)
+			io.WriteString(w, `{"message":"success"}`)
+		})
+		c := newBubbleClient(t, h, WithRetryPolicy(RetryPolicy{MaxWait: 5 * time.Second, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+		_, err := c.Track(context.Background(), attrsReq("a")) // 429, waits, succeeds
+		must(t, err)
+		// The gate is open again; now a 429 seen by one goroutine delays
+		// another one's first attempt.
+		first.Store(false)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { _, err := c.Track(context.Background(), attrsReq("b")); done <- err }()
+		synctest.Wait() // b got its 429 and waits on the gate
+		_, err = c.Track(context.Background(), attrsReq("c"))
+		must(t, err)
+		if d := time.Since(start); d < 300*time.Millisecond {
+			t.Errorf("the other goroutine's request finished after %v, before the 0.3 s pause", d)
 		}
-		w.WriteHeader(201)
-		io.WriteString(w, `{"message":"success"}`)
+		must(t, <-done)
 	})
-	c, _ := newTestClient(t, h, WithRetryPolicy(RetryPolicy{MaxWait: 5 * time.Second, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
-	_, err := c.Track(context.Background(), attrsReq("a")) // 429, waits, succeeds
-	must(t, err)
-	start := time.Now()
-	// The gate is already open again; now show that a 429 seen by one
-	// goroutine delays another one's first attempt.
-	first.Store(false)
-	done := make(chan error, 1)
-	go func() { _, err := c.Track(context.Background(), attrsReq("b")); done <- err }()
-	time.Sleep(50 * time.Millisecond)
-	_, err = c.Track(context.Background(), attrsReq("c"))
-	must(t, err)
-	must(t, <-done)
-	if d := time.Since(start); d < 280*time.Millisecond {
-		t.Errorf("second goroutine finished after %v, before the 0.3 s pause", d)
-	}
 }
 
 // A wait the limiter knows would pass the deadline fails at once, as
 // context.DeadlineExceeded.
 func TestLimiterDeadline(t *testing.T) {
-	c, _ := newTestClient(t, &recorder{}, WithRateLimit(1, time.Hour))
-	_, err := c.Track(context.Background(), attrsReq("a")) // uses the burst
-	must(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err = c.Track(ctx, attrsReq("b"))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("took %v", d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newBubbleClient(t, &recorder{}, WithRateLimit(1, time.Hour))
+		_, err := c.Track(context.Background(), attrsReq("a")) // uses the burst
+		must(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.Track(ctx, attrsReq("b"))
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("took %v of the bubble's clock, want no wait at all", d)
+		}
+	})
 }
