@@ -145,9 +145,8 @@ func Sync(ctx context.Context, client *braze.Client, plan *diff.Plan, opts ...Sy
 			o.Kind = OutcomeRejected
 		default:
 			o.Kind = OutcomeFailed
-			var se *braze.StoppedError
-			if stop == nil && errors.As(res.Err, &se) {
-				stop = se.Cause
+			if stop == nil {
+				stop = stopCause(res.Err)
 			}
 		}
 		if err := plan.Ack(r.ch, res.Err); err != nil && ackErr == nil {
@@ -187,6 +186,20 @@ func DryRun(ctx context.Context, plan *diff.Plan, opts ...SyncOption) (Report, e
 		}
 	}
 	return s.report, plan.Commit(ctx)
+}
+
+// stopCause returns why TrackAll stopped the run, if err says it did: the
+// 401/403 answer itself (the updates of that request carry it), or the
+// cause inside a *braze.StoppedError (the other updates it answered).
+func stopCause(err error) error {
+	var se *braze.StoppedError
+	switch {
+	case errors.As(err, &se):
+		return se.Cause
+	case errors.Is(err, braze.ErrUnauthorized), errors.Is(err, braze.ErrForbidden), errors.Is(err, braze.ErrCircuitOpen):
+		return err
+	}
+	return nil
 }
 
 // ref travels with an update through TrackAll.

@@ -58,6 +58,10 @@ type Change struct {
 	state []byte // the key's state once this change is accepted; nil deletes it
 	fail  []byte // the key's state if the send fails (and its intent): what it sent becomes unknown
 	sent  []slot // what the change carries, in attribute id order: the value's slot, or unknown for a null
+	// overwrites reports that the change replaces or removes a value the
+	// destination accepted: only such changes count against the limits
+	// (what an interrupted run sent and never saw answered does not).
+	overwrites bool
 }
 
 // All yields the change's attribute names and values.

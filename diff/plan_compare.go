@@ -30,6 +30,11 @@ type planner struct {
 	stillRejected int64 // keys with a rejected value not sent again
 }
 
+// accepted reports whether the slot holds a value the destination
+// accepted (not one whose send failed or was interrupted, nor a rejected
+// one).
+func (s slot) accepted() bool { return !s.unknown && !s.rejected }
+
 // heldValue is a value (or a removal) the destination rejected before,
 // held back unless something else of the record changes.
 type heldValue struct {
@@ -201,6 +206,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	var out []Attr
 	var sent []slot      // the attributes in out, see Change.sent
 	var held []heldValue // unchanged values rejected before
+	overwrites := false  // the change replaces or removes a value the destination accepted
 	next = next[:0]
 	note := func(id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
 		c := w.attrCount(id)
@@ -269,6 +275,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 				note(o.id, Unchanged, &o, Value{}, false, "absent from input; its removal was rejected before")
 			case c.removal == nil:
 				out = append(out, Attr{Name: name})
+				overwrites = overwrites || o.accepted()
 				sent = append(sent, slot{id: o.id, unknown: true})
 				note(o.id, Removed, &o, Value{}, true, "absent from input, removed as null")
 			case !o.float && !o.unknown && !o.rejected && o.v == c.removalHash:
@@ -278,6 +285,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 				}
 			default:
 				out = append(out, Attr{Name: name, Value: c.removalValue})
+				overwrites = overwrites || o.accepted()
 				sent = append(sent, slot{id: o.id, v: c.removalHash})
 				next = append(next, slot{id: o.id, v: c.removalHash})
 				note(o.id, Removed, &o, c.removalValue, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
@@ -300,6 +308,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			}
 			if it.null {
 				out = append(out, Attr{Name: a.Name})
+				overwrites = overwrites || o.accepted()
 				sent = append(sent, slot{id: o.id, unknown: true})
 				note(o.id, Removed, &o, Value{}, true, "null in input")
 				continue
@@ -320,6 +329,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 				continue
 			}
 			out = append(out, a)
+			overwrites = overwrites || o.accepted()
 			sent = append(sent, it.s)
 			next = append(next, it.s)
 			note(o.id, Changed, &o, a.Value, true, reason)
@@ -354,7 +364,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, sent: sent}
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, sent: sent, overwrites: overwrites}
 	if found {
 		ch.orig = bytes.Clone(w.oldBuf)
 	}

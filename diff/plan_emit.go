@@ -53,10 +53,13 @@ func (e *emitter) recordError(err error) bool {
 
 // change takes a planned change; false ends the plan.
 func (e *emitter) change(ch Change) bool {
-	if ch.Status == Removed {
+	// Only what replaces or removes values the destination accepted
+	// counts: after an interrupted first sync, most keys hold nothing but
+	// intents, and sending them again damages nothing.
+	if ch.overwrites && ch.Status == Removed {
 		e.removals++
 	}
-	if ch.Status != New {
+	if ch.overwrites {
 		e.changes++
 	}
 	if err := e.overLimit(false); err != nil && !e.p.cfg.dryRun {

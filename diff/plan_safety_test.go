@@ -286,3 +286,37 @@ func TestRegression_Issue14_CrashBetweenSendAndAckHidesNoRemoval(t *testing.T) {
 	got, _, _ = run(t, e2, "s", recs(rec("u1", "a", "1"), rec("u2", "a", "2")), accept, WithMode(FullSnapshot))
 	wantChanges(t, got)
 }
+
+// A first full-snapshot sync interrupted before any answer leaves nothing
+// but intents: the next run sends everything again, and that counts as
+// changing no value Braze accepted, so the default limits let it through
+// (the e2e suite found such runs refused, and the sync never converged).
+func TestInterruptedFirstSyncIsNotOverTheLimits(t *testing.T) {
+	mem := NewMemoryStore()
+	e := newTestEngine(t, mem)
+	var rs []Record
+	for i := range 100 {
+		rs = append(rs, rec(fmt.Sprintf("u%03d", i), "a", "1"))
+	}
+	p, err := e.Plan(context.Background(), "s", recs(rs...), WithMode(FullSnapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Killed: no Ack, no Commit. The next process plans the same export.
+	keys, _, sum, err := planAll(t, newTestEngine(t, mem), "s", recs(rs...), nil, WithMode(FullSnapshot))
+	if err != nil || len(keys) != 100 || sum.Stored != 100 {
+		t.Fatalf("keys %d, commit %v, summary %+v", len(keys), err, sum)
+	}
+	// Once accepted, changing them all is over the limit again.
+	for i := range rs {
+		rs[i] = rec(rs[i].Key, "a", "2")
+	}
+	if _, _, _, err := planAll(t, newTestEngine(t, mem), "s", recs(rs...), nil, WithMode(FullSnapshot)); !errors.Is(err, ErrLimitExceeded) {
+		t.Fatalf("commit %v, want the changes limit", err)
+	}
+}

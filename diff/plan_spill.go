@@ -60,7 +60,11 @@ func (s *spill) put(ch Change) error {
 	b := s.buf[:0]
 	b = appendBytes(b, []byte(ch.Key))
 	b = binary.AppendVarint(b, ch.Index)
-	b = append(b, byte(ch.Status))
+	status := byte(ch.Status)
+	if ch.overwrites {
+		status |= 0x80
+	}
+	b = append(b, status)
 	b = appendMaybe(b, ch.orig)
 	b = appendMaybe(b, ch.state)
 	b = appendMaybe(b, ch.fail)
@@ -159,7 +163,8 @@ func (s *spill) decode(b []byte) (Change, error) {
 	var ch Change
 	ch.Key = string(d.bytes())
 	ch.Index = d.varint()
-	ch.Status = Status(d.byte())
+	status := d.byte()
+	ch.Status, ch.overwrites = Status(status&0x7f), status&0x80 != 0
 	ch.orig, ch.state, ch.fail = d.maybe(), d.maybe(), d.maybe()
 	ch.sent = make([]slot, d.count())
 	for i := range ch.sent {

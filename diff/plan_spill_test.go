@@ -29,7 +29,7 @@ func TestSpillRoundTrip(t *testing.T) {
 		Of(textDate{1985, 12, 10}), Of([]string{"a", "b"}), Of(map[string]any{"k": int64(1)})}
 	var in []Change
 	for i := range 50 {
-		ch := Change{Key: fmt.Sprintf("u%d", i), Index: int64(i - 1), Status: Status(i % 4),
+		ch := Change{Key: fmt.Sprintf("u%d", i), Index: int64(i - 1), Status: Status(i % 4), overwrites: i%3 == 0,
 			state: []byte{1, byte(i)}, fail: []byte{2}, sent: []slot{{id: 1, v: 7}, {id: 2, unknown: true}, {id: 3, rejected: true, prior: true, v: 9}, {id: 4, float: true, v: 1}}}
 		if i%2 == 0 {
 			ch.orig = []byte{3, 4}
@@ -52,7 +52,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	}
 	for i := range in {
 		a, b := in[i], out[i]
-		if a.Key != b.Key || a.Index != b.Index || a.Status != b.Status || b.plan != p ||
+		if a.Key != b.Key || a.Index != b.Index || a.Status != b.Status || a.overwrites != b.overwrites || b.plan != p ||
 			!slices.Equal(a.orig, b.orig) || (a.orig == nil) != (b.orig == nil) || !slices.Equal(a.state, b.state) || !slices.Equal(a.fail, b.fail) || !slices.Equal(a.sent, b.sent) {
 			t.Fatalf("change %d: %+v, want %+v", i, b, a)
 		}

@@ -60,6 +60,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	var sent []slot
 	var next []slot
 	var held []heldValue
+	overwrites := false
 	p.sumMu.Lock()
 	defer p.sumMu.Unlock()
 	for _, o := range old {
@@ -86,6 +87,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 			ae.Reason = "key absent from snapshot; its removal was rejected before"
 		case c.removal == nil:
 			out = append(out, Attr{Name: name})
+			overwrites = overwrites || o.accepted()
 			sent = append(sent, slot{id: o.id, unknown: true})
 			p.attrCount(o.id).removed++
 			ae.Status, ae.Sent, ae.Reason = Removed, true, "key absent from snapshot; removed as null"
@@ -94,6 +96,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 			ae.Reason = "key absent from snapshot; removal value already sent"
 		default:
 			out = append(out, Attr{Name: name, Value: c.removalValue})
+			overwrites = overwrites || o.accepted()
 			sent = append(sent, slot{id: o.id, v: c.removalHash})
 			next = append(next, slot{id: o.id, v: c.removalHash})
 			p.attrCount(o.id).removed++
@@ -117,7 +120,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	}
 	out, sent, next = releaseHeld(held, out, sent, next)
 	p.keys.removed++
-	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, sent: sent, orig: appendState(nil, old)}
+	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, sent: sent, orig: appendState(nil, old), overwrites: overwrites}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}
