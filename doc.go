@@ -18,7 +18,10 @@
 //   - [github.com/ampbraze/ampbraze/diff]: the delta engine. It plans only the
 //     attributes that changed since the last sync that Braze acknowledged,
 //     guards full snapshots against mass removals, and keeps that state in
-//     an embedded store.
+//     a diff.Store: [github.com/ampbraze/ampbraze/diff/pebblestore] is the
+//     embedded default (kept apart, so importing diff links no storage
+//     engine), and [github.com/ampbraze/ampbraze/diff/storetest] the
+//     conformance suite of any other store.
 //   - [github.com/ampbraze/ampbraze/currents]: a decoder for the Avro files
 //     that Braze Currents writes to S3, with a typed Go event for every event
 //     type.
@@ -29,6 +32,7 @@
 // keep only what changed, then Sync: it sends, acknowledges every answer on
 // the plan (accepted, rejected, failed) and commits what Braze accepted.
 //
+//	engine, _ := pebblestore.OpenEngine(ctx, "/var/lib/ampbraze/state", nil)
 //	mapper, _ := amperity.NewMapper(schema, amperity.MapColumn("customer_id", "external_id"))
 //	reader, _ := amperity.NewCSVReader(ctx, file, amperity.WithSchema(schema))
 //	plan, _ := engine.Plan(ctx, "braze:customer-attributes", mapper.Records(reader.Rows(ctx)),

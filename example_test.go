@@ -23,7 +23,7 @@ func ExampleSync() {
 	// Schema files may list the columns in any order: they are matched by name.
 	schema, _ := amperity.ParseSchema(strings.NewReader("aud_vip:Boolean\ncustomer_id:String\nloyalty_tier:String\n"))
 	mapper, _ := amperity.NewMapper(schema, amperity.MapColumn("customer_id", "external_id"), amperity.AudienceColumns("aud_vip"))
-	engine, _ := diff.NewEngine(ctx, diff.NewMemoryStore()) // diff.Open(ctx, dir) for a durable state
+	engine, _ := diff.NewEngine(ctx, diff.NewMemoryStore()) // pebblestore.OpenEngine(ctx, dir, nil) for a durable state
 	defer engine.Close()
 
 	for _, export := range []string{

@@ -1,4 +1,4 @@
-package diff
+package diff_test
 
 import (
 	"bufio"
@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/pebblestore"
 )
 
 // The sync benchmark: synthetic users with 20 attributes, N of them
@@ -23,8 +26,8 @@ import (
 //	resync10 re-sync with 10% of the users changed in 1-3 attributes
 //	resync0  re-sync with nothing changed
 //
-// each for the engine on its default pebble store (sdk) and for the
-// baseline, an in-memory Go map from key to the 20 attribute hashes. Each
+// each for the engine on the embedded pebble store (sdk, diff/pebblestore)
+// and for the baseline, an in-memory Go map from key to the 20 attribute hashes. Each
 // case runs in its own process (the test binary re-executed), so the peak
 // resident memory reported (VmHWM) is that case's alone. The baseline
 // builds its map before the measured re-sync and resets VmHWM after, so
@@ -139,10 +142,10 @@ func TestBenchChild(t *testing.T) {
 // syntheticUsers yields n users with 20 attributes of mixed types. With
 // version > 0, one user in ten has 1-3 attributes changed. Like
 // amperity.ReuseRecords, it reuses one Attrs slice (a plan copies it).
-func syntheticUsers(n, version int) iter.Seq2[Record, error] {
-	return func(yield func(Record, error) bool) {
+func syntheticUsers(n, version int) iter.Seq2[diff.Record, error] {
+	return func(yield func(diff.Record, error) bool) {
 		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		attrs := make([]Attr, 20)
+		attrs := make([]diff.Attr, 20)
 		for i := range n {
 			h := mix64(uint64(i))
 			changed := 0
@@ -154,24 +157,24 @@ func syntheticUsers(n, version int) iter.Seq2[Record, error] {
 				if j < changed {
 					v += uint64(version) * 1_000_003
 				}
-				var val Value
+				var val diff.Value
 				switch j % 6 {
 				case 0:
-					val = String("value-" + strconv.FormatUint(v, 36))
+					val = diff.String("value-" + strconv.FormatUint(v, 36))
 				case 1:
-					val = Int(int64(v % 100_000))
+					val = diff.Int(int64(v % 100_000))
 				case 2:
-					val = Float(float64(v%10_000) / 7)
+					val = diff.Float(float64(v%10_000) / 7)
 				case 3:
-					val = Bool(v%2 == 0)
+					val = diff.Bool(v%2 == 0)
 				case 4:
-					val = Number(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
+					val = diff.Number(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
 				case 5:
-					val = Time(base.Add(time.Duration(v%1_000_000) * time.Second))
+					val = diff.Time(base.Add(time.Duration(v%1_000_000) * time.Second))
 				}
-				attrs[j] = Attr{Name: benchAttrNames[j], Value: val}
+				attrs[j] = diff.Attr{Name: benchAttrNames[j], Value: val}
 			}
-			if !yield(Record{Key: "u" + strconv.FormatUint(h, 16), Attrs: attrs}, nil) {
+			if !yield(diff.Record{Key: "u" + strconv.FormatUint(h, 16), Attrs: attrs}, nil) {
 				return
 			}
 		}
@@ -197,21 +200,24 @@ func mix64(x uint64) uint64 {
 
 func benchSDK(state string, n, version int) (benchResult, error) {
 	ctx := context.Background()
-	var opts []Option
+	var opts []diff.Option
+	var storeOpts []pebblestore.Option
 	if mb, _ := strconv.Atoi(os.Getenv("DIFF_BENCH_CACHE_MB")); mb > 0 {
-		opts = append(opts, WithCacheSize(int64(mb)<<20))
+		storeOpts = append(storeOpts, pebblestore.WithCacheSize(int64(mb)<<20))
 	}
 	if os.Getenv("DIFF_BENCH_LOG") != "" {
 		// Debug log on stderr: shows, among others, how long loading the
 		// state fingerprints took.
-		opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		l := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts = append(opts, diff.WithLogger(l))
+		storeOpts = append(storeOpts, pebblestore.WithLogger(l))
 	}
 	start := time.Now()
-	e, err := Open(ctx, state, opts...)
+	e, err := pebblestore.OpenEngine(ctx, state, storeOpts, opts...)
 	if err != nil {
 		return benchResult{}, err
 	}
-	p, err := e.Plan(ctx, "bench", syntheticUsers(n, version), WithMode(FullSnapshot))
+	p, err := e.Plan(ctx, "bench", syntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -238,7 +244,7 @@ func benchSDK(state string, n, version int) (benchResult, error) {
 // of the 20 attributes, compared and updated in place.
 func benchBaseline(n int, resync bool, version int) (benchResult, error) {
 	state := make(map[string][]uint64)
-	var enc encoder
+	var enc diff.BenchHasher
 	syncOnce := func(version int) (int64, error) {
 		var changes int64
 		for r, err := range syntheticUsers(n, version) {
@@ -250,9 +256,9 @@ func benchBaseline(n int, resync bool, version int) (benchResult, error) {
 				hs = make([]uint64, len(r.Attrs))
 				state[r.Key] = hs
 			}
-			var out []Attr
+			var out []diff.Attr
 			for j, a := range r.Attrs {
-				h, err := enc.hash(a.Value)
+				h, err := enc.Hash(a.Value)
 				if err != nil {
 					return 0, err
 				}

@@ -74,8 +74,9 @@
 // two stored keys that share a key hash lose the fast path, not their
 // changes.
 //
-// Memory: the store reads through a bounded block cache (WithCacheSize),
-// acknowledgements are written in batches, and the plan keeps, for the
+// Memory: the embedded store reads through a bounded block cache
+// (pebblestore.WithCacheSize), acknowledgements are written in batches,
+// and the plan keeps, for the
 // time Changes runs, a table of the keys off the Go heap: on a first sync
 // one 8-byte hash per input key (to detect duplicates and, in FullSnapshot
 // mode, the keys that vanished; about 13 bytes per key at worst, 128 MiB
@@ -92,7 +93,14 @@
 // snapshot. What ends a plan early (a fatal input error, the context, a
 // store failure, a limit) is not yielded: Plan.Err and Commit return it.
 //
-// The default store (Open) is an embedded pebble database in a directory,
-// with a bounded block cache; NewMemoryStore serves tests. The Store
-// interface is small enough for a server-backed implementation.
+// Stores: the engine runs on any Store (NewEngine). The default is an
+// embedded pebble database in a directory, in package diff/pebblestore
+// (pebblestore.OpenEngine opens it and returns the engine), kept out of
+// this package so that importing diff links no storage engine;
+// NewMemoryStore serves tests. The Store interface is small enough for a
+// server-backed implementation: its errors are the ones this package
+// defines (ErrStoreIO, ErrDiskFull, ErrPermission, ErrCorrupt,
+// ErrStateLost in a *StoreError; ErrReadOnly, ErrClosed), a store that
+// can be opened read-only implements ReadOnlyStore, and package
+// diff/storetest is the conformance suite every store passes.
 package diff

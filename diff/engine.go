@@ -15,66 +15,33 @@ import (
 // acknowledged, per scope, in one Store. It is safe for concurrent use;
 // each scope has at most one open Plan at a time.
 type Engine struct {
-	store Store
-	cfg   engineConfig
+	store    Store // a *guardedStore
+	readOnly bool  // the store is a ReadOnlyStore that reports ReadOnly
+	cfg      engineConfig
 
 	mu     sync.Mutex
 	busy   map[string]bool
+	unlock map[string]func() error // scope locks of a shared store (ScopeLocker), by scope
 	closed bool
 }
 
-// Open opens the persistent state store in the directory path (created if
-// needed) and returns an engine on it. Only one process, and one Engine
-// in a process, may have the directory open for writing: another gets an
-// error matching ErrScopeLocked. A store written by an incompatible version
-// of this package is refused with an error matching ErrUnsupportedVersion,
-// a damaged one with an error matching ErrCorrupt, and one that lost data
-// it had durably written (deleted or truncated files) with an error
-// matching ErrStateLost (see WithResetState). Failures of the disk match
-// ErrStoreIO, ErrDiskFull or ErrPermission and name the path (see
-// StoreError). With ReadOnly, no file is created, changed or removed.
-func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
-	cfg := defaultEngineConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	var store Store
-	s, err := openPebble(ctx, path, pebbleOptions{
-		cacheBytes: cfg.cacheBytes,
-		readOnly:   cfg.store.readOnly,
-		reset:      cfg.store.reset,
-		logger:     cfg.logger,
-	})
-	switch {
-	case errors.Is(err, errNoState):
-		// A dry run before the first sync: nothing to read, nothing created.
-		cfg.logger.Info("diff: no state store yet; planning read-only against an empty state", "path", path)
-		store = NewMemoryStore()
-	case err != nil:
-		return nil, err
-	default:
-		store = s
-	}
-	e, err := NewEngine(ctx, store, opts...)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	return e, nil
-}
-
-// NewEngine returns an engine on store, for example NewMemoryStore() in tests.
-// The engine owns the store from then on: Engine.Close closes it.
+// NewEngine returns an engine on store: pebblestore.Open's for the
+// embedded default (pebblestore.OpenEngine does both), NewMemoryStore() in
+// tests, or any other Store. The engine owns the store from then on:
+// Engine.Close closes it; if NewEngine fails, the store is the caller's to
+// close. A state written by an incompatible version of this package is
+// refused with an error matching ErrUnsupportedVersion. A store that
+// implements ReadOnlyStore and reports ReadOnly is never written.
 func NewEngine(ctx context.Context, store Store, opts ...Option) (*Engine, error) {
 	cfg := defaultEngineConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	g := &guardedStore{s: store, readOnly: cfg.store.readOnly}
+	g := &guardedStore{s: store, readOnly: storeReadOnly(store)}
 	if err := checkVersion(ctx, g); err != nil {
 		return nil, err
 	}
-	return &Engine{store: g, cfg: cfg, busy: make(map[string]bool)}, nil
+	return &Engine{store: g, readOnly: g.readOnly, cfg: cfg, busy: make(map[string]bool), unlock: make(map[string]func() error)}, nil
 }
 
 var metaVersionKey = []byte{keyMeta, 'v', 'e', 'r', 's', 'i', 'o', 'n'}
@@ -146,6 +113,19 @@ func (e *Engine) Plan(ctx context.Context, scope string, records iter.Seq2[Recor
 	e.busy[scope] = true
 	e.mu.Unlock()
 
+	// A store shared by several processes locks the scope across them too,
+	// for the plan's life.
+	if l, ok := e.store.(*guardedStore).s.(ScopeLocker); ok && !e.readOnly {
+		unlock, err := l.LockScope(ctx, scope)
+		if err != nil {
+			e.release(scope)
+			return nil, fmt.Errorf("diff: scope %q: %w", scope, err)
+		}
+		e.mu.Lock()
+		e.unlock[scope] = unlock
+		e.mu.Unlock()
+	}
+
 	p, err := e.newPlan(ctx, scope, records, opts)
 	if err != nil {
 		e.release(scope)
@@ -156,8 +136,17 @@ func (e *Engine) Plan(ctx context.Context, scope string, records iter.Seq2[Recor
 
 func (e *Engine) release(scope string) {
 	e.mu.Lock()
+	unlock := e.unlock[scope]
+	delete(e.unlock, scope)
 	delete(e.busy, scope)
 	e.mu.Unlock()
+	if unlock != nil {
+		if err := unlock(); err != nil {
+			// Another process may have planned the scope meanwhile; what
+			// this plan wrote is still only what the destination accepted.
+			e.cfg.logger.Warn("diff: the scope lock was lost during the plan", "scope", scope, "err", err)
+		}
+	}
 }
 
 // lookupScopeID returns the id of scope, and false if the scope has none
@@ -178,7 +167,7 @@ func (e *Engine) lookupScopeID(ctx context.Context, scope string) (id uint32, ok
 // has (ids start at 1), so the scope reads as empty.
 func (e *Engine) scopeID(ctx context.Context, scope string) (uint32, error) {
 	id, ok, err := e.lookupScopeID(ctx, scope)
-	if err != nil || ok || e.cfg.store.readOnly {
+	if err != nil || ok || e.readOnly {
 		return id, err
 	}
 	e.mu.Lock()

@@ -7,7 +7,8 @@ import (
 
 var (
 	// ErrScopeLocked is returned by Plan when another plan of this process
-	// holds the scope, and by Open when another process holds the store.
+	// holds the scope, and by a store's open (pebblestore.Open) when
+	// another process holds the store.
 	ErrScopeLocked = errors.New("diff: scope is locked by another writer")
 	// ErrUnsupportedVersion is returned when a state store was written by a
 	// version of this package whose format this version cannot read.

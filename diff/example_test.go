@@ -51,7 +51,7 @@ func sync(ctx context.Context, eng *diff.Engine, records iter.Seq2[diff.Record, 
 
 func Example() {
 	ctx := context.Background()
-	eng, err := diff.NewEngine(ctx, diff.NewMemoryStore()) // diff.Open(ctx, dir) for the persistent store
+	eng, err := diff.NewEngine(ctx, diff.NewMemoryStore()) // pebblestore.OpenEngine(ctx, dir, nil) for the persistent store
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,16 +10,13 @@ type Option func(*engineConfig)
 
 type engineConfig struct {
 	logger        *slog.Logger
-	cacheBytes    int64
 	batchSize     int
 	flushInterval time.Duration
-	store         storeConfig // state-store options, see store_options.go
 }
 
 func defaultEngineConfig() engineConfig {
 	return engineConfig{
 		logger:        slog.New(slog.DiscardHandler),
-		cacheBytes:    64 << 20,
 		batchSize:     4096,
 		flushInterval: time.Second,
 	}
@@ -30,16 +27,6 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *engineConfig) {
 		if l != nil {
 			c.logger = l
-		}
-	}
-}
-
-// WithCacheSize bounds the block cache of the persistent store (default
-// 64 MiB). It is the main knob of the engine's resident memory.
-func WithCacheSize(bytes int64) Option {
-	return func(c *engineConfig) {
-		if bytes > 0 {
-			c.cacheBytes = bytes
 		}
 	}
 }

@@ -10,14 +10,20 @@ import (
 // Store is the persistence the engine needs: point reads, atomic batches and
 // ordered prefix scans over byte keys. The engine owns the key layout and
 // the value format; a Store only keeps bytes. Implementations must be safe
-// for concurrent use. A server-backed store can be added by implementing
-// these four methods.
+// for concurrent use, including a call made from inside a Scan callback.
+// pebblestore holds the embedded default; a server-backed store is added by
+// implementing these four methods (and ReadOnlyStore if it can be opened
+// read-only), returning the errors of store_errors.go (a *StoreError whose
+// Kind is ErrStoreIO, ErrCorrupt, ...), and passing the conformance suite
+// of package diff/storetest. The engine's own keys all begin with a byte
+// below 0x10; a store may keep keys of its own elsewhere, hidden from Scan.
 type Store interface {
 	// Get appends the value of key to dst[:0] and reports whether it exists.
 	Get(ctx context.Context, key, dst []byte) (value []byte, ok bool, err error)
-	// Apply writes all ops atomically: after a crash either all or none are
-	// visible. With durable set, Apply returns only once the batch is on
-	// stable storage.
+	// Apply writes all ops atomically, in order (a later op of the batch
+	// on the same key wins): after a crash either all or none are visible.
+	// With durable set, Apply returns only once the batch, and every
+	// batch applied before it, is on stable storage.
 	Apply(ctx context.Context, ops []Op, durable bool) error
 	// Scan calls fn for each key with the prefix, in ascending key order,
 	// on a consistent snapshot. The slices are valid only during the call.

@@ -3,13 +3,14 @@ package diff
 import (
 	"errors"
 	"fmt"
-	"syscall"
 )
 
-// Errors of the state store. Every error of a store operation that the
-// operating system or the store itself reported is a *StoreError whose Kind
-// is one of these (or ErrCorrupt, ErrScopeLocked), so errors.Is tells a
-// full disk from a permission problem from a damaged state.
+// Errors of the state store, shared by every Store (pebblestore's, a
+// server-backed one): every error of a store operation that the operating
+// system, the server or the store itself reported should be a *StoreError
+// whose Kind is one of these (or ErrCorrupt, ErrScopeLocked), so errors.Is
+// tells a full disk from a permission problem from a damaged state
+// whichever store is used.
 var (
 	// ErrStoreIO is matched by every failure of the state store's disk:
 	// EIO and other errors of the operating system, and also by ErrDiskFull
@@ -26,13 +27,13 @@ var (
 	// than it durably held before: its files were deleted, truncated or
 	// replaced, so an empty or older state would make everything look new
 	// (and, in full-snapshot mode, lose removals). It also matches
-	// ErrCorrupt. Open with WithResetState accepts the state as it is.
+	// ErrCorrupt. pebblestore.WithResetState accepts the state as it is.
 	ErrStateLost = &kindError{msg: "diff: the state store lost data it had durably written", parent: ErrCorrupt}
 	// ErrClosed is returned by every store access of an engine after
 	// Engine.Close, including the Ack and Commit of plans still open.
 	ErrClosed = errors.New("diff: engine is closed")
-	// ErrReadOnly is returned by a write to the state of an engine opened
-	// with ReadOnly.
+	// ErrReadOnly is returned by a write to a store opened read-only (see
+	// ReadOnlyStore), and by an engine's writes on such a store.
 	ErrReadOnly = errors.New("diff: state store is open read-only")
 )
 
@@ -47,7 +48,8 @@ func (k *kindError) Error() string { return k.msg }
 func (k *kindError) Unwrap() error { return k.parent }
 
 // StoreError reports a failed operation of the state store: what was being
-// done (Op), where (Path: the state directory or one of its files), the
+// done (Op), where (Path: the state directory or one of its files, or
+// what names a server-backed store's state), the
 // class of failure (Kind: ErrStoreIO, ErrDiskFull, ErrPermission,
 // ErrCorrupt, ErrStateLost or ErrScopeLocked) and the underlying error,
 // which keeps the operating system's errno for errors.Is(err,
@@ -78,62 +80,4 @@ func (e *StoreError) Unwrap() []error {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Err}
-}
-
-// Hints appended to store errors: what the operator can do.
-const (
-	hintCorrupt = "the state is damaged: restore the directory from a backup, or move it aside to start from an empty state (every value is then sent again, and removals of users gone since are not sent)"
-	hintLost    = "if the loss is known and accepted, open with the reset option (diff.WithResetState, -reset-state) to continue from the state as it is now; otherwise restore the directory from a backup"
-	hintFull    = "free space on that filesystem, then run again (acknowledgements not yet committed are planned again)"
-	hintPerm    = "make the directory and its files readable and writable by this user"
-	hintLocked  = "wait for it to end, or stop it"
-)
-
-// errnoKind classifies an operating-system error, or returns nil when err
-// carries no errno this package names.
-func errnoKind(err error) error {
-	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return ErrDiskFull
-	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS):
-		return ErrPermission
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return ErrStoreIO
-	}
-	return nil
-}
-
-// storeErr builds the StoreError of a failed operation, classifying err by
-// its errno. Errors already classified are returned as they are.
-func storeErr(op, path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *StoreError
-	if errors.As(err, &se) || errors.Is(err, ErrClosed) || errors.Is(err, ErrReadOnly) {
-		return err
-	}
-	kind := errnoKind(err)
-	if kind == nil {
-		kind = ErrStoreIO
-	}
-	return &StoreError{Op: op, Path: path, Kind: kind, Err: err, Hint: hintFor(kind)}
-}
-
-func hintFor(kind error) string {
-	switch kind {
-	case ErrDiskFull:
-		return hintFull
-	case ErrPermission:
-		return hintPerm
-	case ErrCorrupt:
-		return hintCorrupt
-	case ErrStateLost:
-		return hintLost
-	case ErrScopeLocked:
-		return hintLocked
-	}
-	return ""
 }

@@ -3,42 +3,9 @@ package diff
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-func TestPebbleStorePersists(t *testing.T) {
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "state.db")
-	e, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "1"), rec("u2", "a", "2")), accept)
-	wantChanges(t, got, "u1: a=1", "u2: a=2")
-
-	// A second engine on the same directory is refused while the first is open.
-	if _, err := Open(ctx, dir); !errors.Is(err, ErrScopeLocked) {
-		t.Errorf("second Open: %v", err)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	e, err = Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1"), rec("u2", "a", "3")), accept, WithMode(FullSnapshot))
-	wantChanges(t, got, "u2: a=3")
-	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1")), accept, WithMode(FullSnapshot))
-	wantChanges(t, got, "u2: a=<nil>")
-	got, _, _ = run(t, e, "s", recs(rec("u1", "a", "1")), accept, WithMode(FullSnapshot))
-	wantChanges(t, got)
-}
 
 func TestVersionRefused(t *testing.T) {
 	ctx := context.Background()
@@ -72,44 +39,75 @@ func TestVersionRefused(t *testing.T) {
 	}
 }
 
-func TestPebbleCorruptedFile(t *testing.T) {
+// readOnlyMemory is a MemoryStore that says it is read-only (a
+// ReadOnlyStore) when ro is set, and counts the Applies that reach it.
+type readOnlyMemory struct {
+	*MemoryStore
+	ro      bool
+	applies int
+}
+
+func (s *readOnlyMemory) ReadOnly() bool { return s.ro }
+
+func (s *readOnlyMemory) Apply(ctx context.Context, ops []Op, durable bool) error {
+	s.applies++
+	if s.ro {
+		return ErrReadOnly
+	}
+	return s.MemoryStore.Apply(ctx, ops, durable)
+}
+
+// TestRegression_Issue15_ReadOnlyStore: read-only was an engine option
+// read by diff.Open; with the store out of diff, an engine learns it from
+// the store (ReadOnlyStore). On a store that reports ReadOnly it writes
+// nothing: not its format version into an empty store, not a new scope; a
+// dry run plans a new scope as empty, and a real plan's writes fail with
+// ErrReadOnly. A ReadOnlyStore reporting false is written as any store.
+func TestRegression_Issue15_ReadOnlyStore(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "state.db")
-	e, err := Open(ctx, dir)
+	ro := &readOnlyMemory{MemoryStore: NewMemoryStore(), ro: true}
+	e := newTestEngine(t, ro)
+	got, _, _ := run(t, e, "new scope", numbered(5, 1), accept, WithDryRun())
+	if len(got) != 5 {
+		t.Errorf("dry run of a new scope on a read-only store planned %d changes, want 5", len(got))
+	}
+	if _, ok, err := e.lookupScopeID(ctx, "new scope"); ok || err != nil {
+		t.Errorf("a read-only engine created its scope: %v %v", ok, err)
+	}
+	p, err := e.Plan(ctx, "s", numbered(5, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, e, "s", recs(rec("u1", "a", "1")), accept)
+	var planErr error
+	for ch, err := range p.Changes() {
+		if err != nil {
+			planErr = err
+			break
+		}
+		if err := p.Ack(ch, nil); err != nil {
+			planErr = err
+			break
+		}
+	}
+	if planErr == nil {
+		planErr = p.Commit(ctx)
+	}
+	p.Close()
+	if !errors.Is(planErr, ErrReadOnly) {
+		t.Errorf("a plan that writes, on a read-only store: %v, want ErrReadOnly", planErr)
+	}
+	if ro.applies != 0 || ro.Len() != 0 {
+		t.Errorf("the read-only store got %d Applies and holds %d keys", ro.applies, ro.Len())
+	}
 	e.Close()
-	// Damage every file of the store, the way a bad disk or a stray write would.
-	entries, _ := os.ReadDir(dir)
-	for _, ent := range entries {
-		if ent.IsDir() || ent.Name() == "LOCK" {
-			continue
-		}
-		p := filepath.Join(dir, ent.Name())
-		b, _ := os.ReadFile(p)
-		for i := range b {
-			b[i] ^= 0x5a
-		}
-		os.WriteFile(p, b, 0o600)
-	}
-	e, err = Open(ctx, dir)
-	if err == nil {
-		e.Close()
-		t.Fatal("corrupted store opened")
-	}
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), dir) {
-		t.Errorf("error does not name the store: %v", err)
-	}
-	t.Logf("corrupted store: %v", err)
-}
 
-func TestPebbleStoreNotADatabase(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "state.db")
-	os.WriteFile(p, []byte("not a database"), 0o600)
-	if _, err := Open(context.Background(), p); err == nil || !strings.Contains(err.Error(), p) {
-		t.Errorf("file instead of directory: %v", err)
+	rw := &readOnlyMemory{MemoryStore: NewMemoryStore()}
+	e = newTestEngine(t, rw)
+	got, _, _ = run(t, e, "s", numbered(5, 1), accept)
+	if len(got) != 5 || rw.applies == 0 {
+		t.Errorf("a ReadOnlyStore reporting false: %d changes, %d applies", len(got), rw.applies)
+	}
+	if got, _, _ := run(t, e, "s", numbered(5, 1), accept); len(got) != 0 {
+		t.Errorf("re-sync on a writable ReadOnlyStore planned %d", len(got))
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/pebblestore"
 	"github.com/ampbraze/ampbraze/examples/internal/objstore"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
@@ -268,14 +269,14 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 		s.sendOpts = []braze.SendOption{braze.WithConcurrency(c.concurrency), braze.WithBatchSize(c.batchSize)}
 	}
 
-	engineOpts := []diff.Option{diff.WithLogger(log)}
+	storeOpts := []pebblestore.Option{pebblestore.WithLogger(log)}
 	if c.dryRun {
-		engineOpts = append(engineOpts, diff.ReadOnly()) // a dry run changes no file
+		storeOpts = append(storeOpts, pebblestore.ReadOnly()) // a dry run changes no file
 	}
 	if c.resetState {
-		engineOpts = append(engineOpts, diff.WithResetState())
+		storeOpts = append(storeOpts, pebblestore.WithResetState())
 	}
-	if s.engine, err = diff.Open(ctx, c.statePath, engineOpts...); err != nil {
+	if s.engine, err = pebblestore.OpenEngine(ctx, c.statePath, storeOpts, diff.WithLogger(log)); err != nil {
 		return nil, nil, stateError(c.statePath, err)
 	}
 	closers = append(closers, func() { s.engine.Close() })

@@ -33,6 +33,7 @@ import (
 	"github.com/ampbraze/ampbraze/braze/brazetest"
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/pebblestore"
 	"github.com/ampbraze/ampbraze/examples/internal/currentsdemo"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
@@ -118,7 +119,7 @@ func quickstart(ctx context.Context, live bool, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	eng, err := diff.Open(ctx, dir+"/state")
+	eng, err := pebblestore.OpenEngine(ctx, dir+"/state", nil)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/pebblestore"
 )
 
 const scope = "braze:customer-attributes"
@@ -234,7 +235,9 @@ func (h *harness) sync(p *pipeline, path string, rp runPlan) runStats {
 	ctx := context.Background()
 	st := runStats{}
 
-	eng, err := diff.Open(ctx, h.stateDir, diff.WithAckBatch(rp.ackBatch), diff.WithLogger(h.logger), diff.WithCacheSize(8<<20))
+	eng, err := pebblestore.OpenEngine(ctx, h.stateDir,
+		[]pebblestore.Option{pebblestore.WithLogger(h.logger), pebblestore.WithCacheSize(8 << 20)},
+		diff.WithAckBatch(rp.ackBatch), diff.WithLogger(h.logger))
 	if err != nil {
 		t.Fatalf("run %d: reopening the state store: %v", h.runs, err)
 	}
@@ -347,7 +350,7 @@ func (h *harness) dryRun(p *pipeline, recs iter.Seq2[diff.Record, error]) (map[s
 	t := h.t
 	t.Helper()
 	ctx := context.Background()
-	eng, err := diff.Open(ctx, h.stateDir, diff.WithLogger(h.logger))
+	eng, err := pebblestore.OpenEngine(ctx, h.stateDir, []pebblestore.Option{pebblestore.WithLogger(h.logger)}, diff.WithLogger(h.logger))
 	if err != nil {
 		t.Fatalf("dry run: opening the state store: %v", err)
 	}

@@ -1,9 +1,11 @@
-package diff
+package pebblestore
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/ampbraze/ampbraze/diff"
 )
 
 // lockFileName is the store's own lock file. Unlike pebble's LOCK, which
@@ -24,7 +26,7 @@ type dirLock struct {
 // lockDir takes the lock of dir, creating the lock file if it does not
 // exist (unless readOnly: a read-only open creates nothing, and returns a
 // nil lock when there is no lock file to take). Another holder makes it
-// fail with ErrScopeLocked.
+// fail with diff.ErrScopeLocked.
 func lockDir(dir string, readOnly bool) (*dirLock, error) {
 	path := filepath.Join(dir, lockFileName)
 	flag := os.O_RDWR | os.O_CREATE
@@ -41,7 +43,7 @@ func lockDir(dir string, readOnly bool) (*dirLock, error) {
 	if err := flockFile(f, !readOnly); err != nil {
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			return nil, &StoreError{Op: "lock", Path: dir, Kind: ErrScopeLocked, Err: errors.New("held by another process or engine"), Hint: hintLocked}
+			return nil, &diff.StoreError{Op: "lock", Path: dir, Kind: diff.ErrScopeLocked, Err: errors.New("held by another process or engine"), Hint: hintLocked}
 		}
 		return nil, storeErr("lock", path, err)
 	}
@@ -53,7 +55,7 @@ func lockDir(dir string, readOnly bool) (*dirLock, error) {
 	return &dirLock{path: path, f: f, fi: fi}, nil
 }
 
-// check fails with ErrScopeLocked when the lock file's path no longer
+// check fails with diff.ErrScopeLocked when the lock file's path no longer
 // names the file locked: it was deleted or replaced, and another process
 // may have locked the new one and be writing the same state.
 func (l *dirLock) check() error {
@@ -67,7 +69,7 @@ func (l *dirLock) check() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return storeErr("check the lock file", l.path, err)
 	}
-	return &StoreError{Op: "check the lock", Path: l.path, Kind: ErrScopeLocked,
+	return &diff.StoreError{Op: "check the lock", Path: l.path, Kind: diff.ErrScopeLocked,
 		Err:  errors.New("lock file removed: another writer may be running"),
 		Hint: "nothing more is written; stop every other process using this state directory and run again"}
 }

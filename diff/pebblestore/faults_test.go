@@ -1,4 +1,4 @@
-package diff
+package pebblestore
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze/diff"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
@@ -45,9 +46,9 @@ func sstWrites(op errorfs.Op) bool {
 	return writes(op) && strings.HasSuffix(op.Path, ".sst")
 }
 
-func openFaulty(t *testing.T, dir string, f *faultSwitch) (*pebbleStore, error) {
+func openFaulty(t *testing.T, dir string, f *faultSwitch) (*Store, error) {
 	t.Helper()
-	return openPebble(context.Background(), dir, pebbleOptions{cacheBytes: 1 << 20, fs: errorfs.Wrap(vfs.Default, f)})
+	return Open(context.Background(), dir, WithCacheSize(1<<20), withFS(errorfs.Wrap(vfs.Default, f)))
 }
 
 // within fails the test if fn does not return within d: a store failure
@@ -65,10 +66,10 @@ func within[T any](t *testing.T, d time.Duration, what string, fn func() T) T {
 	}
 }
 
-func userOps(from, n int, val string) []Op {
-	ops := make([]Op, 0, n)
+func userOps(from, n int, val string) []diff.Op {
+	ops := make([]diff.Op, 0, n)
 	for i := from; i < from+n; i++ {
-		ops = append(ops, Op{Key: fmt.Appendf(nil, "\x03k%06d", i), Value: []byte(val)})
+		ops = append(ops, diff.Op{Key: fmt.Appendf(nil, "\x03k%06d", i), Value: []byte(val)})
 	}
 	return ops
 }
@@ -76,16 +77,16 @@ func userOps(from, n int, val string) []Op {
 // TestRegression_Issue14_FullDiskWrite: ENOSPC on the WAL write used to
 // panic through pebble's Fatalf while pebble held its commit lock, and the
 // deferred Close then deadlocked. Now Apply returns an error naming the
-// failure (ErrDiskFull; EIO is ErrStoreIO, EACCES ErrPermission), every
+// failure (diff.ErrDiskFull; EIO is diff.ErrStoreIO, EACCES diff.ErrPermission), every
 // later call fails fast with it, and Close returns.
 func TestRegression_Issue14_FullDiskWrite(t *testing.T) {
 	for _, c := range []struct {
 		errno syscall.Errno
 		kind  error
 	}{
-		{syscall.ENOSPC, ErrDiskFull},
-		{syscall.EIO, ErrStoreIO},
-		{syscall.EACCES, ErrPermission},
+		{syscall.ENOSPC, diff.ErrDiskFull},
+		{syscall.EIO, diff.ErrStoreIO},
+		{syscall.EACCES, diff.ErrPermission},
 	} {
 		t.Run(c.errno.Error(), func(t *testing.T) {
 			ctx := context.Background()
@@ -100,10 +101,10 @@ func TestRegression_Issue14_FullDiskWrite(t *testing.T) {
 			}
 			f.on.Store(true)
 			err = within(t, 10*time.Second, "a failing Apply", func() error { return s.Apply(ctx, userOps(100, 100, "v1"), true) })
-			if !errors.Is(err, c.kind) || !errors.Is(err, ErrStoreIO) || !errors.Is(err, c.errno) || !strings.Contains(err.Error(), dir) {
+			if !errors.Is(err, c.kind) || !errors.Is(err, diff.ErrStoreIO) || !errors.Is(err, c.errno) || !strings.Contains(err.Error(), dir) {
 				t.Fatalf("Apply failing with %v: %v", c.errno, err)
 			}
-			if c.kind != ErrDiskFull && errors.Is(err, ErrDiskFull) {
+			if c.kind != diff.ErrDiskFull && errors.Is(err, diff.ErrDiskFull) {
 				t.Errorf("%v reported as a full disk: %v", c.errno, err)
 			}
 			t.Logf("%v", err)
@@ -122,7 +123,7 @@ func TestRegression_Issue14_FullDiskWrite(t *testing.T) {
 }
 
 // TestRegression_Issue14_FullDiskEngineCommit: the same through an engine:
-// a plan's Commit on a full disk ends with an error matching ErrDiskFull.
+// a plan's Commit on a full disk ends with an error matching diff.ErrDiskFull.
 func TestRegression_Issue14_FullDiskEngineCommit(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
@@ -131,7 +132,7 @@ func TestRegression_Issue14_FullDiskEngineCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newTestEngine(t, s, WithAckBatch(10))
+	e := newTestEngine(t, s, diff.WithAckBatch(10))
 	p, err := e.Plan(ctx, "s", numbered(100, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestRegression_Issue14_FullDiskEngineCommit(t *testing.T) {
 		}
 		return p.Commit(ctx)
 	})
-	if !errors.Is(err, ErrDiskFull) {
+	if !errors.Is(err, diff.ErrDiskFull) {
 		t.Fatalf("plan on a full disk: %v", err)
 	}
 	within(t, closeWait+5*time.Second, "Engine.Close", e.Close)
@@ -157,7 +158,7 @@ func TestRegression_Issue14_FullDiskEngineCommit(t *testing.T) {
 // TestRegression_Issue14_FullDiskOpen: a state whose WAL must be flushed
 // at Open, on a disk where sstables cannot be written: pebble retries the
 // flush forever and Open used to hang with the errors swallowed. Now Open
-// fails within seconds with an error matching ErrDiskFull.
+// fails within seconds with an error matching diff.ErrDiskFull.
 func TestRegression_Issue14_FullDiskOpen(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
@@ -180,14 +181,14 @@ func TestRegression_Issue14_FullDiskOpen(t *testing.T) {
 		}
 		return err
 	})
-	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, diff.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Open on a full disk: %v (%d faults injected)", err, f.hits.Load())
 	}
 	t.Logf("open on a full disk: %v", err)
 }
 
 // TestRegression_Issue14_ReadEIO: EIO reading the state is an error
-// matching ErrStoreIO naming the state, not a panic and not a miss.
+// matching diff.ErrStoreIO naming the state, not a panic and not a miss.
 func TestRegression_Issue14_ReadEIO(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
@@ -210,27 +211,26 @@ func TestRegression_Issue14_ReadEIO(t *testing.T) {
 	defer s.Close()
 	f.on.Store(true)
 	_, ok, err := s.Get(ctx, []byte("\x03k000500"), nil)
-	if !errors.Is(err, ErrStoreIO) || !errors.Is(err, syscall.EIO) || errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, diff.ErrStoreIO) || !errors.Is(err, syscall.EIO) || errors.Is(err, diff.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Get with EIO: ok %v, %v", ok, err)
 	}
 	t.Logf("read EIO: %v", err)
-	if err := s.Scan(ctx, []byte{keyUser}, func(k, v []byte) error { return nil }); !errors.Is(err, ErrStoreIO) {
+	if err := s.Scan(ctx, []byte{keyUser}, func(k, v []byte) error { return nil }); !errors.Is(err, diff.ErrStoreIO) {
 		t.Errorf("Scan after EIO: %v", err)
 	}
 }
 
 // TestRegression_Issue14_ChecksumMismatch: a damaged sstable block used to
 // panic (pebble's Fatalf through diff's logger). Now reading it is an error
-// matching ErrCorrupt that names the file and says what to do.
+// matching diff.ErrCorrupt that names the file and says what to do.
 func TestRegression_Issue14_ChecksumMismatch(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
-	e, err := Open(ctx, dir)
+	e, ps, err := openEngine(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, e, "s", numbered(2000, 1), accept)
-	ps := e.store.(*guardedStore).s.(*pebbleStore)
 	if err := ps.db.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -249,14 +249,14 @@ func TestRegression_Issue14_ChecksumMismatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e, err = Open(ctx, dir)
+	e, ps, err = openEngine(dir, nil)
 	if err == nil {
 		defer e.Close()
 		err = within(t, 10*time.Second, "reading a damaged state", func() error {
-			return e.store.Scan(ctx, nil, func(k, v []byte) error { return nil })
+			return ps.Scan(ctx, nil, func(k, v []byte) error { return nil })
 		})
 	}
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), ".sst") || !strings.Contains(err.Error(), "backup") {
+	if !errors.Is(err, diff.ErrCorrupt) || !strings.Contains(err.Error(), ".sst") || !strings.Contains(err.Error(), "backup") {
 		t.Fatalf("damaged sstable: %v", err)
 	}
 	t.Logf("damaged sstable: %v", err)
@@ -264,15 +264,15 @@ func TestRegression_Issue14_ChecksumMismatch(t *testing.T) {
 
 // TestRegression_Issue14_PermissionDenied: a state directory this user
 // cannot write used to be reported as "locked by another writer". Now the
-// error matches ErrPermission, not ErrScopeLocked. As root (who is never
+// error matches diff.ErrPermission, not diff.ErrScopeLocked. As root (who is never
 // denied), the test runs itself as the user nobody.
 func TestRegression_Issue14_PermissionDenied(t *testing.T) {
 	if dir := os.Getenv("DIFF_PERM_CHILD"); dir != "" {
 		_, err := Open(context.Background(), dir)
-		fmt.Printf("permission %v locked %v: %v\n", errors.Is(err, ErrPermission), errors.Is(err, ErrScopeLocked), err)
+		fmt.Printf("permission %v locked %v: %v\n", errors.Is(err, diff.ErrPermission), errors.Is(err, diff.ErrScopeLocked), err)
 		return
 	}
-	base, err := os.MkdirTemp("", "diff-perm-")
+	base, err := os.MkdirTemp("", "pebblestore-perm-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,10 +285,10 @@ func TestRegression_Issue14_PermissionDenied(t *testing.T) {
 	var out string
 	if os.Geteuid() != 0 {
 		_, err := Open(context.Background(), dir)
-		out = fmt.Sprintf("permission %v locked %v: %v", errors.Is(err, ErrPermission), errors.Is(err, ErrScopeLocked), err)
+		out = fmt.Sprintf("permission %v locked %v: %v", errors.Is(err, diff.ErrPermission), errors.Is(err, diff.ErrScopeLocked), err)
 	} else {
 		// Copy the test binary where nobody can run it.
-		bin := filepath.Join(base, "diff.test")
+		bin := filepath.Join(base, "pebblestore.test")
 		b, err := os.ReadFile(os.Args[0])
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +312,7 @@ func TestRegression_Issue14_PermissionDenied(t *testing.T) {
 }
 
 // TestRegression_Issue14_TinyFilesystem fills a real 2 MiB tmpfs: the
-// sync ends with an error matching ErrDiskFull within 30 s, and Close
+// sync ends with an error matching diff.ErrDiskFull within 30 s, and Close
 // returns. It needs mount(2) (root); elsewhere it is skipped, saying so.
 func TestRegression_Issue14_TinyFilesystem(t *testing.T) {
 	mnt := t.TempDir()
@@ -324,7 +324,7 @@ func TestRegression_Issue14_TinyFilesystem(t *testing.T) {
 	dir := filepath.Join(mnt, "state.db")
 	start := time.Now()
 	err := within(t, 30*time.Second, "a sync on a full filesystem", func() error {
-		e, err := Open(ctx, dir, WithAckBatch(500))
+		e, _, err := openEngine(dir, nil, diff.WithAckBatch(500))
 		if err != nil {
 			return err
 		}
@@ -349,16 +349,16 @@ func TestRegression_Issue14_TinyFilesystem(t *testing.T) {
 			}
 		}
 	})
-	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, diff.ErrDiskFull) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("full filesystem: %v", err)
 	}
 	t.Logf("full filesystem after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	// The state is still usable once there is room again (here: refused or
 	// opened, never a hang or a panic).
 	within(t, 30*time.Second, "reopening after the disk filled", func() error {
-		e, err := Open(ctx, dir)
+		s, err := Open(ctx, dir)
 		if err == nil {
-			e.Close()
+			s.Close()
 		}
 		t.Logf("reopen on the full filesystem: %v", err)
 		return nil
@@ -368,7 +368,7 @@ func TestRegression_Issue14_TinyFilesystem(t *testing.T) {
 // TestRegression_Issue14_WALWriteFails: a failed write of the WAL makes
 // pebble's next commit panic while it holds its commit lock (pebble's own
 // Close would then wait for that lock forever). The panic is an error
-// matching ErrDiskFull, later calls fail at once, and Close returns.
+// matching diff.ErrDiskFull, later calls fail at once, and Close returns.
 func TestRegression_Issue14_WALWriteFails(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
@@ -389,11 +389,11 @@ func TestRegression_Issue14_WALWriteFails(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, ErrDiskFull) {
+	if !errors.Is(err, diff.ErrDiskFull) {
 		t.Fatalf("writes after the WAL failed: %v (%d faults)", err, f.hits.Load())
 	}
 	t.Logf("WAL write failed: %v", err)
-	if err := s.Apply(ctx, userOps(0, 1, "x"), true); !errors.Is(err, ErrDiskFull) {
+	if err := s.Apply(ctx, userOps(0, 1, "x"), true); !errors.Is(err, diff.ErrDiskFull) {
 		t.Errorf("a later write: %v", err)
 	}
 	start := time.Now()

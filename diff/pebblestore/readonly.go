@@ -1,9 +1,11 @@
-package diff
+package pebblestore
 
 import (
+	"errors"
 	"io"
 	"os"
 
+	"github.com/ampbraze/ampbraze/diff"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -11,14 +13,15 @@ import (
 // that would create, change or remove a file fails, so a dry run changes
 // no file of the state even if pebble tried (pebble's read-only mode alone
 // still creates its LOCK file). When the store holds its own lock of the
-// directory, pebble's lock is not taken at all.
+// directory, or pebble's LOCK file does not exist, pebble's lock is not
+// taken at all.
 type readOnlyFS struct {
 	vfs.FS
 	locked bool
 }
 
 func (fs readOnlyFS) denied(op, name string) error {
-	return &os.PathError{Op: op, Path: name, Err: ErrReadOnly}
+	return &os.PathError{Op: op, Path: name, Err: diff.ErrReadOnly}
 }
 
 func (fs readOnlyFS) Create(name string, _ vfs.DiskWriteCategory) (vfs.File, error) {
@@ -45,6 +48,11 @@ func (fs readOnlyFS) MkdirAll(dir string, _ os.FileMode) error { return fs.denie
 
 func (fs readOnlyFS) Lock(name string) (io.Closer, error) {
 	if fs.locked {
+		return nopCloser{}, nil
+	}
+	if _, err := fs.FS.Stat(name); errors.Is(err, os.ErrNotExist) {
+		// No LOCK file: no writer has held this directory, and taking
+		// pebble's lock would create the file.
 		return nopCloser{}, nil
 	}
 	return fs.FS.Lock(name)

@@ -1,4 +1,4 @@
-package diff
+package pebblestore
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ampbraze/ampbraze/diff"
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -34,7 +35,7 @@ import (
 //     nothing (a state written before the sentinel existed is adopted the
 //     same way).
 //
-// A refusal matches ErrStateLost; WithResetState accepts the state as
+// A refusal matches diff.ErrStateLost; WithResetState accepts the state as
 // pebble has it and rewrites the sentinel.
 const sentinelFileName = "ampbraze-state"
 
@@ -69,7 +70,7 @@ func readSentinel(dir string) (*sentinelFile, error) {
 	}
 	s, err := parseSentinel(b)
 	if err != nil {
-		return nil, &StoreError{Op: "read the sentinel file", Path: path, Kind: ErrStateLost, Err: err,
+		return nil, &diff.StoreError{Op: "read the sentinel file", Path: path, Kind: diff.ErrStateLost, Err: err,
 			Hint: "the file that records what the state held is damaged, so a loss cannot be ruled out; " + hintLost}
 	}
 	s.path = path
@@ -219,7 +220,7 @@ func writeFileAtomic(path string, data []byte, syncDir bool) error {
 
 // verify compares what pebble opened with the sentinel, as described at
 // sentinelFileName, and brings the two in step.
-func (s *pebbleStore) verify(ctx context.Context, reset bool) error {
+func (s *Store) verify(ctx context.Context, reset bool) error {
 	id, idOK, err := s.getRaw(storeIDKey)
 	if err != nil {
 		return err
@@ -231,7 +232,7 @@ func (s *pebbleStore) verify(ctx context.Context, reset bool) error {
 	var gen uint64
 	if genOK {
 		if gen, genOK = readUint64(genB); !genOK {
-			return &StoreError{Op: "open", Path: s.dir, Kind: ErrCorrupt, Err: errors.New("bad commit generation"), Hint: hintCorrupt}
+			return &diff.StoreError{Op: "open", Path: s.dir, Kind: diff.ErrCorrupt, Err: errors.New("bad commit generation"), Hint: hintCorrupt}
 		}
 	}
 	sent := s.sentinel
@@ -247,9 +248,9 @@ func (s *pebbleStore) verify(ctx context.Context, reset bool) error {
 	}
 	if problem != "" {
 		if !reset {
-			return &StoreError{Op: "open", Path: s.dir, Kind: ErrStateLost, Err: errors.New(problem), Hint: hintLost}
+			return &diff.StoreError{Op: "open", Path: s.dir, Kind: diff.ErrStateLost, Err: errors.New(problem), Hint: hintLost}
 		}
-		s.log.Warn("diff: state store reset: accepting the state as it is", "path", s.dir, "problem", problem)
+		s.log.Warn("pebblestore: state store reset: accepting the state as it is", "path", s.dir, "problem", problem)
 	}
 	s.gen = gen
 	if s.readOnly {
@@ -267,7 +268,7 @@ func (s *pebbleStore) verify(ctx context.Context, reset bool) error {
 		}
 	}
 	if sent == nil && idOK && !reset {
-		s.log.Warn("diff: state store sentinel file missing; re-created from the intact state (nothing is lost)", "path", filepath.Join(s.dir, sentinelFileName))
+		s.log.Warn("pebblestore: state store sentinel file missing; re-created from the intact state (nothing is lost)", "path", filepath.Join(s.dir, sentinelFileName))
 	}
 	if sent == nil || problem != "" || reset || !bytes.Equal(sent.id, id) {
 		ns := &sentinelFile{path: filepath.Join(s.dir, sentinelFileName), id: id, gen: s.gen}
@@ -290,12 +291,12 @@ func (s *pebbleStore) verify(ctx context.Context, reset bool) error {
 
 // getRaw reads a key of the store's own, which Get would also read but
 // which verify needs before the store is in use.
-func (s *pebbleStore) getRaw(key []byte) ([]byte, bool, error) {
+func (s *Store) getRaw(key []byte) ([]byte, bool, error) {
 	return s.Get(context.Background(), key, nil)
 }
 
 // setRaw writes one of the store's own keys durably.
-func (s *pebbleStore) setRaw(ctx context.Context, key, value []byte) error {
+func (s *Store) setRaw(ctx context.Context, key, value []byte) error {
 	err := pebbleGuarded(func() error { return s.db.Set(key, value, pebble.Sync) })
 	if err != nil {
 		return s.failWith("write", err)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package diff
+package pebblestore
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package diff
+package pebblestore
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ampbraze/ampbraze/diff"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -39,7 +40,7 @@ func (ev *pebbleEvents) fail(err error) error {
 	ev.once.Do(func() {
 		ev.err.Store(&err)
 		close(ev.failed)
-		ev.log.Error("diff: state store failed; nothing more is read or written", "path", ev.dir, "err", err)
+		ev.log.Error("pebblestore: state store failed; nothing more is read or written", "path", ev.dir, "err", err)
 	})
 	return ev.failure()
 }
@@ -52,11 +53,11 @@ func (ev *pebbleEvents) failure() error {
 	return nil
 }
 
-// close marks the store closed: calls from now on get ErrClosed, unless it
+// close marks the store closed: calls from now on get diff.ErrClosed, unless it
 // had failed before.
 func (ev *pebbleEvents) close() {
 	ev.once.Do(func() {
-		err := ErrClosed
+		err := diff.ErrClosed
 		ev.err.Store(&err)
 		close(ev.failed)
 	})
@@ -64,7 +65,7 @@ func (ev *pebbleEvents) close() {
 
 func (ev *pebbleEvents) classify(op string, err error) error {
 	if pebble.IsCorruptionError(err) {
-		return &StoreError{Op: op, Path: ev.dir, Kind: ErrCorrupt, Err: err, Hint: hintCorrupt}
+		return &diff.StoreError{Op: op, Path: ev.dir, Kind: diff.ErrCorrupt, Err: err, Hint: hintCorrupt}
 	}
 	return storeErr(op, ev.dir, err)
 }
@@ -107,22 +108,22 @@ func (ev *pebbleEvents) listener() *pebble.EventListener {
 		DataCorruption: func(info pebble.DataCorruptionInfo) {
 			// Called on the read path, which then returns an error: no
 			// need to unwind it.
-			ev.fail(&StoreError{Op: "read", Path: info.Path, Kind: ErrCorrupt, Err: info.Details, Hint: hintCorrupt})
+			ev.fail(&diff.StoreError{Op: "read", Path: info.Path, Kind: diff.ErrCorrupt, Err: info.Details, Hint: hintCorrupt})
 		},
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
-			ev.log.Warn("diff: state store writes stalled", "path", ev.dir, "reason", info.Reason)
+			ev.log.Warn("pebblestore: state store writes stalled", "path", ev.dir, "reason", info.Reason)
 		},
 		WriteStallEnd: func() {
-			ev.log.Info("diff: state store writes resumed", "path", ev.dir)
+			ev.log.Info("pebblestore: state store writes resumed", "path", ev.dir)
 		},
 		LowDiskSpace: func(info pebble.LowDiskSpaceInfo) {
-			ev.log.Warn("diff: state store disk space is low", "path", ev.dir,
+			ev.log.Warn("pebblestore: state store disk space is low", "path", ev.dir,
 				"available_bytes", info.AvailBytes, "total_bytes", info.TotalBytes)
 		},
 	}
 }
 
-// pebbleLogger routes pebble's log lines to the engine's logger (silent by
+// pebbleLogger routes pebble's log lines to the store's logger (silent by
 // default). Fatalf, which pebble expects never to return, breaks the
 // store instead of the process.
 type pebbleLogger struct{ ev *pebbleEvents }

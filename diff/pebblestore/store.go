@@ -1,4 +1,4 @@
-package diff
+package pebblestore
 
 import (
 	"bytes"
@@ -11,27 +11,32 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ampbraze/ampbraze/diff"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// pebbleStore is the default Store: an embedded LSM key-value store
-// (github.com/cockroachdb/pebble). It was chosen over go.etcd.io/bbolt by
-// measurement: bbolt's random-order inserts ran at about 27,000 keys/s and
-// its memory-mapped file makes resident memory grow with the state, while
-// pebble reads through a bounded block cache and writes sequentially.
+// Store is a diff.Store on an embedded LSM key-value store
+// (github.com/cockroachdb/pebble) in one directory. It was chosen over
+// go.etcd.io/bbolt by measurement: bbolt's random-order inserts ran at
+// about 27,000 keys/s and its memory-mapped file makes resident memory grow
+// with the state, while pebble reads through a bounded block cache and
+// writes sequentially.
 //
 // Around pebble it adds what pebble alone does not give: every failure is
 // an error (pebble panics, or calls Logger.Fatalf, on a failed WAL write
 // and on a checksum mismatch, and retries a failed flush forever), after
 // which the store is broken and every call fails at once; a lock of the
-// directory that cannot be bypassed by deleting a file (pebble_lock.go);
-// and a sentinel outside pebble's own recovery path that refuses a state
-// that came back with less than it durably held (pebble_sentinel.go).
-type pebbleStore struct {
-	db       *pebble.DB
+// directory that cannot be bypassed by deleting a file (lock.go); and a
+// sentinel outside pebble's own recovery path that refuses a state that
+// came back with less than it durably held (sentinel.go).
+//
+// A Store is safe for concurrent use. Once an Engine owns it (see
+// diff.NewEngine), only the engine should use it.
+type Store struct {
+	db       *pebble.DB // nil: read-only, and there is no state yet (empty)
 	dir      string
 	readOnly bool
 	log      *slog.Logger
@@ -52,14 +57,7 @@ type pebbleStore struct {
 	closeErr  error
 }
 
-// pebbleOptions are the settings of openPebble.
-type pebbleOptions struct {
-	cacheBytes int64
-	readOnly   bool
-	reset      bool
-	logger     *slog.Logger
-	fs         vfs.FS // nil: the operating system's; tests inject faults here
-}
+var _ diff.ReadOnlyStore = (*Store)(nil)
 
 // closeWait bounds Close of a broken store: pebble may hold its own locks
 // forever after a failed write (it was written to crash the process then).
@@ -68,23 +66,41 @@ const closeWait = 3 * time.Second
 // diskSlowAfter is how long a write may take before it is logged as slow.
 const diskSlowAfter = 5 * time.Second
 
-// errNoState is returned by openPebble in read-only mode when there is no
+// errNoState is returned by openLocked in read-only mode when there is no
 // state to open: a dry run before the first sync plans against nothing.
 var errNoState = errors.New("no state store")
 
-// openPebble opens (creating if needed) the pebble database in dir, with a
-// bounded block cache so resident memory does not grow with the state.
-func openPebble(ctx context.Context, dir string, o pebbleOptions) (*pebbleStore, error) {
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+// Open opens the state store in the directory dir, creating the directory
+// and the store if needed, with a bounded block cache so resident memory
+// does not grow with the state (WithCacheSize). Only one process, and one
+// Store in a process, may have the directory open for writing: another
+// gets an error matching diff.ErrScopeLocked. A damaged store is refused
+// with an error matching diff.ErrCorrupt, and one that lost data it had
+// durably written (deleted or truncated files) with an error matching
+// diff.ErrStateLost (see WithResetState). Failures of the disk match
+// diff.ErrStoreIO, diff.ErrDiskFull or diff.ErrPermission and name the path
+// (see diff.StoreError).
+//
+// With ReadOnly, no file is created, changed or removed; a directory that
+// holds no state yet opens as an empty store, so a dry run before the
+// first sync plans everything as new.
+//
+// ctx bounds the open (a flush of the write-ahead log that cannot make
+// progress is given up on); the Store does not keep it.
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	o := config{cacheBytes: defaultCacheBytes, logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	empty := &Store{dir: dir, readOnly: true, log: o.logger}
 	if o.readOnly {
 		fi, err := statDir(dir)
 		if err != nil {
 			return nil, err
 		}
 		if fi == nil {
-			return nil, errNoState
+			o.logger.Info("pebblestore: no state store yet; opened read-only as an empty state", "path", dir)
+			return empty, nil
 		}
 	} else if err := mkdirState(dir); err != nil {
 		return nil, err
@@ -93,20 +109,32 @@ func openPebble(ctx context.Context, dir string, o pebbleOptions) (*pebbleStore,
 	if err != nil {
 		return nil, err
 	}
-	s, err := openPebbleLocked(ctx, dir, o, lock)
+	s, err := openLocked(ctx, dir, o, lock)
 	if err != nil {
 		lock.release()
+		if errors.Is(err, errNoState) {
+			o.logger.Info("pebblestore: no state store yet; opened read-only as an empty state", "path", dir)
+			return empty, nil
+		}
 		return nil, err
 	}
 	return s, nil
 }
 
-func openPebbleLocked(ctx context.Context, dir string, o pebbleOptions, lock *dirLock) (*pebbleStore, error) {
+// ReadOnly reports whether the store was opened with ReadOnly: every
+// Apply then fails with diff.ErrReadOnly. It implements
+// diff.ReadOnlyStore, which tells an engine to write nothing.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Dir returns the directory of the store.
+func (s *Store) Dir() string { return s.dir }
+
+func openLocked(ctx context.Context, dir string, o config, lock *dirLock) (*Store, error) {
 	sent, err := readSentinel(dir)
 	if err != nil && !o.reset {
 		return nil, err
 	}
-	s := &pebbleStore{
+	s := &Store{
 		dir: dir, readOnly: o.readOnly, log: o.logger, lock: lock,
 		ev:       newPebbleEvents(dir, o.logger),
 		genSem:   make(chan struct{}, 1),
@@ -153,7 +181,7 @@ func openPebbleLocked(ctx context.Context, dir string, o pebbleOptions, lock *di
 			if o.readOnly && sent == nil {
 				return nil, errNoState
 			}
-			return nil, &StoreError{Op: "open", Path: dir, Kind: ErrStateLost,
+			return nil, &diff.StoreError{Op: "open", Path: dir, Kind: diff.ErrStateLost,
 				Err:  errors.New("the sentinel file says a state was written here, but pebble's MANIFEST or its marker is missing"),
 				Hint: hintLost}
 		}
@@ -170,7 +198,7 @@ func openPebbleLocked(ctx context.Context, dir string, o pebbleOptions, lock *di
 // openDB runs pebble.Open and gives up as soon as pebble reports that it
 // cannot make progress: a flush that fails at open is retried by pebble
 // forever, so waiting for Open alone would hang on a full disk.
-func (s *pebbleStore) openDB(ctx context.Context, opts *pebble.Options) (*pebble.DB, error) {
+func (s *Store) openDB(ctx context.Context, opts *pebble.Options) (*pebble.DB, error) {
 	type result struct {
 		db  *pebble.DB
 		err error
@@ -240,11 +268,15 @@ var (
 )
 
 // usable returns the error every call gets on a broken or closed store.
-func (s *pebbleStore) usable() error {
+func (s *Store) usable() error {
 	return s.ev.failure()
 }
 
-func (s *pebbleStore) Get(ctx context.Context, key, dst []byte) (value []byte, ok bool, err error) {
+// Get implements diff.Store.
+func (s *Store) Get(ctx context.Context, key, dst []byte) (value []byte, ok bool, err error) {
+	if s.db == nil {
+		return dst[:0], false, nil
+	}
 	if err := s.usable(); err != nil {
 		return dst[:0], false, err
 	}
@@ -267,12 +299,15 @@ func (s *pebbleStore) Get(ctx context.Context, key, dst []byte) (value []byte, o
 	return value, ok, nil
 }
 
-func (s *pebbleStore) Apply(ctx context.Context, ops []Op, durable bool) error {
+// Apply implements diff.Store. A durable Apply returns once the batch is
+// synced to the disk; every Apply first checks that the store still holds
+// the lock of its directory.
+func (s *Store) Apply(ctx context.Context, ops []diff.Op, durable bool) error {
+	if s.readOnly {
+		return diff.ErrReadOnly
+	}
 	if err := s.usable(); err != nil {
 		return err
-	}
-	if s.readOnly {
-		return ErrReadOnly
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -309,7 +344,7 @@ func (s *pebbleStore) Apply(ctx context.Context, ops []Op, durable bool) error {
 // behind a flush that keeps failing) or panic holding its commit lock, so
 // the batch is committed on a goroutine of its own that Apply stops
 // waiting for as soon as the store reports a failure.
-func (s *pebbleStore) commit(ops []Op, durable bool, gen uint64) error {
+func (s *Store) commit(ops []diff.Op, durable bool, gen uint64) error {
 	done := make(chan error, 1)
 	go func() {
 		done <- pebbleGuarded(func() error {
@@ -347,12 +382,17 @@ func (s *pebbleStore) commit(ops []Op, durable bool, gen uint64) error {
 		case <-s.ev.failed:
 			return s.ev.failure()
 		case info := <-s.ev.slow:
-			s.log.Warn("diff: state store disk is slow; still waiting for the write", "path", info.Path, "op", info.OpType.String(), "waited", info.Duration)
+			s.log.Warn("pebblestore: state store disk is slow; still waiting for the write", "path", info.Path, "op", info.OpType.String(), "waited", info.Duration)
 		}
 	}
 }
 
-func (s *pebbleStore) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
+// Scan implements diff.Store. The store's own keys (under the prefix
+// 0xff 0xff) are never shown.
+func (s *Store) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
+	if s.db == nil {
+		return nil
+	}
 	if err := s.usable(); err != nil {
 		return err
 	}
@@ -402,7 +442,10 @@ func (s *pebbleStore) Scan(ctx context.Context, prefix []byte, fn func(key, valu
 // Close closes the store. A broken store is closed within closeWait at
 // most (pebble may never release its locks after a failed write); its
 // goroutines are then left behind, and Close reports the failure.
-func (s *pebbleStore) Close() error {
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
 	s.closeOnce.Do(func() {
 		broken := s.ev.failure()
 		s.ev.close()
@@ -414,7 +457,7 @@ func (s *pebbleStore) Close() error {
 			select {
 			case <-done:
 			case <-time.After(closeWait):
-				s.log.Error("diff: state store did not close after its failure; abandoning it", "path", s.dir)
+				s.log.Error("pebblestore: state store did not close after its failure; abandoning it", "path", s.dir)
 			}
 			s.closeErr = broken
 		}
@@ -436,34 +479,34 @@ func (s *pebbleStore) Close() error {
 // a failed read or write pebble's state is unknown (it may have panicked
 // holding its locks), so nothing more is attempted. The caller's context
 // ending breaks nothing.
-func (s *pebbleStore) failWith(op string, err error) error {
+func (s *Store) failWith(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return s.ev.fail(s.classify(op, err))
 }
 
-// classify turns an error of pebble into a *StoreError naming the state
+// classify turns an error of pebble into a *diff.StoreError naming the state
 // directory, the operation and the class of failure.
-func (s *pebbleStore) classify(op string, err error) error {
+func (s *Store) classify(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *StoreError
+	var se *diff.StoreError
 	switch {
-	case errors.As(err, &se), errors.Is(err, ErrClosed), errors.Is(err, ErrReadOnly),
+	case errors.As(err, &se), errors.Is(err, diff.ErrClosed), errors.Is(err, diff.ErrReadOnly),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, pebble.ErrClosed):
-		return ErrClosed
+		return diff.ErrClosed
 	case errors.Is(err, pebble.ErrReadOnly):
-		return ErrReadOnly
+		return diff.ErrReadOnly
 	case pebble.IsCorruptionError(err):
-		return &StoreError{Op: op, Path: s.dir, Kind: ErrCorrupt, Err: err, Hint: hintCorrupt}
+		return &diff.StoreError{Op: op, Path: s.dir, Kind: diff.ErrCorrupt, Err: err, Hint: hintCorrupt}
 	case op == "open" && (errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "lock held")):
 		// pebble's own LOCK, held by a writer of an older version, or by
 		// an engine of this process whose lock file was removed.
-		return &StoreError{Op: op, Path: s.dir, Kind: ErrScopeLocked, Err: err, Hint: hintLocked}
+		return &diff.StoreError{Op: op, Path: s.dir, Kind: diff.ErrScopeLocked, Err: err, Hint: hintLocked}
 	}
 	return storeErr(op, s.dir, err)
 }

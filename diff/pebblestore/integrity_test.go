@@ -1,4 +1,4 @@
-package diff
+package pebblestore
 
 import (
 	"bytes"
@@ -13,27 +13,22 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ampbraze/ampbraze/diff"
 )
-
-// unlimited lifts the plan limits, which these tests of the store do not
-// exercise (every input version changes every key).
-var unlimited = []PlanOption{WithMaxChanges(NoLimit), WithMaxRemovals(NoLimit)}
-
-func with(opts ...PlanOption) []PlanOption { return append(opts, unlimited...) }
 
 // syncedState writes a state of n users into a new store at dir (three
 // runs, so there are sstables, WAL records and several generations) and
 // closes it.
 func syncedState(t *testing.T, dir string, n int, flush bool) {
 	t.Helper()
-	ctx := context.Background()
-	e, err := Open(ctx, dir, WithAckBatch(100))
+	e, s, err := openEngine(dir, nil, diff.WithAckBatch(100))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, e, "s", numbered(n, 1), accept, unlimited...)
 	if flush {
-		if err := e.store.(*guardedStore).s.(*pebbleStore).db.Flush(); err != nil {
+		if err := s.db.Flush(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,12 +42,12 @@ func syncedState(t *testing.T, dir string, n int, flush bool) {
 // plans: 0 when the state was kept.
 func replanned(t *testing.T, dir string, n, v int, opts ...Option) int {
 	t.Helper()
-	e, err := Open(context.Background(), dir, opts...)
+	e, _, err := openEngine(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	got, _, _ := run(t, e, "s", numbered(n, v), accept, with(WithDryRun())...)
+	got := run(t, e, "s", numbered(n, v), accept, with(diff.WithDryRun())...)
 	return len(got)
 }
 
@@ -71,13 +66,13 @@ func removeGlob(t *testing.T, pattern string) {
 
 func wantStateLost(t *testing.T, dir string) {
 	t.Helper()
-	e, err := Open(context.Background(), dir)
+	e, _, err := openEngine(dir, nil)
 	if err == nil {
-		n, _, _ := run(t, e, "s", numbered(300, 2), accept, with(WithDryRun())...)
+		n := run(t, e, "s", numbered(300, 2), accept, with(diff.WithDryRun())...)
 		e.Close()
 		t.Fatalf("damaged state opened (a re-sync plans %d changes)", len(n))
 	}
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, diff.ErrCorrupt) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("damaged state: %v", err)
 	}
 	t.Logf("refused: %v", err)
@@ -85,7 +80,7 @@ func wantStateLost(t *testing.T, dir string) {
 
 // TestRegression_Issue14_StateNeverComesBackEmpty: damage that made the
 // state open as empty (exit 0, everything sent again as new, removals lost)
-// is refused with an error matching ErrCorrupt (ErrStateLost) naming the
+// is refused with an error matching diff.ErrCorrupt (diff.ErrStateLost) naming the
 // directory and the reset option; WithResetState accepts it.
 func TestRegression_Issue14_StateNeverComesBackEmpty(t *testing.T) {
 	cases := []struct {
@@ -148,26 +143,26 @@ func TestRegression_Issue14_StateNeverComesBackEmpty(t *testing.T) {
 			syncedState(t, dir, 300, c.flush)
 			c.damage(t, dir)
 			wantStateLost(t, dir)
-			e, err := Open(context.Background(), dir)
+			e, _, err := openEngine(dir, nil)
 			if err == nil {
 				e.Close()
 			}
-			if !errors.Is(err, ErrStateLost) || !strings.Contains(err.Error(), "WithResetState") {
-				// Garbled data is ErrCorrupt from pebble itself, which no
+			if !errors.Is(err, diff.ErrStateLost) || !strings.Contains(err.Error(), "WithResetState") {
+				// Garbled data is diff.ErrCorrupt from pebble itself, which no
 				// reset can open: restoring a backup is the way out.
-				if !errors.Is(err, ErrCorrupt) {
+				if !errors.Is(err, diff.ErrCorrupt) {
 					t.Fatalf("not ErrCorrupt: %v", err)
 				}
 				return
 			}
 			// Accepting the loss: the state as pebble has it, and it stays
 			// accepted at the next Open.
-			e, err = Open(context.Background(), dir, WithResetState())
+			e, _, err = openEngine(dir, []Option{WithResetState()})
 			if err != nil {
 				t.Fatalf("reset: %v", err)
 			}
 			e.Close()
-			e, err = Open(context.Background(), dir)
+			e, _, err = openEngine(dir, nil)
 			if err != nil {
 				t.Fatalf("open after reset: %v", err)
 			}
@@ -222,16 +217,16 @@ func TestSentinelDeletedIsRecreated(t *testing.T) {
 // TestRegression_Issue14_LockFileRemoved: deleting the lock files while a
 // run goes on used to admit a second writer. The store's lock file is
 // never re-created by the store; the first writer's next write fails with
-// ErrScopeLocked ("lock file removed") and writes nothing more.
+// diff.ErrScopeLocked ("lock file removed") and writes nothing more.
 func TestRegression_Issue14_LockFileRemoved(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
-	e1, err := Open(ctx, dir, WithAckBatch(10))
+	e1, s1, err := openEngine(dir, nil, diff.WithAckBatch(10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e1.Close()
-	if _, err := Open(ctx, dir); !errors.Is(err, ErrScopeLocked) {
+	if _, err := Open(ctx, dir); !errors.Is(err, diff.ErrScopeLocked) {
 		t.Fatalf("second Open while the first holds the lock: %v", err)
 	}
 	p, err := e1.Plan(ctx, "s", numbered(100, 1))
@@ -246,9 +241,9 @@ func TestRegression_Issue14_LockFileRemoved(t *testing.T) {
 	}
 	// A second writer now gets in (in another process; in this one pebble's
 	// own in-process lock still refuses it).
-	if e2, err := Open(ctx, dir); err == nil {
-		e2.Close()
-	} else if !errors.Is(err, ErrScopeLocked) {
+	if s2, err := Open(ctx, dir); err == nil {
+		s2.Close()
+	} else if !errors.Is(err, diff.ErrScopeLocked) {
 		t.Errorf("second writer after the lock file was removed: %v", err)
 	}
 	var ackErr error
@@ -265,71 +260,13 @@ func TestRegression_Issue14_LockFileRemoved(t *testing.T) {
 	if ackErr == nil {
 		ackErr = p.Commit(ctx)
 	}
-	if !errors.Is(ackErr, ErrScopeLocked) || !strings.Contains(ackErr.Error(), "lock file removed") {
+	if !errors.Is(ackErr, diff.ErrScopeLocked) || !strings.Contains(ackErr.Error(), "lock file removed") {
 		t.Fatalf("writing after the lock file was removed: %v", ackErr)
 	}
 	t.Logf("writer stopped: %v", ackErr)
 	// It stays stopped.
-	if err := e1.store.Apply(ctx, []Op{{Key: []byte{keyUser, 'x'}, Value: []byte{1}}}, true); !errors.Is(err, ErrScopeLocked) {
+	if err := s1.Apply(ctx, []diff.Op{{Key: []byte{keyUser, 'x'}, Value: []byte{1}}}, true); !errors.Is(err, diff.ErrScopeLocked) {
 		t.Errorf("a later write: %v", err)
-	}
-}
-
-// TestRegression_Issue14_CloseWithPlanOpen: Engine.Close with a plan open
-// made a later Ack/Commit panic with "pebble: closed". Now they return an
-// error matching ErrClosed.
-func TestRegression_Issue14_CloseWithPlanOpen(t *testing.T) {
-	ctx := context.Background()
-	for _, name := range []string{"pebble", "memory"} {
-		t.Run(name, func(t *testing.T) {
-			var e *Engine
-			var err error
-			if name == "pebble" {
-				e, err = Open(ctx, filepath.Join(t.TempDir(), "state.db"), WithAckBatch(10))
-			} else {
-				e, err = NewEngine(ctx, NewMemoryStore(), WithAckBatch(10))
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, "s", numbered(100, 1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			var errs []error
-			i := 0
-			for ch, err := range p.Changes() {
-				if err != nil {
-					errs = append(errs, err)
-					break
-				}
-				if i == 50 {
-					if err := e.Close(); err != nil {
-						t.Fatal(err)
-					}
-				}
-				i++
-				if err := p.Ack(ch, nil); err != nil {
-					errs = append(errs, err)
-					break
-				}
-			}
-			errs = append(errs, p.Commit(ctx))
-			found := false
-			for _, err := range errs {
-				if err != nil && !errors.Is(err, ErrClosed) {
-					t.Errorf("after Close: %v", err)
-				}
-				found = found || errors.Is(err, ErrClosed)
-			}
-			if !found {
-				t.Errorf("no ErrClosed after Close: %v", errs)
-			}
-			if _, _, err := e.store.Get(ctx, metaVersionKey, nil); !errors.Is(err, ErrClosed) {
-				t.Errorf("Get after Close: %v", err)
-			}
-		})
 	}
 }
 
@@ -358,52 +295,53 @@ func hashDir(t *testing.T, dir string) string {
 // scans, a plan, Commit, Close) leaves every file of the state directory
 // as it was (pebble used to delete .sst files during a dry run), plans a
 // scope that does not exist as empty without creating it, and refuses
-// writes with ErrReadOnly.
+// writes with diff.ErrReadOnly.
 func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state.db")
 	// A state with sstables, obsolete files pebble would collect, and
 	// unflushed WAL records pebble would flush at a writable open.
-	e, err := Open(ctx, dir, WithAckBatch(50))
+	e, s, err := openEngine(dir, nil, diff.WithAckBatch(50))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, e, "s", numbered(500, 1), accept, unlimited...)
-	e.store.(*guardedStore).s.(*pebbleStore).db.Flush()
-	run(t, e, "s", numbered(500, 2), accept, with(WithMode(FullSnapshot))...)
-	e.store.(*guardedStore).s.(*pebbleStore).db.Flush()
-	run(t, e, "s", numbered(300, 3), accept, with(WithMode(FullSnapshot))...)
+	s.db.Flush()
+	run(t, e, "s", numbered(500, 2), accept, with(diff.WithMode(diff.FullSnapshot))...)
+	s.db.Flush()
+	run(t, e, "s", numbered(300, 3), accept, with(diff.WithMode(diff.FullSnapshot))...)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	before := hashDir(t, dir)
 
-	e, err = Open(ctx, dir, ReadOnly())
+	e, s, err = openEngine(dir, []Option{ReadOnly()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ := run(t, e, "s", numbered(300, 4), accept, with(WithDryRun(), WithMode(FullSnapshot))...)
+	got := run(t, e, "s", numbered(300, 4), accept, with(diff.WithDryRun(), diff.WithMode(diff.FullSnapshot))...)
 	if len(got) != 300 {
 		t.Errorf("dry run planned %d changes, want 300", len(got))
 	}
-	got, _, _ = run(t, e, "new scope", numbered(10, 1), accept, with(WithDryRun())...)
+	got = run(t, e, "new scope", numbered(10, 1), accept, with(diff.WithDryRun())...)
 	if len(got) != 10 {
 		t.Errorf("dry run of a new scope planned %d changes, want 10", len(got))
 	}
-	if _, ok, err := e.lookupScopeID(ctx, "new scope"); ok || err != nil {
+	// The scope's id would be under 0x01 and its name (diff's state.go).
+	if _, ok, err := s.Get(ctx, append([]byte{0x01}, "new scope"...), nil); ok || err != nil {
 		t.Errorf("a read-only plan created its scope: %v %v", ok, err)
 	}
-	if err := e.store.Apply(ctx, []Op{{Key: []byte{keyUser}, Value: []byte{1}}}, true); !errors.Is(err, ErrReadOnly) {
+	if err := s.Apply(ctx, []diff.Op{{Key: []byte{keyUser}, Value: []byte{1}}}, true); !errors.Is(err, diff.ErrReadOnly) {
 		t.Errorf("write on a read-only engine: %v", err)
 	}
 	// Two read-only engines may share the state; a writer may not join.
-	e2, err := Open(ctx, dir, ReadOnly())
+	s2, err := Open(ctx, dir, ReadOnly())
 	if err != nil {
 		t.Errorf("second read-only Open: %v", err)
 	} else {
-		e2.Close()
+		s2.Close()
 	}
-	if _, err := Open(ctx, dir); !errors.Is(err, ErrScopeLocked) {
+	if _, err := Open(ctx, dir); !errors.Is(err, diff.ErrScopeLocked) {
 		t.Errorf("writer while a dry run reads: %v", err)
 	}
 	if err := e.Close(); err != nil {
@@ -419,11 +357,11 @@ func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 
 	// No state yet: nothing is created.
 	none := filepath.Join(t.TempDir(), "none.db")
-	e, err = Open(ctx, none, ReadOnly())
+	e, _, err = openEngine(none, []Option{ReadOnly()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ = run(t, e, "s", numbered(5, 1), accept, with(WithDryRun())...)
+	got = run(t, e, "s", numbered(5, 1), accept, with(diff.WithDryRun())...)
 	e.Close()
 	if len(got) != 5 {
 		t.Errorf("dry run on no state planned %d", len(got))
@@ -435,7 +373,7 @@ func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 
 // TestSentinelTornSlot: a write of the sentinel torn by a crash damages one
 // of its two records; the other, one generation behind, still opens the
-// state. Both damaged is refused (ErrStateLost), as a loss cannot be ruled
+// state. Both damaged is refused (diff.ErrStateLost), as a loss cannot be ruled
 // out then.
 func TestSentinelTornSlot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state.db")
@@ -463,7 +401,7 @@ func TestSentinelTornSlot(t *testing.T) {
 	}
 	os.WriteFile(sp, b, 0o600)
 	_, err = Open(context.Background(), dir)
-	if !errors.Is(err, ErrStateLost) || !strings.Contains(err.Error(), sp) {
+	if !errors.Is(err, diff.ErrStateLost) || !strings.Contains(err.Error(), sp) {
 		t.Fatalf("both records damaged: %v", err)
 	}
 }
