@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/signal"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +82,8 @@ type config struct {
 	s3Endpoint                                        string
 	verbose                                           bool
 	allStrings, force, resetState, resendRejected     bool
+	logFormat, summaryJSON                            string
+	checkpointDefault                                 bool // -checkpoint not given
 	maxRemoved, maxChanged                            *diff.Limit
 
 	// httpClient, when set (tests), is used for Braze and S3.
@@ -93,8 +94,23 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("amperity-to-braze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: amperity-to-braze -input FILE|DIR/|s3://bucket/key|s3://bucket/prefix/ -schema FILE [flags]
+
+Syncs Amperity exports (CSV, TSV, PSV, NDJSON, Parquet; .gz detected) to Braze
+user profiles, sending only what changed since the last accepted sync.
+
+Environment:
+  BRAZE_API_KEY        the REST API key (users.track); read from here only, never a flag
+  BRAZE_INSTANCE       default of -instance;  BRAZE_REST_ENDPOINT  default of -endpoint
+  AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_REGION, AWS_ENDPOINT_URL_S3   S3 inputs
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.input, "input", "", "export `file`, s3://bucket/key, or a folder (directory or s3://bucket/prefix/) of exports")
-	fs.StringVar(&c.format, "format", "", "csv, tsv, psv or ndjson (default: from the file extension; .gz is detected)")
+	fs.StringVar(&c.format, "format", "", "csv, tsv, psv, ndjson or parquet (default: from the file extension; .gz is detected)")
 	fs.StringVar(&c.delimiter, "delimiter", "", "field delimiter of delimited text, one ASCII `char`acter (\\t for tab)")
 	fs.StringVar(&c.schemaPath, "schema", "", "schema `file` of column:type lines (required for delimited text and NDJSON, unless -all-strings; Parquet carries its own)")
 	fs.BoolVar(&c.allStrings, "all-strings", false, "without -schema, send every column as a string (numbers and dates become text attributes in Braze)")
@@ -104,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	nulls := fs.String("null", "", "comma-separated texts meaning NULL in delimited text (default: an empty unquoted field)")
 	fs.StringVar(&c.statePath, "state", "ampbraze-state", "`directory` of the delta state (what Braze accepted)")
 	fs.StringVar(&c.scope, "scope", "braze:users", "state `scope`: one per kind of export and Braze workspace")
-	fs.StringVar(&c.checkpoint, "checkpoint", "", "`file` listing the processed files of a folder input (default: <state>/processed-<scope>.txt)")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "`file` listing the processed files of a folder input (default: <state>-processed-<scope>.txt, beside the state directory)")
 	fs.BoolVar(&c.fullSnapshot, "full-snapshot", false, "each export lists every user: users absent from it have their attributes removed")
 	maxRemoved := fs.String("max-removed", "", "most users one -full-snapshot sync may remove, as a count or a percentage of the users in the state, or none (default 10%, at least 10)")
 	maxChanged := fs.String("max-changed", "", "most known users one sync may change or remove, a count or a percentage, or none (default for -full-snapshot 50%, at least 10; none otherwise)")
@@ -124,6 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.logEvery, "log-every", 10*time.Second, "progress log interval when stderr is not a terminal")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3-compatible endpoint `URL` (path-style), for MinIO and tests")
 	fs.BoolVar(&c.verbose, "v", false, "debug logs")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as `text` or json")
+	fs.StringVar(&c.summaryJSON, "summary-json", "", "write the run summary as JSON to `file` after each run (for schedulers)")
 	showVersion := fs.Bool("version", false, "print the program's version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -153,7 +171,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-full-snapshot needs its own -scope: users absent from this export are removed from what the scope tracks")
 	}
 	if c.checkpoint == "" {
-		c.checkpoint = filepath.Join(c.statePath, "processed-"+strings.NewReplacer(":", "_", "/", "_").Replace(c.scope)+".txt")
+		c.checkpoint, c.checkpointDefault = defaultCheckpoint(c.statePath, c.scope), true
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return nil, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
 	}
 	if !c.dryRun && c.instance == "" && c.endpoint == "" {
 		return nil, errors.New("give -instance or -endpoint (or set BRAZE_INSTANCE or BRAZE_REST_ENDPOINT)")
@@ -185,7 +206,11 @@ func runConfig(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	if c.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var h slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	if c.logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	}
+	log := slog.New(h)
 	fatal := func(err error) int {
 		log.Error("fatal", "err", err)
 		return exitFatal
@@ -296,6 +321,9 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 // processed yet, oldest (first in key order) first.
 func (s *syncer) runOnce(ctx context.Context) int {
 	c := s.cfg
+	run := runInfo{ID: newRunID(), Started: time.Now()}
+	s.rejects.setRun(run.ID)
+	s.log.Info("run started", "run_id", run.ID, "input", c.input, "scope", c.scope, "dry_run", c.dryRun)
 	loc, err := objstore.Open(ctx, c.input, objstore.S3Options{Endpoint: c.s3Endpoint, HTTPClient: c.httpClient})
 	if err != nil {
 		return s.fatal(err)
@@ -364,6 +392,16 @@ func (s *syncer) runOnce(ctx context.Context) int {
 		code = exitFatal
 	}
 	s.printSummary(results, code, ctx.Err() != nil)
+	sum := s.summarize(run, results, code, ctx.Err() != nil)
+	s.log.Info("run finished", "run_id", sum.RunID, "status", sum.Status, "exit", sum.Exit, "files", len(sum.Files),
+		"duration", time.Duration(sum.DurationSeconds*float64(time.Second)).Round(time.Millisecond), "rows", sum.Total.Rows,
+		"sent", sum.Total.Sent, "rejected", sum.Total.Rejected, "failed", sum.Total.Failed, "data_points", sum.Total.DataPoints)
+	if c.summaryJSON != "" {
+		if err := writeSummaryJSON(c.summaryJSON, sum); err != nil {
+			s.log.Error("fatal", "err", fmt.Errorf("-summary-json: %w", err))
+			code = exitFatal
+		}
+	}
 	return code
 }
 
@@ -379,6 +417,9 @@ func (s *syncer) fatal(err error) int {
 // state holds users is said out loud, since that is what happens next.
 func (s *syncer) openCheckpoint(ctx context.Context) (*currents.FileCheckpoint, error) {
 	path := s.cfg.checkpoint
+	if err := s.moveOldCheckpoint(); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

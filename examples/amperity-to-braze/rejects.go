@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
@@ -16,6 +17,8 @@ import (
 // reject is one line of the rejects file: a row the mapper could not use or
 // an object Braze (or the client's validation) did not accept.
 type reject struct {
+	RunID  string `json:"run_id,omitempty"`
+	Time   string `json:"time,omitempty"` // RFC 3339, when the reject was written
 	File   string `json:"file"`
 	Row    int64  `json:"row,omitempty"`
 	Line   int64  `json:"line,omitempty"`
@@ -32,17 +35,29 @@ type reject struct {
 // a rejects file that cannot be written is fatal, since the rows it should
 // list would otherwise be lost without a word.
 type rejectsFile struct {
-	mu  sync.Mutex
-	w   io.Writer
-	enc *json.Encoder
-	err error
+	mu    sync.Mutex
+	w     io.Writer
+	enc   *json.Encoder
+	err   error
+	runID string
+	now   func() time.Time
+}
+
+// setRun stamps the lines written from now on with the run's id.
+func (f *rejectsFile) setRun(id string) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	f.runID = id
+	f.mu.Unlock()
 }
 
 func newRejectsFile(w io.Writer) *rejectsFile {
 	if w == nil {
 		return nil
 	}
-	return &rejectsFile{w: w, enc: json.NewEncoder(w)}
+	return &rejectsFile{w: w, enc: json.NewEncoder(w), now: time.Now}
 }
 
 // flush makes what was written durable, and returns the first error of
@@ -68,6 +83,7 @@ func (f *rejectsFile) write(r reject) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	r.RunID, r.Time = f.runID, f.now().UTC().Format(time.RFC3339)
 	if f.err == nil {
 		f.err = f.enc.Encode(r)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
@@ -29,6 +30,7 @@ type syncer struct {
 // fileResult counts what happened to one export file.
 type fileResult struct {
 	Name        string
+	Duration    time.Duration
 	Summary     diff.Summary
 	Report      ampbraze.Report
 	Interrupted bool
@@ -48,6 +50,7 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 	}
 	bar := s.progress(name, size)
 	defer bar.done()
+	start := time.Now()
 	if fmtOf.kind != "parquet" { // Parquet needs the file itself (io.ReaderAt)
 		r = bar.reader(r)
 	}
@@ -99,6 +102,7 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 	}
 	res.Summary = plan.Summary()
 	res.Interrupted = ctx.Err() != nil
+	res.Duration = time.Since(start)
 	if werr := s.rejects.flush(); werr != nil {
 		return res, fmt.Errorf("writing the rejects file %s: %w", s.cfg.rejectsPath, werr)
 	}
