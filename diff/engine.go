@@ -101,36 +101,45 @@ func (e *Engine) Plan(ctx context.Context, scope string, records iter.Seq2[Recor
 	if scope == "" || strings.IndexByte(scope, 0) >= 0 {
 		return nil, fmt.Errorf("diff: invalid scope name %q", scope)
 	}
+	var pc planConfig
+	for _, o := range opts {
+		o(&pc)
+	}
+	lockName, err := pc.lockName(scope)
+	if err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("diff: engine is closed")
+		return nil, fmt.Errorf("diff: %w", ErrClosed)
 	}
-	if e.busy[scope] {
+	if e.busy[lockName] {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("%w: scope %q has an open plan", ErrScopeLocked, scope)
+		return nil, fmt.Errorf("%w: scope %q has an open plan", ErrScopeLocked, lockName)
 	}
-	e.busy[scope] = true
+	e.busy[lockName] = true
 	e.mu.Unlock()
 
 	// A store shared by several processes locks the scope across them too,
 	// for the plan's life.
 	if l, ok := e.store.(*guardedStore).s.(ScopeLocker); ok && !e.readOnly {
-		unlock, err := l.LockScope(ctx, scope)
+		unlock, err := l.LockScope(ctx, lockName)
 		if err != nil {
-			e.release(scope)
-			return nil, fmt.Errorf("diff: scope %q: %w", scope, err)
+			e.release(lockName)
+			return nil, fmt.Errorf("diff: scope %q: %w", lockName, err)
 		}
 		e.mu.Lock()
-		e.unlock[scope] = unlock
+		e.unlock[lockName] = unlock
 		e.mu.Unlock()
 	}
 
 	p, err := e.newPlan(ctx, scope, records, opts)
 	if err != nil {
-		e.release(scope)
+		e.release(lockName)
 		return nil, err
 	}
+	p.lockName = lockName
 	return p, nil
 }
 
@@ -170,8 +179,22 @@ func (e *Engine) scopeID(ctx context.Context, scope string) (uint32, error) {
 	if err != nil || ok || e.readOnly {
 		return id, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	// Another process sharing the store may allocate a scope at the same
+	// moment: allocate under the store's lock, looking again inside it.
+	err = e.underSharedLock(ctx, "\x00scope ids", func() error {
+		var found bool
+		if id, found, err = e.lookupScopeID(ctx, scope); err != nil || found {
+			return err
+		}
+		id, err = e.allocScopeID(ctx, scope)
+		return err
+	})
+	return id, err
+}
+
+// allocScopeID gives scope the next free id, durably.
+func (e *Engine) allocScopeID(ctx context.Context, scope string) (uint32, error) {
+	var id uint32
 	key := append([]byte{keyScope}, scope...)
 	nextKey := []byte{keyNext, 's', 'c', 'o', 'p', 'e'}
 	nv, ok, err := e.store.Get(ctx, nextKey, nil)

@@ -91,6 +91,7 @@ type planConfig struct {
 	maxChangesSet  bool
 	allowEmpty     bool
 	resendRejected bool
+	part, parts    int // WithPartition
 	removeAs       map[string]any
 	keep           map[string]bool
 	compare        map[string]Comparison

@@ -94,6 +94,9 @@ type Summary struct {
 	Records    int64 // records read, including duplicates and bad ones
 	Errors     int64 // records or input errors yielded instead of planned
 	Duplicates int64 // records whose key was already seen in this input (not planned)
+	// OtherPartitions counts records skipped because their key belongs to
+	// another partition (see WithPartition).
+	OtherPartitions int64
 
 	New, Changed, Removed, Unchanged int64 // keys
 	// StillRejected counts keys with a value the destination rejected
@@ -164,14 +167,15 @@ type item struct {
 // goroutine; Ack, Err, Progress, Summary and Explain may be called from
 // others at the same time.
 type Plan struct {
-	eng     *Engine
-	ctx     context.Context
-	scope   string
-	scopeID uint32
-	cfg     planConfig
-	records iter.Seq2[Record, error]
-	started atomic.Bool
-	done    atomic.Bool // Commit or Close called
+	eng      *Engine
+	ctx      context.Context
+	scope    string
+	lockName string // what Engine.Plan locked: the scope, or its partition
+	scopeID  uint32
+	cfg      planConfig
+	records  iter.Seq2[Record, error]
+	started  atomic.Bool
+	done     atomic.Bool // Commit or Close called
 
 	// Attribute dictionary: name <-> id. Ids assigned in this plan are
 	// written with the first batch of writes after them.
@@ -295,7 +299,14 @@ func (p *Plan) attr(name string) (uint32, *attrConfig, error) {
 	p.dictMu.Lock()
 	defer p.dictMu.Unlock()
 	id, ok := p.ids[name]
-	if !ok {
+	switch {
+	case ok:
+	case p.cfg.parts > 0:
+		var err error
+		if id, err = p.registerName(name); err != nil {
+			return 0, nil, err
+		}
+	default:
 		id = uint32(len(p.names))
 		p.names = append(p.names, name)
 		p.ids[name] = id

@@ -170,7 +170,7 @@ func (p *Plan) writeLocked(ops []Op, delta int64, durable bool) error {
 	}
 	all = append(all, ops...)
 	count := p.keyCount + delta
-	all = append(all, Op{Key: keyCountKey(p.scopeID), Value: binary.AppendUvarint(nil, uint64(max(count, 0)))})
+	all = append(all, Op{Key: p.countKey(), Value: binary.AppendUvarint(nil, uint64(max(count, 0)))})
 	if err := p.eng.store.Apply(context.WithoutCancel(p.ctx), all, durable); err != nil {
 		p.ackErr = fmt.Errorf("diff: writing the state of scope %q: %w", p.scope, err)
 		p.fail(p.ackErr)
@@ -216,7 +216,7 @@ func (p *Plan) Commit(ctx context.Context) error {
 		err = p.flushLocked(true)
 	}
 	p.done.Store(true)
-	p.eng.release(p.scope)
+	p.eng.release(p.lockName)
 	pr := p.Progress()
 	if err == nil {
 		err = p.Err()
@@ -240,7 +240,7 @@ func (p *Plan) Close() error {
 	p.stopTimer()
 	p.done.Store(true)
 	p.pending = nil
-	p.eng.release(p.scope)
+	p.eng.release(p.lockName)
 	return nil
 }
 

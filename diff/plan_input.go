@@ -114,6 +114,8 @@ func (p *Plan) readInput(b *batch, send func(*batch) (*batch, bool)) {
 			p.unattributable = true
 			p.sumMu.Unlock()
 			pre = &RecordError{Index: index, Err: err}
+		case err != nil && !p.mine(keyHash(rec.Key)):
+			continue // another worker reports it
 		case err != nil:
 			// The key is known: it has not vanished, it is only unplannable.
 			p.see(keyHash(rec.Key))
@@ -123,6 +125,11 @@ func (p *Plan) readInput(b *batch, send func(*batch) (*batch, bool)) {
 			p.unattributable = true
 			p.sumMu.Unlock()
 			pre = &RecordError{Index: index, Err: errors.New("empty key")}
+		case !p.mine(keyHash(rec.Key)):
+			p.sumMu.Lock()
+			p.sum.OtherPartitions++
+			p.sumMu.Unlock()
+			continue // another worker's key
 		default:
 			var dup bool
 			if fp, dup = p.see(keyHash(rec.Key)); dup {

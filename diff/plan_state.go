@@ -74,7 +74,11 @@ func (p *Plan) scanStates(prefix []byte, t *stateTable) (int, error) {
 	chunk := make([]entry, 0, chunkLen)
 	n := 0
 	err := p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
-		chunk = append(chunk, entry{xxhash.Sum64(k[len(prefix):]), stateFingerprint(v)})
+		kh := xxhash.Sum64(k[len(prefix):])
+		if !p.mine(kh) {
+			return nil // another partition's key
+		}
+		chunk = append(chunk, entry{kh, stateFingerprint(v)})
 		n++
 		if len(chunk) == chunkLen {
 			full <- chunk
@@ -96,7 +100,7 @@ func (p *Plan) scanStates(prefix []byte, t *stateTable) (int, error) {
 
 // storedKeyCount reads the scope's stored key count, if there is a usable one.
 func (p *Plan) storedKeyCount() (int, bool, error) {
-	v, ok, err := p.eng.store.Get(p.ctx, keyCountKey(p.scopeID), nil)
+	v, ok, err := p.eng.store.Get(p.ctx, p.countKey(), nil)
 	if err != nil || !ok {
 		return 0, false, err
 	}

@@ -20,8 +20,8 @@ func (p *Plan) planVanished(out *emitter) bool {
 	var slots []slot
 	err := p.eng.store.Scan(p.ctx, prefix, func(k, v []byte) error {
 		key := k[len(prefix):]
-		if p.wasSeen(xxhash.Sum64(key)) {
-			return nil
+		if kh := xxhash.Sum64(key); !p.mine(kh) || p.wasSeen(kh) {
+			return nil // another partition's key, or in the input
 		}
 		if p.done.Load() {
 			return ErrPlanClosed

@@ -39,9 +39,9 @@ import (
 	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
+	"github.com/ampbraze/ampbraze/braze/redislimit"
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
-	"github.com/ampbraze/ampbraze/diff/pebblestore"
 	"github.com/ampbraze/ampbraze/examples/internal/objstore"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
 )
@@ -84,6 +84,8 @@ type config struct {
 	allStrings, force, resetState, resendRejected     bool
 	logFormat, summaryJSON                            string
 	checkpointDefault                                 bool // -checkpoint not given
+	redisURL                                          string
+	part, parts                                       int // -partition i/n; parts 0: none
 	maxRemoved, maxChanged                            *diff.Limit
 
 	// httpClient, when set (tests), is used for Braze and S3.
@@ -118,7 +120,9 @@ Flags:
 	fs.StringVar(&c.idColumn, "id-column", "", "`column` holding the Braze identifier (default: a column named like the -id-field)")
 	fs.StringVar(&c.idField, "id-field", "external_id", "Braze identifier of the users: external_id or braze_id")
 	nulls := fs.String("null", "", "comma-separated texts meaning NULL in delimited text (default: an empty unquoted field)")
-	fs.StringVar(&c.statePath, "state", "ampbraze-state", "`directory` of the delta state (what Braze accepted)")
+	fs.StringVar(&c.statePath, "state", "ampbraze-state", "`directory` of the delta state (what Braze accepted), or a postgres:// URL for a state in PostgreSQL (several workers, no local disk)")
+	fs.StringVar(&c.redisURL, "redis", "", "redis:// `URL`: share the -rate budget with every process using the same API key through Redis")
+	partition := fs.String("partition", "", "`i/n`: sync only the users of partition i of n (0 <= i < n), so n workers share one -scope on a postgres:// -state")
 	fs.StringVar(&c.scope, "scope", "braze:users", "state `scope`: one per kind of export and Braze workspace")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "`file` listing the processed files of a folder input (default: <state>-processed-<scope>.txt, beside the state directory)")
 	fs.BoolVar(&c.fullSnapshot, "full-snapshot", false, "each export lists every user: users absent from it have their attributes removed")
@@ -170,8 +174,16 @@ Flags:
 	if c.fullSnapshot && c.scope == "braze:users" {
 		return nil, errors.New("-full-snapshot needs its own -scope: users absent from this export are removed from what the scope tracks")
 	}
-	if c.checkpoint == "" {
-		c.checkpoint, c.checkpointDefault = defaultCheckpoint(c.statePath, c.scope), true
+	if *partition != "" {
+		if _, err := fmt.Sscanf(*partition, "%d/%d", &c.part, &c.parts); err != nil || c.parts < 1 || c.part < 0 || c.part >= c.parts {
+			return nil, fmt.Errorf("-partition %q: want i/n with 0 <= i < n, such as 0/4", *partition)
+		}
+	}
+	if c.checkpoint == "" && !isStateURL(c.statePath) {
+		c.checkpoint, c.checkpointDefault = defaultCheckpoint(c.statePath, c.scope, c.part, c.parts), true
+	}
+	if isStateURL(c.statePath) && c.resetState {
+		return nil, errors.New("-reset-state applies to a state directory, not to a postgres:// -state")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return nil, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
@@ -288,21 +300,26 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 		if c.httpClient != nil {
 			opts = append(opts, braze.WithHTTPClient(c.httpClient))
 		}
+		if c.redisURL != "" {
+			// Braze's budget is the workspace's: every process with the
+			// same key shares one, named by a digest of the key (never the
+			// key itself).
+			lim, err := redislimit.Open(c.redisURL, redislimit.WithBurstLimit(c.rate, c.rateWindow),
+				redislimit.WithKeyPrefix("ampbraze:"+keyDigest(key)), redislimit.WithLogger(log))
+			if err != nil {
+				return nil, nil, fmt.Errorf("-redis: %w", err)
+			}
+			closers = append(closers, func() { lim.Close() })
+			opts = append(opts, braze.WithLimiter(lim))
+		}
 		if s.client, err = braze.NewClient(key, opts...); err != nil {
 			return nil, nil, err
 		}
 		s.sendOpts = []braze.SendOption{braze.WithConcurrency(c.concurrency), braze.WithBatchSize(c.batchSize)}
 	}
 
-	storeOpts := []pebblestore.Option{pebblestore.WithLogger(log)}
-	if c.dryRun {
-		storeOpts = append(storeOpts, pebblestore.ReadOnly()) // a dry run changes no file
-	}
-	if c.resetState {
-		storeOpts = append(storeOpts, pebblestore.WithResetState())
-	}
-	if s.engine, err = pebblestore.OpenEngine(ctx, c.statePath, storeOpts, diff.WithLogger(log)); err != nil {
-		return nil, nil, stateError(c.statePath, err)
+	if s.engine, err = openState(ctx, c, log); err != nil {
+		return nil, nil, stateError(redactURL(c.statePath), err)
 	}
 	closers = append(closers, func() { s.engine.Close() })
 
@@ -417,6 +434,9 @@ func (s *syncer) fatal(err error) int {
 // state holds users is said out loud, since that is what happens next.
 func (s *syncer) openCheckpoint(ctx context.Context) (*currents.FileCheckpoint, error) {
 	path := s.cfg.checkpoint
+	if path == "" {
+		return nil, errors.New("a folder input with a postgres:// -state needs -checkpoint FILE (the list of processed exports; one per -partition)")
+	}
 	if err := s.moveOldCheckpoint(); err != nil {
 		return nil, err
 	}

@@ -142,16 +142,20 @@ func writeSummaryJSON(path string, sum runSummary) error {
 // defaultCheckpoint is the checkpoint of processed exports of a scope:
 // beside the state directory, not inside it (the directory belongs to the
 // state store).
-func defaultCheckpoint(statePath, scope string) string {
+func defaultCheckpoint(statePath, scope string, part, parts int) string {
 	dir := filepath.Clean(statePath)
-	return filepath.Join(filepath.Dir(dir), filepath.Base(dir)+"-processed-"+strings.NewReplacer(":", "_", "/", "_").Replace(scope)+".txt")
+	name := filepath.Base(dir) + "-processed-" + strings.NewReplacer(":", "_", "/", "_").Replace(scope)
+	if parts > 0 {
+		name += fmt.Sprintf("-part-%d-of-%d", part, parts) // each worker tracks its own files
+	}
+	return filepath.Join(filepath.Dir(dir), name+".txt")
 }
 
 // moveOldCheckpoint moves the checkpoint of processed exports from where
 // earlier versions kept it by default, inside the state directory, to its
 // place beside it, so an upgrade does not sync every export again.
 func (s *syncer) moveOldCheckpoint() error {
-	if !s.cfg.checkpointDefault {
+	if !s.cfg.checkpointDefault || s.cfg.parts > 0 {
 		return nil
 	}
 	old := filepath.Join(s.cfg.statePath, "processed-"+strings.NewReplacer(":", "_", "/", "_").Replace(s.cfg.scope)+".txt")

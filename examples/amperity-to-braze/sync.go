@@ -143,5 +143,8 @@ func (s *syncer) planOptions(m *amperity.Mapper) []diff.PlanOption {
 	if s.cfg.resendRejected {
 		opts = append(opts, diff.WithResendRejected())
 	}
+	if s.cfg.parts > 0 {
+		opts = append(opts, diff.WithPartition(s.cfg.part, s.cfg.parts))
+	}
 	return opts
 }

@@ -1,0 +1,107 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/ampbraze/ampbraze/diff"
+)
+
+// Issue 15: partitioned workers, each its own process (its own Store and
+// sessions), share one scope on PostgreSQL. They register new attribute
+// names and the scope itself at the same moment: every name gets one id
+// (the dictionary is read back without ErrCorrupt), every key is planned
+// once, and an unpartitioned plan afterwards agrees with what they
+// recorded.
+func TestRegression_Issue15_PartitionedWorkersShareAScope(t *testing.T) {
+	schema := testSchema(t)
+	ctx := context.Background()
+	url := needPG(t)
+	engine := func() *diff.Engine {
+		s, err := Open(ctx, url, WithSchema(schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := diff.NewEngine(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	const parts = 4
+	engines := make([]*diff.Engine, parts)
+	for i := range engines {
+		engines[i] = engine()
+	}
+	// Each worker's records carry attribute names no other worker has
+	// registered yet, so all of them register names at once.
+	input := func(extra string) func(yield func(diff.Record, error) bool) {
+		return func(yield func(diff.Record, error) bool) {
+			for r := range users(0, 2000, 1) {
+				r.Attrs = append(r.Attrs, diff.Attr{Name: fmt.Sprintf("%s_%d", extra, len(r.Key)%3), Value: diff.Int(1)},
+					diff.Attr{Name: "tier_" + r.Key[len(r.Key)-1:], Value: diff.String("gold")})
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+	}
+	syncAll := func(extra string) map[string]int {
+		keys := map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i, e := range engines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := e.Plan(ctx, "braze:users", input(extra), diff.WithPartition(i, parts))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for ch, err := range p.Changes() {
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					mu.Lock()
+					keys[ch.Key]++
+					mu.Unlock()
+					p.Ack(ch, nil)
+				}
+				if err := p.Commit(ctx); err != nil {
+					t.Errorf("partition %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		return keys
+	}
+	if keys := syncAll("a"); len(keys) != 2000 {
+		t.Fatalf("first sync planned %d keys, want 2000", len(keys))
+	}
+	if keys := syncAll("a"); len(keys) != 0 {
+		t.Fatalf("re-sync planned %d keys", len(keys))
+	}
+	if keys := syncAll("b"); len(keys) != 2000 { // a new attribute for every user
+		t.Fatalf("new attributes: planned %d keys, want 2000", len(keys))
+	}
+	// One unpartitioned plan reads the whole dictionary and state back.
+	p, err := engines[0].Plan(ctx, "braze:users", input("b"), diff.WithDryRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, err := range p.Changes() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if err := p.Commit(ctx); err != nil || n != 0 {
+		t.Fatalf("unpartitioned plan: %d changes, %v", n, err)
+	}
+}
