@@ -67,8 +67,12 @@ type Deduper struct {
 	uuids   map[[16]byte]int32
 	others  map[string]int32
 	streams map[string]*dedupeStream
-	held    int
-	stats   DedupeStats
+	// last and lastType cache the stream of the previous call: a Source
+	// reads one type's files in a row.
+	last     *dedupeStream
+	lastType string
+	held     int
+	stats    DedupeStats
 }
 
 // dedupeStream holds one event type's ids by hour: buckets[i] is the hour
@@ -166,10 +170,14 @@ func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 
 // seen is Seen with the lock held and the id parsed.
 func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id string) bool {
-	st := d.streams[eventType]
-	if st == nil {
-		st = &dedupeStream{base: hour - d.window}
-		d.streams[eventType] = st
+	st := d.last
+	if st == nil || d.lastType != eventType {
+		st = d.streams[eventType]
+		if st == nil {
+			st = &dedupeStream{base: hour - d.window}
+			d.streams[eventType] = st
+		}
+		d.last, d.lastType = st, eventType
 	}
 	d.advance(st, hour)
 	if hour < st.base {

@@ -99,6 +99,21 @@ type plan struct {
 	minSize   int       // lower bound on a record's encoded size
 	strOffs   []uintptr // offsets of typed string fields, to move onto the record copy
 	raw       string
+	// jsonKeys holds each step's `"name":`, escaped once rather than for
+	// every event of the JSON view. Built on first use.
+	jsonKeysOnce sync.Once
+	jsonKeys     []string
+}
+
+// keys returns `"name":` for each step, JSON-escaped.
+func (p *plan) keys() []string {
+	p.jsonKeysOnce.Do(func() {
+		p.jsonKeys = make([]string, len(p.steps))
+		for j := range p.steps {
+			p.jsonKeys[j] = string(append(appendJSONString(nil, p.steps[j].name), ':'))
+		}
+	})
+	return p.jsonKeys
 }
 
 func classify(s avro.Schema) (w wkind, union bool, nullBr, valBr int64, nullable bool) {

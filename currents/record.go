@@ -2,6 +2,7 @@ package currents
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -99,19 +100,23 @@ func (r *Record) stepValue(p *plan, st *step) any {
 // names in file order, values plain JSON (null for null, no union
 // wrapping), `time` the integer from the file.
 func (r *Record) marshalJSON(ti *typeInfo) ([]byte, error) {
+	return r.appendJSON(make([]byte, 0, 512), ti)
+}
+
+// appendJSON appends the JSON view to buf.
+func (r *Record) appendJSON(buf []byte, ti *typeInfo) ([]byte, error) {
 	p := r.recordPlan(ti)
 	if p == nil {
-		return []byte("{}"), nil
+		return append(buf, "{}"...), nil
 	}
-	buf := make([]byte, 0, 512)
 	buf = append(buf, '{')
+	keys := p.keys()
 	for i := range p.steps {
 		st := &p.steps[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendJSONString(buf, st.name)
-		buf = append(buf, ':')
+		buf = append(buf, keys[i]...)
 		if st.extra < 0 && st.kind != kStrings && !(st.bit != 0 && r.nulls&st.bit != 0) {
 			// Typed field: format without boxing.
 			ptr := unsafe.Add(unsafe.Pointer(r), st.off)
@@ -134,6 +139,32 @@ func (r *Record) marshalJSON(ti *typeInfo) ([]byte, error) {
 		}
 	}
 	return append(buf, '}'), nil
+}
+
+// decodedRecord returns the Record of an event decoded by a Decoder, which
+// carries its own plan; it is promoted to every event type.
+func (r *Record) decodedRecord() *Record { return r }
+
+// AppendJSON appends the JSON view of ev, the bytes its MarshalJSON
+// returns, to dst and returns the extended slice. Writing many events
+// through one reused buffer this way allocates nothing per event for the
+// JSON, where MarshalJSON allocates a new slice each time.
+func AppendJSON(dst []byte, ev Event) ([]byte, error) {
+	if d, ok := ev.(interface{ decodedRecord() *Record }); ok {
+		if r := d.decodedRecord(); r.plan != nil {
+			return r.appendJSON(dst, r.plan.ti)
+		}
+	}
+	// A hand-built event (no plan of its own) or another implementation.
+	m, ok := ev.(json.Marshaler)
+	if !ok {
+		return dst, fmt.Errorf("currents: event %s (%T) has no JSON view", ev.EventID(), ev)
+	}
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
 }
 
 // Generic is an event of a type this package has no Go struct for: a new

@@ -2,6 +2,7 @@ package currents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -166,16 +167,26 @@ func (e *ListError) Unwrap() error { return e.Err }
 // and are not checkpointed, in the store's key order. With filters set and
 // a store that is a DirLister (FSStore, the S3 store), folders the filters
 // exclude are not listed at all. Objects whose name
-// does not end in ".avro" are skipped (logged at debug level); an .avro
-// object whose key is not a Currents key is yielded as a *FileError
-// wrapping a *KeyError (unless an event_type= segment in it names a type
-// outside WithEventTypes), and a listing failure as a *ListError. The walk
+// does not end in ".avro" are skipped (logged at debug level). An .avro
+// object with no event_type= folder (a flat folder of Currents files) is
+// opened to read its writer schema, which names its event type; such a
+// file has no queue hour, so WithHours does not exclude it. An .avro
+// object whose key has an event_type= folder but is not a Currents key is
+// yielded as a *FileError wrapping a *KeyError (unless the event_type=
+// segment names a type outside WithEventTypes), and a listing failure as
+// a *ListError. The walk
 // continues after an error if the consumer asks for more.
 func (s *Source) Files(ctx context.Context) iter.Seq2[File, error] {
 	return func(yield func(File, error) bool) {
 		for obj, err := range s.objects(ctx) {
 			if err != nil {
-				if !yield(File{}, &ListError{Prefix: s.prefix, Err: err}) {
+				// A store may report one object it cannot read (FSStore: a
+				// dangling link) as a *FileError: that file, not the listing.
+				var fe *FileError
+				if !errors.As(err, &fe) {
+					err = &ListError{Prefix: s.prefix, Err: err}
+				}
+				if !yield(File{}, err) {
 					return
 				}
 				continue
@@ -185,6 +196,22 @@ func (s *Source) Files(ctx context.Context) iter.Seq2[File, error] {
 				continue
 			}
 			k, err := ParseKey(obj.Key)
+			if err != nil && !hasSegment(obj.Key, "event_type=") {
+				// A file outside the key layout (a flat folder of .avro
+				// files): its writer schema names its event type.
+				f, err := s.looseFile(ctx, obj)
+				switch {
+				case err != nil:
+					if !yield(File{}, err) {
+						return
+					}
+				case f.Key.EventType != "" && s.wanted(f.Key):
+					if !yield(f, nil) {
+						return
+					}
+				}
+				continue
+			}
 			if err != nil {
 				if s.filteredOutType(obj.Key) {
 					s.log.DebugContext(ctx, "currents: skipping file outside the filters", "key", obj.Key)
@@ -217,6 +244,56 @@ func (s *Source) Files(ctx context.Context) iter.Seq2[File, error] {
 			}
 		}
 	}
+}
+
+// hasSegment reports whether a folder of key starts with the given
+// "name=".
+func hasSegment(key, name string) bool {
+	segs := strings.Split(key, "/")
+	for _, seg := range segs[:len(segs)-1] {
+		if strings.HasPrefix(seg, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// looseFile reads the header of an object whose key is not a Currents key
+// and returns it as a File whose event type comes from its writer schema's
+// full name (dataexport.S3.inner.users.messages.email.Send gives
+// users.messages.email.Send); its Key has no Hour, so WithHours keeps it
+// (its events still carry their times). A file already checkpointed comes
+// back with an empty event type, and is not opened.
+func (s *Source) looseFile(ctx context.Context, obj Object) (File, error) {
+	k := Key{Raw: obj.Key, Version: -1, Partition: -1, Offset: -1}
+	if s.cp != nil {
+		done, err := s.cp.Done(ctx, obj.Key)
+		if err != nil {
+			return File{}, &FileError{Key: obj.Key, Err: fmt.Errorf("checkpoint: %w", err)}
+		}
+		if done {
+			s.log.DebugContext(ctx, "currents: skipping checkpointed file", "key", obj.Key)
+			return File{}, nil
+		}
+	}
+	rc, err := s.store.Open(ctx, obj.Key)
+	if err != nil {
+		return File{}, &FileError{Key: obj.Key, Err: err}
+	}
+	defer rc.Close()
+	sc := s.decoder.NewScanner(rc, "", WithFileName(obj.Key))
+	sc.started = true
+	if err := sc.header(); err != nil {
+		sc.fail(err)
+		return File{}, &FileError{Key: obj.Key, Err: sc.err}
+	}
+	k.EventType = sc.plan.eventType
+	sc.finish()
+	if !s.wanted(k) {
+		s.log.DebugContext(ctx, "currents: skipping file outside the filters", "key", obj.Key, "event_type", k.EventType)
+		return File{}, nil
+	}
+	return File{Key: k, Size: obj.Size}, nil
 }
 
 // objects lists the store. With filters and a store that can list folder
@@ -297,7 +374,7 @@ func (s *Source) wanted(k Key) bool {
 	if s.types != nil && !s.types[k.EventType] {
 		return false
 	}
-	return s.inHours(k.Hour)
+	return k.Hour.IsZero() || s.inHours(k.Hour)
 }
 
 // inHours reports whether the queue hour starting at h overlaps [from, to).

@@ -3,6 +3,7 @@ package currents
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"iter"
@@ -81,7 +82,9 @@ func NewFSStore(fsys fs.FS) *FSStore { return &FSStore{fsys: fsys} }
 // order S3 lists the same keys in (a directory "a" sorts as "a/", after
 // "a-b"). Directories that cannot match the prefix are not read. An
 // unreadable directory is yielded as an error and the walk continues with
-// the next entry. Symbolic links are not followed.
+// the next entry. Symbolic links to files are followed; a link to a
+// directory or a dangling link is yielded as a *FileError matching
+// ErrSymlink (see fileSize).
 func (s *FSStore) List(ctx context.Context, prefix string) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
 		s.walk(ctx, ".", prefix, yield)
@@ -113,7 +116,8 @@ func (s *FSStore) readDirSorted(dir string) ([]sortedEntry, error) {
 
 // ListDir yields the files and directories directly under prefix, in
 // ascending byte order (a directory as its path plus "/"). Only regular
-// files and directories are listed.
+// files (or symbolic links to them, as in List) and directories are
+// listed.
 func (s *FSStore) ListDir(ctx context.Context, prefix string) iter.Seq2[DirEntry, error] {
 	return func(yield func(DirEntry, error) bool) {
 		if err := ctx.Err(); err != nil {
@@ -145,12 +149,17 @@ func (s *FSStore) ListDir(ctx context.Context, prefix string) iter.Seq2[DirEntry
 			}
 			e := DirEntry{Object: Object{Key: p, Size: -1}, IsDir: en.e.IsDir()}
 			if !e.IsDir {
-				if !en.e.Type().IsRegular() {
+				size, err := s.fileSize(p, en.e)
+				if err != nil {
+					if !yield(DirEntry{}, err) {
+						return
+					}
 					continue
 				}
-				if info, err := en.e.Info(); err == nil {
-					e.Size = info.Size()
+				if size == skipEntry {
+					continue
 				}
+				e.Size = size
 			}
 			if !yield(e, nil) {
 				return
@@ -186,12 +195,18 @@ func (s *FSStore) walk(ctx context.Context, dir, prefix string, yield func(Objec
 			}
 			continue
 		}
-		if !en.e.Type().IsRegular() || !strings.HasPrefix(p, prefix) {
+		if !strings.HasPrefix(p, prefix) {
 			continue
 		}
-		size := int64(-1)
-		if info, err := en.e.Info(); err == nil {
-			size = info.Size()
+		size, err := s.fileSize(p, en.e)
+		if err != nil {
+			if !yield(Object{}, err) {
+				return false
+			}
+			continue
+		}
+		if size == skipEntry {
+			continue
 		}
 		if !yield(Object{Key: p, Size: size}, nil) {
 			return false
@@ -199,6 +214,43 @@ func (s *FSStore) walk(ctx context.Context, dir, prefix string, yield func(Objec
 	}
 	return true
 }
+
+// skipEntry is fileSize's answer for an entry that is neither a file nor a
+// link to one (a device, a socket, a pipe).
+const skipEntry = -2
+
+// fileSize returns the size of the regular file at p (-1 when unknown), or
+// skipEntry. A symbolic link to a regular file is followed: a copy of a
+// bucket assembled with links is read like the bucket. A link to a
+// directory is not followed (a link can point to an ancestor and make the
+// walk endless) and a dangling link leads nowhere: both are reported as a
+// *FileError naming the link, and the listing goes on.
+func (s *FSStore) fileSize(p string, e fs.DirEntry) (int64, error) {
+	if e.Type().IsRegular() {
+		if info, err := e.Info(); err == nil {
+			return info.Size(), nil
+		}
+		return -1, nil
+	}
+	if e.Type()&fs.ModeSymlink == 0 {
+		return skipEntry, nil
+	}
+	info, err := fs.Stat(s.fsys, p)
+	switch {
+	case err != nil:
+		return 0, &FileError{Key: p, Err: fmt.Errorf("%w: %w", ErrSymlink, err)}
+	case info.IsDir():
+		return 0, &FileError{Key: p, Err: fmt.Errorf("%w: it points to a directory, which is not followed (give that directory itself, or link its files)", ErrSymlink)}
+	case !info.Mode().IsRegular():
+		return skipEntry, nil
+	}
+	return info.Size(), nil
+}
+
+// ErrSymlink is matched (with errors.Is) by the error FSStore reports for
+// a symbolic link it cannot follow: a dangling link or a link to a
+// directory.
+var ErrSymlink = errors.New("symbolic link not followed")
 
 // Open opens the file at key.
 func (s *FSStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {

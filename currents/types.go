@@ -129,6 +129,12 @@ func splitEventType(t string) (namespace, name string) {
 // "dataexport.S3.inner.users.messages.email.Send" for the same type, so
 // everything from the first "users" or "agentconsole" segment on is kept.
 func inferEventType(fullName string) string {
+	// Braze's namespaces are dataexport.<connection>.inner.<event type
+	// prefix>: what follows "inner." is the type, whatever its root
+	// (contentoptimizer., landingpage. in newer releases).
+	if i := strings.LastIndex(fullName, ".inner."); i >= 0 && strings.HasPrefix(fullName, "dataexport.") {
+		return fullName[i+len(".inner."):]
+	}
 	parts := strings.Split(fullName, ".")
 	for i, p := range parts {
 		if p == "users" || p == "agentconsole" {

@@ -10,10 +10,27 @@
 // order; keeps the events of the given types whose event time is in
 // [-from, -to); drops events already seen (Currents delivers at least once:
 // the same event id can arrive twice); and writes <out>/<event_type>/
-// part-<run time>.ndjson (or .csv). A checkpoint file lists the Currents
-// files done, so a rerun reads only new ones. A corrupt file is reported,
-// its events are left out of the output (so that a rerun, which tries it
-// again, cannot duplicate them), and the other files go on.
+// part-<run time>[-<n>].ndjson (or .csv). A checkpoint file lists the
+// Currents files done, so a rerun reads only new ones. A corrupt file is
+// reported, its events are left out of the output (so that a rerun, which
+// tries it again, cannot duplicate them), and the other files go on.
+//
+// Files outside Braze's key layout (a flat folder of .avro files) are read
+// too: the writer schema names their event type. Symbolic links to files
+// are followed; a link to a directory, or a dangling one, is reported. An
+// unknown event type in -types is an error that lists the known ones.
+//
+// Work is committed in batches (-commit-events, -commit-interval): a
+// commit closes the batch's output parts, each synced once, then saves the
+// deduplicator's ids and the checkpoint. A crash exports again at most the
+// files of the uncommitted batch; parts the crashed run left may then hold
+// some of the same events, which a loader removes by the event id, as
+// Braze's at-least-once delivery requires anyway. Ctrl-C commits the files
+// done and ends with "interrupted" and the counts.
+//
+// CSV parts of an event type share one column set: the type's current
+// Currents fields, so every older writer schema fits; a newer schema's
+// extra fields start one wider part. -columns pins the columns.
 //
 // Exit status: 0 when every file was read, 1 when some were corrupt, 2 on a
 // fatal error or when interrupted.
@@ -30,6 +47,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,10 +75,16 @@ func main() {
 type config struct {
 	input, out, format, checkpoint, s3Endpoint string
 	types                                      []string
+	columns                                    []string
 	from, to                                   time.Time
 	late                                       time.Duration
 	dedupeWindow                               time.Duration
+	commitEvents                               int64
+	commitInterval                             time.Duration
 	now                                        func() time.Time
+	// syncFile, when set, replaces (*os.File).Sync for the output parts:
+	// the benchmark counts the syncs with it.
+	syncFile func(*os.File) error
 }
 
 // errVersion is parseFlags' answer to -version.
@@ -74,10 +98,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.out, "out", "", "output `directory`")
 	fs.StringVar(&c.format, "format", "ndjson", "output format: ndjson or csv")
 	types := fs.String("types", "", "comma-separated event types to export (default: all)")
+	columns := fs.String("columns", "", "comma-separated CSV `fields`, the same for every event type (default: each type's current fields, plus any newer ones its files carry)")
 	from := fs.String("from", "", "keep events at or after this `time` (YYYY-MM-DD or RFC 3339, UTC)")
 	to := fs.String("to", "", "keep events before this `time` (YYYY-MM-DD or RFC 3339, UTC)")
 	fs.DurationVar(&c.late, "late", 24*time.Hour, "how long after -to Braze may still queue an event of the range (bounds the files read)")
 	fs.DurationVar(&c.dedupeWindow, "dedupe-window", 24*time.Hour, "how far apart in queue time two deliveries of one event may be")
+	fs.Int64Var(&c.commitEvents, "commit-events", 1_000_000, "commit (sync the output, save the checkpoint) after this many events written")
+	fs.DurationVar(&c.commitInterval, "commit-interval", time.Minute, "commit at least this often; a crash exports again at most what was not committed")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "checkpoint `file` (default: <out>/.currents-checkpoint)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3-compatible endpoint `URL` (path-style), for MinIO and tests")
 	showVersion := fs.Bool("version", false, "print the program's version and exit")
@@ -95,6 +122,21 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if *types != "" {
 		c.types = strings.Split(*types, ",")
+		if err := checkTypes(c.types); err != nil {
+			return nil, err
+		}
+	}
+	if *columns != "" {
+		if c.format != "csv" {
+			return nil, errors.New("-columns applies to -format csv")
+		}
+		c.columns = strings.Split(*columns, ",")
+		if slices.Contains(c.columns, "") {
+			return nil, fmt.Errorf("-columns %q: empty column name", *columns)
+		}
+	}
+	if c.commitEvents < 1 || c.commitInterval <= 0 {
+		return nil, errors.New("-commit-events and -commit-interval must be positive")
 	}
 	var err error
 	if c.from, err = parseTime(*from); err != nil {
@@ -110,6 +152,23 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.checkpoint = filepath.Join(c.out, ".currents-checkpoint")
 	}
 	return c, nil
+}
+
+// checkTypes refuses event types the currents package does not know, so
+// that a misspelt type is not a silent run over no files.
+func checkTypes(types []string) error {
+	known := currents.KnownEventTypes()
+	var unknown []string
+	for _, t := range types {
+		if _, ok := slices.BinarySearch(known, t); !ok {
+			unknown = append(unknown, strconv.Quote(t))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return fmt.Errorf("-types: unknown event type %s; known types:\n  %s",
+		strings.Join(unknown, ", "), strings.Join(known, "\n  "))
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -141,10 +200,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.print(stdout)
 	}
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// A failure caused by the interruption (a listing cut short) is
+		// the interruption.
+		fmt.Fprintln(stderr, "currents-export: interrupted; the files counted above are done, the others are read next run")
+		return exitFatal
 	case err != nil:
 		log.Error("fatal", "err", err)
 		return exitFatal
 	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "currents-export: interrupted; the files counted above are done, the others are read next run")
 		return exitFatal
 	case len(rep.corrupt) > 0:
 		return exitCorrupt
@@ -158,6 +223,8 @@ type report struct {
 	byType                                         map[string]int64
 	corrupt                                        []error
 	outputs                                        []string
+	interrupted                                    bool
+	commits                                        int // batches committed
 }
 
 func (r *report) print(w io.Writer) {
@@ -171,6 +238,9 @@ func (r *report) print(w io.Writer) {
 	}
 	for _, err := range r.corrupt {
 		fmt.Fprintf(w, "Corrupt, not exported (retried next run): %v\n", err)
+	}
+	if r.interrupted {
+		fmt.Fprintln(w, "Interrupted: the files not counted above are read next run")
 	}
 }
 
@@ -189,7 +259,7 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if err != nil {
 		return nil, err
 	}
-	opts := []currents.SourceOption{currents.WithCheckpoint(cp), currents.WithSourceLogger(log)}
+	opts := []currents.SourceOption{currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log)}
 	if len(c.types) > 0 {
 		opts = append(opts, currents.WithEventTypes(c.types...))
 	}
@@ -206,108 +276,233 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 		opts = append(opts, currents.WithHours(from, to))
 	}
 	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
-	// The deduplicator's ids persist beside the checkpoint, so a copy of an
-	// event delivered again in a later run is caught too. A crash before the
-	// save loses only that protection, never an event.
+	// The deduplicator's ids persist beside the checkpoint and commit with
+	// it, so a copy of an event delivered again in a later run is caught
+	// too.
 	dedupe := currents.NewDeduper(c.dedupeWindow)
 	dedupePath := c.checkpoint + ".dedupe"
 	if err := dedupe.LoadFile(dedupePath); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if serr := dedupe.SaveFile(dedupePath); serr != nil {
-			log.Error("saving deduplicator state", "err", serr)
-		}
-	}()
 	outs := newOutputs(c.out, c.format, c.now().UTC())
-	defer outs.close()
+	if c.syncFile != nil {
+		outs.syncFile = c.syncFile
+	}
+	outs.columns = c.columns
+	b := &batch{outs: outs, dedupe: dedupe, dedupePath: dedupePath, cp: cp, limit: c.commitEvents, interval: c.commitInterval, last: time.Now()}
 
 	rep := &report{byType: map[string]int64{}}
-	for f, err := range src.Files(ctx) {
-		if err != nil {
-			var fe *currents.FileError
-			if errors.As(err, &fe) {
-				rep.corrupt = append(rep.corrupt, err)
-				log.Warn("skipping file", "err", err)
-				continue
-			}
-			return rep, err // listing failed
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		rep.files++
-		n, err := exportFile(ctx, src, f, c, dedupe, outs, rep)
-		if err != nil {
-			var fe *currents.FileError
-			if !errors.As(err, &fe) || ctx.Err() != nil {
-				return rep, err
-			}
-			rep.corrupt = append(rep.corrupt, err)
-			log.Warn("corrupt file", "err", err)
-			continue
-		}
-		// Outputs first, then the checkpoint: a crash in between exports
-		// the file again rather than losing it.
-		if err := outs.sync(); err != nil {
-			return rep, err
-		}
-		if err := cp.Save(); err != nil {
-			return rep, fmt.Errorf("checkpoint: %w", err)
-		}
-		progress.file(f.Key.Raw, n, rep)
-	}
+	err = exportFiles(ctx, src, c, b, rep, log, progress)
 	progress.done()
-	if rep.outputs, err = outs.close(); err != nil {
+	var oerr *outputError
+	if errors.As(err, &oerr) {
+		// The batch's output is incomplete: commit nothing of it.
+		outs.abandon()
+		rep.outputs = outs.names()
 		return rep, err
 	}
-	return rep, ctx.Err()
+	// Whatever ended the run (its end, Ctrl-C, a listing failure), the
+	// files exported completely are committed.
+	cerr := b.commit()
+	rep.outputs = outs.names()
+	rep.commits = b.commits
+	rep.interrupted = ctx.Err() != nil
+	return rep, errors.Join(err, cerr)
 }
 
-// exportFile writes one Currents file's events. On a decoding error the
-// events already written for it are removed from the output.
-func exportFile(ctx context.Context, src *currents.Source, f currents.File, c *config, dedupe *currents.Deduper, outs *outputs, rep *report) (int64, error) {
-	mark, err := outs.mark(f.Key.EventType)
-	if err != nil {
-		return 0, err
+// outputError is a failure to write the output: the batch cannot be
+// committed.
+type outputError struct{ err error }
+
+func (e *outputError) Error() string { return e.err.Error() }
+func (e *outputError) Unwrap() error { return e.err }
+
+// batch commits the work of a run in batches. Committing closes the output
+// parts (each synced once), then saves the deduplicator's ids, then the
+// checkpoint. A crash before a commit leaves its input files out of the
+// checkpoint, so the next run exports them again: at most one batch, and
+// its output parts from the crashed run may hold the same events (a
+// consumer deduplicates on the event id, as Braze's at-least-once delivery
+// requires anyway). A crash between saving the ids and the checkpoint
+// re-reads the batch's files and drops their events as duplicates: they
+// are already in the synced output.
+type batch struct {
+	outs       *outputs
+	dedupe     *currents.Deduper
+	dedupePath string
+	cp         *currents.FileCheckpoint
+	limit      int64         // events per batch
+	interval   time.Duration // longest time between commits
+	last       time.Time
+	events     int64 // events read since the last commit
+	files      int   // files done since the last commit
+	commits    int
+}
+
+// fileDone counts a file exported completely and commits when the batch is
+// full or old enough.
+func (b *batch) fileDone(events int64) error {
+	b.files++
+	b.events += events
+	if b.events >= b.limit || time.Since(b.last) >= b.interval {
+		return b.commit()
 	}
-	var written, events, dups, outside int64
+	return nil
+}
+
+func (b *batch) commit() error {
+	// Parts left empty by a rolled-back file are removed even when no file
+	// was done.
+	if err := b.outs.commit(); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if b.files == 0 {
+		return nil
+	}
+	if err := b.dedupe.SaveFile(b.dedupePath); err != nil {
+		return err
+	}
+	if err := b.cp.Save(); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	b.files, b.events, b.last = 0, 0, time.Now()
+	b.commits++
+	return nil
+}
+
+// exportFiles exports the files of src, decoded ahead on another
+// goroutine; it returns nil when interrupted.
+func exportFiles(ctx context.Context, src *currents.Source, c *config, b *batch, rep *report, log *slog.Logger, progress *progress) error {
+	chunks, stop := readAhead(ctx, src)
+	defer stop()
+	var cur *fileExport
+	for ch := range chunks {
+		if ctx.Err() != nil {
+			if cur != nil {
+				return cur.abort()
+			}
+			return nil
+		}
+		if ch.file.Key.Raw == "" { // a listing or key failure
+			var fe *currents.FileError
+			if errors.As(ch.err, &fe) {
+				rep.corrupt = append(rep.corrupt, ch.err)
+				log.Warn("skipping file", "err", ch.err)
+				continue
+			}
+			return ch.err // listing failed
+		}
+		if ch.first {
+			var err error
+			if cur, err = startFile(ch.file, c, b.dedupe, b.outs); err != nil {
+				return &outputError{err}
+			}
+		}
+		if err := cur.write(ch.events); err != nil {
+			return &outputError{err}
+		}
+		if ch.err != nil {
+			if err := cur.abort(); err != nil {
+				return &outputError{err}
+			}
+			cur = nil
+			if ctx.Err() != nil {
+				return nil // the file is read again next run
+			}
+			rep.files++
+			rep.corrupt = append(rep.corrupt, ch.err)
+			log.Warn("corrupt file", "err", ch.err)
+			continue
+		}
+		if !ch.done {
+			continue
+		}
+		n := cur.finish(rep)
+		cur = nil
+		rep.files++
+		if err := b.cp.MarkDone(ctx, ch.file.Key.Raw); err != nil {
+			return &outputError{err}
+		}
+		if err := b.fileDone(n); err != nil {
+			return &outputError{err}
+		}
+		progress.file(ch.file.Key.Raw, n, rep)
+	}
+	if cur != nil { // cut short by the interruption
+		return cur.abort()
+	}
+	return nil
+}
+
+// fileExport writes one Currents file's events. On a decoding error (or
+// an interruption) the events already written for it are removed from the
+// output.
+type fileExport struct {
+	f                              currents.File
+	c                              *config
+	dedupe                         *currents.Deduper
+	outs                           *outputs
+	mark                           mark
+	written, events, dups, outside int64
 	// The ids this file added to the deduplicator: when the file turns out
 	// to be corrupt its output is rolled back, and so must they be, or a
 	// clean redelivery read later would be dropped as a duplicate.
-	var added []string
-	for ev, err := range src.Events(ctx, f) {
-		if err != nil {
-			for _, id := range added {
-				dedupe.Forget(id)
-			}
-			if rerr := outs.rollback(mark); rerr != nil {
-				return 0, rerr
-			}
-			return 0, err
-		}
-		events++
+	added []string
+}
+
+func startFile(f currents.File, c *config, dedupe *currents.Deduper, outs *outputs) (*fileExport, error) {
+	m, err := outs.mark(f.Key.EventType)
+	if err != nil {
+		return nil, err
+	}
+	return &fileExport{f: f, c: c, dedupe: dedupe, outs: outs, mark: m}, nil
+}
+
+func (x *fileExport) write(events []currents.Event) error {
+	c := x.c
+	for _, ev := range events {
+		x.events++
 		t := ev.Time()
 		if (!c.from.IsZero() && t.Before(c.from)) || (!c.to.IsZero() && !t.Before(c.to)) {
-			outside++
+			x.outside++
 			continue
 		}
-		if dedupe.SeenEvent(currents.KeyedEvent{Key: f.Key, Event: ev}) {
-			dups++
+		// A file outside the key layout has no queue hour: its event time
+		// stands in.
+		hour := x.f.Key.Hour
+		if hour.IsZero() {
+			hour = t
+		}
+		if x.dedupe.Seen(x.f.Key.EventType, ev.EventID(), hour) {
+			x.dups++
 			continue
 		}
-		added = append(added, ev.EventID())
-		if err := outs.write(ev); err != nil {
-			return 0, err
+		x.added = append(x.added, ev.EventID())
+		if err := x.outs.write(ev); err != nil {
+			return err
 		}
-		written++
+		x.written++
 	}
-	rep.events += events
-	rep.duplicates += dups
-	rep.outOfRange += outside
-	rep.written += written
-	rep.byType[f.Key.EventType] += written
-	return written, nil
+	return nil
+}
+
+// abort rolls the file back: its output and its ids.
+func (x *fileExport) abort() error {
+	for _, id := range x.added {
+		x.dedupe.Forget(id)
+	}
+	return x.outs.rollback(x.mark)
+}
+
+// finish adds the file's counts to the report and returns the events
+// written.
+func (x *fileExport) finish(rep *report) int64 {
+	rep.events += x.events
+	rep.duplicates += x.dups
+	rep.outOfRange += x.outside
+	rep.written += x.written
+	rep.byType[x.f.Key.EventType] += x.written
+	return x.written
 }
 
 func mapsKeys(m map[string]int64) func(func(string) bool) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -256,5 +257,81 @@ func TestExportDedupesAcrossRuns(t *testing.T) {
 	got := ids(t, out, "users.messages.email.Send")
 	if len(got) != len(sends)+1 || !slices.Contains(got, "send-fresh") {
 		t.Errorf("sends after second run = %v, want the first run's %d plus send-fresh", got, len(sends))
+	}
+}
+
+// An unknown -types entry is an error that lists the known types (exit 2),
+// not a run over no files that exits 0.
+func TestRegression_Issue16_UnknownTypeIsError(t *testing.T) {
+	in := t.TempDir()
+	if _, err := currentsdemo.WriteDir(in, "currents"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runExport(t, "-input", in, "-out", t.TempDir(),
+		"-types", "users.messages.email.Send,users.messages.email.Bogus")
+	if code != exitFatal {
+		t.Errorf("exit %d, want %d\n%s", code, exitFatal, stdout)
+	}
+	for _, s := range []string{`"users.messages.email.Bogus"`, "known types", "users.messages.email.Open", "agentconsole.AgentExecuted"} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, stderr)
+		}
+	}
+	if strings.Contains(stderr, `"users.messages.email.Send"`) {
+		t.Errorf("a known type is called unknown:\n%s", stderr)
+	}
+}
+
+// A flat folder of Currents files (no Currents key layout) exports by the
+// event type its writer schemas name, with no "Corrupt" report.
+func TestRegression_Issue16_FlatFolderExports(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	files, err := currentsdemo.Files("currents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		if err := os.WriteFile(filepath.Join(in, fmt.Sprintf("file-%02d.avro", i)), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
+	if code != exitOK || strings.Contains(stdout, "Corrupt") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := map[string]int{
+		"users.messages.email.Send":   8,
+		"users.messages.email.Open":   5, // the redelivered open is dropped
+		"users.messages.email.Click":  2,
+		"users.behaviors.CustomEvent": 3,
+	}
+	for typ, n := range want {
+		if got := ids(t, out, typ); len(got) != n {
+			t.Errorf("%s: %d events %v, want %d", typ, len(got), got, n)
+		}
+	}
+	// -types filters them too.
+	out2 := t.TempDir()
+	if code, stdout, _ := runExport(t, "-input", in, "-out", out2, "-types", "users.messages.email.Click"); code != exitOK ||
+		len(ids(t, out2, "users.messages.email.Click")) != 2 || len(ids(t, out2, "users.messages.email.Send")) != 0 {
+		t.Errorf("-types: exit %d\n%s", code, stdout)
+	}
+}
+
+// A run whose only file is corrupt leaves no empty part behind: parts are
+// closed at the end even when no file was committed.
+func TestExportNoEmptyPartAfterRollback(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	hour := time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)
+	bad := filepath.Join(in, filepath.FromSlash(currentsdemo.Key("currents", "users.messages.email.Bounce", hour, 0)))
+	os.MkdirAll(filepath.Dir(bad), 0o755)
+	if err := os.WriteFile(bad, truncatedFile(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := runExport(t, "-input", in, "-out", out); code != exitCorrupt {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+	if files, _ := filepath.Glob(filepath.Join(out, "users.messages.email.Bounce", "part-*")); len(files) > 0 {
+		t.Errorf("empty parts left: %q", files)
 	}
 }

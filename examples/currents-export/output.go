@@ -17,30 +17,46 @@ import (
 	"github.com/ampbraze/ampbraze/currents"
 )
 
-// outputs holds one open part file per event type.
+// outputs holds one open part file per event type. The parts of a batch
+// stay open, unsynced, until commit closes them: each part file is synced
+// exactly once, when it is closed, and the next batch writes new parts.
 type outputs struct {
 	dir, format, stamp string
 	parts              map[string]*part
-	all                []*part // every part opened, in order
+	all                []*part        // every part opened, in order
+	next               map[string]int // the next part number of each event type
+	// syncFile makes a closed part durable; (*os.File).Sync, or a counting
+	// wrapper in the benchmark.
+	syncFile func(*os.File) error
+	buf      []byte   // one event's JSON, reused
+	cur      *part    // the part written last, found without a map lookup
+	batch    []*part  // the parts opened since the last commit
+	columns  []string // -columns: the CSV columns of every part, or nil
 }
 
-// part is one output file. Each Currents file has one writer schema, so a
-// CSV part's columns are the fields of the first event written to it; a file
-// of the same type with other fields (an older or newer schema) starts a new
-// part.
+// part is one output file. A CSV part's columns are chosen when it opens
+// (see columnsFor); an event with a field outside them starts a new part.
 type part struct {
-	path    string
-	f       *os.File
-	bw      *bufio.Writer // ndjson
-	cw      *csv.Writer   // csv
-	columns []string
-	n       int // part number within the run
-	rows    int // events in the part
-	closed  bool
+	eventType string
+	path      string
+	f         *os.File
+	bw        *bufio.Writer // ndjson
+	cw        *csv.Writer   // csv
+	columns   []string
+	n         int // part number within the run
+	rows      int // events in the part
+	closed    bool
+	sync      func(*os.File) error
+	pinned    bool // the columns are -columns
+	// coveredFields is the last writer field list found within columns.
+	coveredFields []string
 }
 
 func newOutputs(dir, format string, now time.Time) *outputs {
-	return &outputs{dir: dir, format: format, stamp: now.Format("20060102T150405Z"), parts: map[string]*part{}}
+	return &outputs{
+		dir: dir, format: format, stamp: now.Format("20060102T150405Z"),
+		parts: map[string]*part{}, next: map[string]int{}, syncFile: (*os.File).Sync,
+	}
 }
 
 // mark is a position to roll back to.
@@ -95,13 +111,17 @@ func (o *outputs) write(ev currents.Event) error {
 		return fmt.Errorf("event %s (%T) has no field access", ev.EventID(), ev)
 	}
 	t := ev.EventType()
-	p := o.parts[t]
-	if p == nil || (o.format == "csv" && !slices.Equal(p.columns, fe.Fields())) {
+	p := o.cur
+	if p == nil || p.eventType != t {
+		p = o.parts[t]
+	}
+	if p == nil || (p.cw != nil && !p.covers(fe.Fields())) {
 		var err error
-		if p, err = o.open(t, p, fe.Fields()); err != nil {
+		if p, err = o.open(t, p, o.columnsFor(t, p, fe.Fields())); err != nil {
 			return err
 		}
 	}
+	o.cur = p
 	p.rows++
 	if p.cw != nil {
 		row := make([]string, len(p.columns))
@@ -111,23 +131,71 @@ func (o *outputs) write(ev currents.Event) error {
 		}
 		return p.cw.Write(row)
 	}
-	b, err := fe.MarshalJSON()
+	b, err := currents.AppendJSON(o.buf[:0], ev)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", ev.EventID(), err)
 	}
-	p.bw.Write(b)
-	return p.bw.WriteByte('\n')
+	o.buf = append(b, '\n')
+	_, err = p.bw.Write(o.buf)
+	return err
+}
+
+// columnsFor returns the CSV columns of a new part of eventType whose
+// event has the given writer fields: the pinned -columns if any; else the
+// current part's columns (or, for a first part, the fields of the type's
+// current Currents schema, for an unknown type none) followed by the
+// writer fields they lack. So every writer schema of a type whose fields
+// are within the current schema's (the older ones: fields are only ever
+// added) shares one layout, and a newer schema's extra fields start one
+// wider part rather than a part per schema.
+func (o *outputs) columnsFor(eventType string, cur *part, fields []string) []string {
+	if o.format != "csv" {
+		return nil
+	}
+	if o.columns != nil {
+		return o.columns
+	}
+	var cols []string
+	if cur != nil {
+		cols = slices.Clone(cur.columns)
+	} else if fe, ok := currents.NewEvent(eventType).(currents.FieldEvent); ok {
+		cols = slices.Clone(fe.Fields())
+	}
+	for _, f := range fields {
+		if !slices.Contains(cols, f) {
+			cols = append(cols, f)
+		}
+	}
+	return cols
+}
+
+// covers reports whether the part's columns hold every one of the writer
+// fields (or the columns are pinned). The answer is remembered for the
+// last writer schema seen: its events share one fields slice.
+func (p *part) covers(fields []string) bool {
+	if p.pinned {
+		return true
+	}
+	if len(fields) > 0 && len(fields) == len(p.coveredFields) && &fields[0] == &p.coveredFields[0] {
+		return true
+	}
+	for _, f := range fields {
+		if !slices.Contains(p.columns, f) {
+			return false
+		}
+	}
+	p.coveredFields = fields
+	return true
 }
 
 // open starts the next part of an event type.
 func (o *outputs) open(eventType string, prev *part, columns []string) (*part, error) {
-	n := 1
 	if prev != nil {
 		if err := prev.close(); err != nil {
 			return nil, err
 		}
-		n = prev.n + 1
 	}
+	n := max(o.next[eventType], 1)
 	var (
 		path string
 		f    *os.File
@@ -152,7 +220,8 @@ func (o *outputs) open(eventType string, prev *part, columns []string) (*part, e
 	if err != nil {
 		return nil, err
 	}
-	p := &part{path: path, f: f, n: n, columns: slices.Clone(columns)}
+	o.next[eventType] = n + 1
+	p := &part{eventType: eventType, path: path, f: f, n: n, columns: slices.Clone(columns), sync: o.syncFile, pinned: o.columns != nil}
 	if o.format == "csv" {
 		p.cw = csv.NewWriter(f)
 		if err := p.cw.Write(p.columns); err != nil {
@@ -163,6 +232,7 @@ func (o *outputs) open(eventType string, prev *part, columns []string) (*part, e
 	}
 	o.parts[eventType] = p
 	o.all = append(o.all, p)
+	o.batch = append(o.batch, p)
 	return p, nil
 }
 
@@ -186,44 +256,77 @@ func (p *part) flush() error {
 	return p.bw.Flush()
 }
 
+// close flushes the part, syncs it (its one sync) and closes it; a part
+// whose rows were all rolled back is removed instead.
 func (p *part) close() error {
 	if p.closed {
 		return nil
 	}
 	p.closed = true
-	err := errors.Join(p.flush(), p.f.Close())
 	if p.rows == 0 { // everything in it was rolled back
-		err = errors.Join(err, os.Remove(p.path))
+		return errors.Join(p.f.Close(), os.Remove(p.path))
 	}
+	err := p.flush()
+	if err == nil {
+		err = p.sync(p.f)
+	}
+	return errors.Join(err, p.f.Close())
+}
+
+// commit closes the parts of the batch, making everything written so far
+// durable before the checkpoint records the input files as done. The next
+// event of a type opens a new part. If a part fails to close, every part
+// of the batch is removed, those already synced too: the batch's input
+// files are not checkpointed, and the next run exports them again.
+func (o *outputs) commit() error {
+	var errs []error
+	for _, p := range o.batch {
+		errs = append(errs, p.close())
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		o.removeBatch()
+	}
+	o.batch = o.batch[:0]
+	clear(o.parts)
+	o.cur = nil
 	return err
 }
 
-// sync makes everything written so far durable, before the checkpoint
-// records the files as done.
-func (o *outputs) sync() error {
-	for _, p := range o.parts {
-		if err := p.flush(); err != nil {
-			return err
+// removeBatch closes and removes the parts of the batch.
+func (o *outputs) removeBatch() {
+	for _, p := range o.batch {
+		if !p.closed {
+			p.closed = true
+			p.f.Close()
 		}
-		if err := p.f.Sync(); err != nil {
-			return err
+		if p.rows > 0 {
+			p.rows = 0
+			os.Remove(p.path)
 		}
 	}
-	return nil
 }
 
-// close closes every part, removes the empty ones and returns the names of
-// the others, in the order they were opened. It may be called again.
-func (o *outputs) close() ([]string, error) {
-	var errs []error
+// names returns the paths of the parts holding events, in the order they
+// were opened.
+func (o *outputs) names() []string {
 	var names []string
 	for _, p := range o.all {
-		errs = append(errs, p.close())
 		if p.rows > 0 {
 			names = append(names, p.path)
 		}
 	}
-	return names, errors.Join(errs...)
+	return names
+}
+
+// abandon closes and removes the parts of the batch, after a failure that
+// keeps it from being committed: its input files are not checkpointed, so
+// the next run exports them again, and must not find them exported twice.
+func (o *outputs) abandon() {
+	o.removeBatch()
+	o.batch = o.batch[:0]
+	clear(o.parts)
+	o.cur = nil
 }
 
 // cell renders a field value for CSV: text as is, null as empty, arrays and
