@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"iter"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/diff"
 	"github.com/ampbraze/ampbraze/diff/pebblestore"
+	"github.com/ampbraze/ampbraze/diff/storetest"
 )
 
 // The sync benchmark: synthetic users with 20 attributes, N of them
@@ -139,65 +139,6 @@ func TestBenchChild(t *testing.T) {
 	w.Flush()
 }
 
-// syntheticUsers yields n users with 20 attributes of mixed types. With
-// version > 0, one user in ten has 1-3 attributes changed. Like
-// amperity.ReuseRecords, it reuses one Attrs slice (a plan copies it).
-func syntheticUsers(n, version int) iter.Seq2[diff.Record, error] {
-	return func(yield func(diff.Record, error) bool) {
-		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		attrs := make([]diff.Attr, 20)
-		for i := range n {
-			h := mix64(uint64(i))
-			changed := 0
-			if version > 0 && h%10 == 0 {
-				changed = 1 + int(h>>8%3)
-			}
-			for j := range 20 {
-				v := uint64(i)*31 + uint64(j)
-				if j < changed {
-					v += uint64(version) * 1_000_003
-				}
-				var val diff.Value
-				switch j % 6 {
-				case 0:
-					val = diff.String("value-" + strconv.FormatUint(v, 36))
-				case 1:
-					val = diff.Int(int64(v % 100_000))
-				case 2:
-					val = diff.Float(float64(v%10_000) / 7)
-				case 3:
-					val = diff.Bool(v%2 == 0)
-				case 4:
-					val = diff.Number(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
-				case 5:
-					val = diff.Time(base.Add(time.Duration(v%1_000_000) * time.Second))
-				}
-				attrs[j] = diff.Attr{Name: benchAttrNames[j], Value: val}
-			}
-			if !yield(diff.Record{Key: "u" + strconv.FormatUint(h, 16), Attrs: attrs}, nil) {
-				return
-			}
-		}
-	}
-}
-
-var benchAttrNames = func() []string {
-	s := make([]string, 20)
-	for i := range s {
-		s[i] = fmt.Sprintf("attr_%02d", i)
-	}
-	return s
-}()
-
-func mix64(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	x ^= x >> 33
-	return x
-}
-
 func benchSDK(state string, n, version int) (benchResult, error) {
 	ctx := context.Background()
 	var opts []diff.Option
@@ -217,7 +158,7 @@ func benchSDK(state string, n, version int) (benchResult, error) {
 	if err != nil {
 		return benchResult{}, err
 	}
-	p, err := e.Plan(ctx, "bench", syntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
+	p, err := e.Plan(ctx, "bench", storetest.SyntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -247,7 +188,7 @@ func benchBaseline(n int, resync bool, version int) (benchResult, error) {
 	var enc diff.BenchHasher
 	syncOnce := func(version int) (int64, error) {
 		var changes int64
-		for r, err := range syntheticUsers(n, version) {
+		for r, err := range storetest.SyntheticUsers(n, version) {
 			if err != nil {
 				return 0, err
 			}
