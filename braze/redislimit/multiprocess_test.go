@@ -33,11 +33,11 @@ const (
 // in the next), with a burst of 9 (about 30 ms of timer and scheduling
 // lateness caught up), so its GCRA rate is 288/s, 96% of the limit.
 const (
-	acceptLimit    = 300
-	acceptProcs    = 4
-	limiterPerSec  = 297
-	limiterBurst   = 9
-	helperWarmup   = 2 * time.Second
+	acceptLimit   = 300
+	acceptProcs   = 4
+	limiterPerSec = 297
+	limiterBurst  = 9
+	helperWarmup  = 2 * time.Second
 )
 
 func TestMain(m *testing.M) {
