@@ -162,10 +162,6 @@ func BenchmarkFourProcessesShareOneBudget(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// maxStall is the longest pause of the test process's own 10 ms ticker that
-// still counts as a normal run.
-const maxStall = 100 * time.Millisecond
-
 // acceptanceRun runs the four sender processes once. It reports the
 // combined use of the limit and the longest stall the test process saw,
 // and fails the test on 429s or other failures.

@@ -67,13 +67,6 @@ func testConfig(t testing.TB, in, out string, extra ...string) *config {
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// parts lists the output part files of an event type.
-func parts(t testing.TB, out, eventType string) []string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(out, eventType, "part-*"))
-	return files
-}
-
 // Output parts are synced once, when they are closed at a commit, and not
 // after every input file: 40 input files of two types give 2 part files and
 // 2 syncs in one batch (the old program synced every open part after every
