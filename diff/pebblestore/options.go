@@ -15,7 +15,14 @@ type config struct {
 	reset      bool
 	logger     *slog.Logger
 	fs         vfs.FS // nil: the operating system's; tests inject faults here
+	minFree    uint64
+	minFreeSet bool
 }
+
+// memTableBytes is the size of pebble's memtables: 16 MiB (several are
+// held while one flushes) keep a 10M-user re-sync under its 512 MiB
+// budget; 32 MiB measured 528-548 MiB peaks there, 16 MiB 383 MiB.
+const memTableBytes = 16 << 20
 
 // defaultCacheBytes is the block cache of a store opened without
 // WithCacheSize.

@@ -38,6 +38,7 @@ import (
 type Store struct {
 	db       *pebble.DB // nil: read-only, and there is no state yet (empty)
 	dir      string
+	minFree  uint64 // see WithMinFreeSpace
 	readOnly bool
 	log      *slog.Logger
 	lock     *dirLock
@@ -134,8 +135,12 @@ func openLocked(ctx context.Context, dir string, o config, lock *dirLock) (*Stor
 	if err != nil && !o.reset {
 		return nil, err
 	}
+	minFree := uint64(DefaultMinFreeBytes)
+	if o.minFreeSet {
+		minFree = o.minFree
+	}
 	s := &Store{
-		dir: dir, readOnly: o.readOnly, log: o.logger, lock: lock,
+		dir: dir, readOnly: o.readOnly, log: o.logger, lock: lock, minFree: minFree,
 		ev:       newPebbleEvents(dir, o.logger),
 		genSem:   make(chan struct{}, 1),
 		sentinel: sent,
@@ -158,7 +163,7 @@ func openLocked(ctx context.Context, dir string, o config, lock *dirLock) (*Stor
 		// 16 MiB memtables (pebble holds several while it flushes)
 		// keep a 10M-user re-sync under its 512 MiB budget; 32 MiB
 		// measured 528-548 MiB peaks there, 16 MiB 383 MiB.
-		MemTableSize: 16 << 20,
+		MemTableSize: memTableBytes,
 		Logger:       pebbleLogger{s.ev},
 		ReadOnly:     o.readOnly,
 		// A state the sentinel says exists must not be created afresh
@@ -315,6 +320,9 @@ func (s *Store) Apply(ctx context.Context, ops []diff.Op, durable bool) error {
 	if err := s.lock.check(); err != nil {
 		// Someone removed the lock file: stop writing for good.
 		return s.ev.fail(err)
+	}
+	if err := s.checkSpace(); err != nil {
+		return err // not a failure of the store: writes go on once there is room
 	}
 	if durable {
 		select {
