@@ -38,10 +38,14 @@ func NewEngine(ctx context.Context, store Store, opts ...Option) (*Engine, error
 		o(&cfg)
 	}
 	g := &guardedStore{s: store, readOnly: storeReadOnly(store)}
-	if err := checkVersion(ctx, g); err != nil {
+	e := &Engine{store: g, readOnly: g.readOnly, cfg: cfg, busy: make(map[string]bool), unlock: make(map[string]func() error)}
+	// Processes sharing a new store (several workers starting at once on
+	// an empty database) must not see each other's first write as data of
+	// an unknown format: the check and the claim are one step.
+	if err := e.underSharedLock(ctx, "\x00format version", func() error { return checkVersion(ctx, g) }); err != nil {
 		return nil, err
 	}
-	return &Engine{store: g, readOnly: g.readOnly, cfg: cfg, busy: make(map[string]bool), unlock: make(map[string]func() error)}, nil
+	return e, nil
 }
 
 var metaVersionKey = []byte{keyMeta, 'v', 'e', 'r', 's', 'i', 'o', 'n'}

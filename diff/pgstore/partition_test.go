@@ -105,3 +105,42 @@ func TestRegression_Issue15_PartitionedWorkersShareAScope(t *testing.T) {
 		t.Fatalf("unpartitioned plan: %d changes, %v", n, err)
 	}
 }
+
+// Workers starting at once on an empty database all claim it: none takes
+// another's first write for data of an unknown format (CI saw "state store
+// has format \"unversioned data\"" when 4 workers started together).
+func TestRegression_Issue15_WorkersStartTogetherOnAnEmptyStore(t *testing.T) {
+	schema := testSchema(t)
+	ctx := context.Background()
+	url := needPG(t)
+	// The tables exist and are empty; then 16 processes open engines at once.
+	first, err := Open(ctx, url, WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	stores := make([]*Store, 16)
+	for i := range stores {
+		if stores[i], err = Open(ctx, url, WithSchema(schema)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			e, err := diff.NewEngine(ctx, s)
+			if err != nil {
+				s.Close()
+				t.Error(err)
+				return
+			}
+			e.Close()
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
