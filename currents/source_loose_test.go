@@ -106,7 +106,10 @@ func TestRegression_Issue16_Symlinks(t *testing.T) {
 		"in/dangling.avro": filepath.Join(elsewhere, "gone.avro"),
 	} {
 		if err := os.Symlink(to, filepath.Join(root, link)); err != nil {
-			t.Skipf("symlinks unavailable: %v", err)
+			if os.Getenv("CI") != "" {
+				t.Fatalf("symlinks unavailable (CI is set): %v", err)
+			}
+			t.Skipf("symlinks unavailable on this filesystem: %v; the symlink cases of issue 16 are not checked", err)
 		}
 	}
 	store := currents.NewFSStore(os.DirFS(root))
