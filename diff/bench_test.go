@@ -158,21 +158,8 @@ func benchSDK(state string, n, version int) (benchResult, error) {
 	if err != nil {
 		return benchResult{}, err
 	}
-	p, err := e.Plan(ctx, "bench", storetest.SyntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
+	changes, err := storetest.SyncAll(ctx, e, "bench", storetest.SyntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
 	if err != nil {
-		return benchResult{}, err
-	}
-	var changes int64
-	for ch, err := range p.Changes() {
-		if err != nil {
-			return benchResult{}, err
-		}
-		changes++
-		if err := p.Ack(ch, nil); err != nil {
-			return benchResult{}, err
-		}
-	}
-	if err := p.Commit(ctx); err != nil {
 		return benchResult{}, err
 	}
 	if err := e.Close(); err != nil {

@@ -20,6 +20,7 @@ type emitter struct {
 	yield func(Change, error) bool
 
 	maxRemovals, maxChanges int64 // -1: no limit
+	limRemovals, limChanges Limit // the limits as given, for messages
 	removals, changes       int64 // stored keys removed; stored keys changed or removed
 	hold                    bool  // keep every change until the input is read
 	held                    []Change
@@ -31,8 +32,10 @@ type emitter struct {
 }
 
 func newEmitter(p *Plan, yield func(Change, error) bool, maxRemovals, maxChanges int64) *emitter {
+	limRemovals, limChanges := p.cfg.limitsOf()
 	return &emitter{
 		p: p, yield: yield, maxRemovals: maxRemovals, maxChanges: maxChanges,
+		limRemovals: limRemovals, limChanges: limChanges,
 		// A scope that held nothing cannot lose or change anything: its
 		// changes stream at once.
 		hold: !p.cfg.dryRun && p.stored > 0 && (maxRemovals >= 0 || maxChanges >= 0),
@@ -101,12 +104,11 @@ func (e *emitter) close() {
 
 // overLimit returns the *LimitError of the counts so far, or nil.
 func (e *emitter) overLimit(final bool) error {
-	r, c := e.p.cfg.limitsOf()
 	switch {
 	case e.maxRemovals >= 0 && e.removals > e.maxRemovals:
-		return &LimitError{What: "removals", Count: e.removals, Max: e.maxRemovals, Limit: r, Stored: e.p.stored, Final: final}
+		return &LimitError{What: "removals", Count: e.removals, Max: e.maxRemovals, Limit: e.limRemovals, Stored: e.p.stored, Final: final}
 	case e.maxChanges >= 0 && e.changes > e.maxChanges:
-		return &LimitError{What: "changes", Count: e.changes, Max: e.maxChanges, Limit: c, Stored: e.p.stored, Final: final}
+		return &LimitError{What: "changes", Count: e.changes, Max: e.maxChanges, Limit: e.limChanges, Stored: e.p.stored, Final: final}
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func TestOpenEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantChanges(t, run(t, e, "s", numbered(3, 1), accept), "u0000: a=1 b=same", "u0001: a=1 b=same", "u0002: a=1 b=same")
+	wantChanges(t, run(t, e, "s", storetest.Numbered(3, 1), accept), "u0000: a=1 b=same", "u0001: a=1 b=same", "u0002: a=1 b=same")
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestOpenEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := run(t, e, "s", numbered(2, 1), accept, diff.WithDryRun()); len(got) != 2 {
+	if got := run(t, e, "s", storetest.Numbered(2, 1), accept, diff.WithDryRun()); len(got) != 2 {
 		t.Errorf("dry run on no state planned %d", len(got))
 	}
 	e.Close()
@@ -104,7 +104,7 @@ func TestRegression_ReadOnlyEmptyDirCreatesNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := run(t, e, "s", numbered(2, 1), accept, diff.WithDryRun()); len(got) != 2 {
+	if got := run(t, e, "s", storetest.Numbered(2, 1), accept, diff.WithDryRun()); len(got) != 2 {
 		t.Errorf("dry run on an empty directory planned %d", len(got))
 	}
 	if err := e.Close(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/storetest"
 )
 
 // TestCrashProcess kills a real process in the middle of a sync on the
@@ -42,7 +43,7 @@ func TestCrashProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	got := run(t, e, "s", numbered(n, 1), accept)
+	got := run(t, e, "s", storetest.Numbered(n, 1), accept)
 	replanned := map[string]bool{}
 	for _, c := range got {
 		replanned[strings.SplitN(c, ":", 2)[0]] = true
@@ -66,7 +67,7 @@ func crashChild(dir string) {
 		fmt.Println(err)
 		os.Exit(1)
 	}
-	p, err := e.Plan(ctx, "s", numbered(2000, 1))
+	p, err := e.Plan(ctx, "s", storetest.Numbered(2000, 1))
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)

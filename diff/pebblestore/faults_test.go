@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/storetest"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
@@ -133,7 +134,7 @@ func TestRegression_Issue14_FullDiskEngineCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newTestEngine(t, s, diff.WithAckBatch(10))
-	p, err := e.Plan(ctx, "s", numbered(100, 1))
+	p, err := e.Plan(ctx, "s", storetest.Numbered(100, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestRegression_Issue14_ChecksumMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, e, "s", numbered(2000, 1), accept)
+	run(t, e, "s", storetest.Numbered(2000, 1), accept)
 	if err := ps.db.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestRegression_Issue14_TinyFilesystem(t *testing.T) {
 		}
 		defer e.Close()
 		for round := 1; ; round++ {
-			p, err := e.Plan(ctx, "s", numbered(20000, round))
+			p, err := e.Plan(ctx, "s", storetest.Numbered(20000, round))
 			if err != nil {
 				return err
 			}

@@ -48,19 +48,6 @@ func newTestEngine(t *testing.T, s diff.Store, opts ...diff.Option) *diff.Engine
 	return e
 }
 
-// numbered yields n users u0000.. with a=version and b="same".
-func numbered(n int, version int) iter.Seq2[diff.Record, error] {
-	return func(yield func(diff.Record, error) bool) {
-		for i := range n {
-			r := diff.Record{Key: fmt.Sprintf("u%04d", i), Attrs: []diff.Attr{
-				{Name: "a", Value: diff.Int(int64(version))}, {Name: "b", Value: diff.String("same")}}}
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}
-}
-
 func recs(rs ...diff.Record) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
 		for _, r := range rs {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/storetest"
 )
 
 // syncedState writes a state of n users into a new store at dir (three
@@ -26,13 +27,13 @@ func syncedState(t *testing.T, dir string, n int, flush bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, e, "s", numbered(n, 1), accept, unlimited...)
+	run(t, e, "s", storetest.Numbered(n, 1), accept, unlimited...)
 	if flush {
 		if err := s.db.Flush(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	run(t, e, "s", numbered(n, 2), accept, unlimited...)
+	run(t, e, "s", storetest.Numbered(n, 2), accept, unlimited...)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func replanned(t *testing.T, dir string, n, v int, opts ...Option) int {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	got := run(t, e, "s", numbered(n, v), accept, with(diff.WithDryRun())...)
+	got := run(t, e, "s", storetest.Numbered(n, v), accept, with(diff.WithDryRun())...)
 	return len(got)
 }
 
@@ -68,7 +69,7 @@ func wantStateLost(t *testing.T, dir string) {
 	t.Helper()
 	e, _, err := openEngine(dir, nil)
 	if err == nil {
-		n := run(t, e, "s", numbered(300, 2), accept, with(diff.WithDryRun())...)
+		n := run(t, e, "s", storetest.Numbered(300, 2), accept, with(diff.WithDryRun())...)
 		e.Close()
 		t.Fatalf("damaged state opened (a re-sync plans %d changes)", len(n))
 	}
@@ -229,7 +230,7 @@ func TestRegression_Issue14_LockFileRemoved(t *testing.T) {
 	if _, err := Open(ctx, dir); !errors.Is(err, diff.ErrScopeLocked) {
 		t.Fatalf("second Open while the first holds the lock: %v", err)
 	}
-	p, err := e1.Plan(ctx, "s", numbered(100, 1))
+	p, err := e1.Plan(ctx, "s", storetest.Numbered(100, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,11 +306,11 @@ func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, e, "s", numbered(500, 1), accept, unlimited...)
+	run(t, e, "s", storetest.Numbered(500, 1), accept, unlimited...)
 	s.db.Flush()
-	run(t, e, "s", numbered(500, 2), accept, with(diff.WithMode(diff.FullSnapshot))...)
+	run(t, e, "s", storetest.Numbered(500, 2), accept, with(diff.WithMode(diff.FullSnapshot))...)
 	s.db.Flush()
-	run(t, e, "s", numbered(300, 3), accept, with(diff.WithMode(diff.FullSnapshot))...)
+	run(t, e, "s", storetest.Numbered(300, 3), accept, with(diff.WithMode(diff.FullSnapshot))...)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -319,11 +320,11 @@ func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := run(t, e, "s", numbered(300, 4), accept, with(diff.WithDryRun(), diff.WithMode(diff.FullSnapshot))...)
+	got := run(t, e, "s", storetest.Numbered(300, 4), accept, with(diff.WithDryRun(), diff.WithMode(diff.FullSnapshot))...)
 	if len(got) != 300 {
 		t.Errorf("dry run planned %d changes, want 300", len(got))
 	}
-	got = run(t, e, "new scope", numbered(10, 1), accept, with(diff.WithDryRun())...)
+	got = run(t, e, "new scope", storetest.Numbered(10, 1), accept, with(diff.WithDryRun())...)
 	if len(got) != 10 {
 		t.Errorf("dry run of a new scope planned %d changes, want 10", len(got))
 	}
@@ -361,7 +362,7 @@ func TestRegression_Issue14_DryRunChangesNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = run(t, e, "s", numbered(5, 1), accept, with(diff.WithDryRun())...)
+	got = run(t, e, "s", storetest.Numbered(5, 1), accept, with(diff.WithDryRun())...)
 	e.Close()
 	if len(got) != 5 {
 		t.Errorf("dry run on no state planned %d", len(got))

@@ -134,22 +134,8 @@ func benchSync(open func() (diff.Store, error), n, version int) (syncResult, err
 		return syncResult{}, err
 	}
 	defer e.Close()
-	p, err := e.Plan(ctx, "bench", storetest.SyntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
+	changes, err := storetest.SyncAll(ctx, e, "bench", storetest.SyntheticUsers(n, version), diff.WithMode(diff.FullSnapshot))
 	if err != nil {
-		return syncResult{}, err
-	}
-	defer p.Close()
-	var changes int64
-	for ch, err := range p.Changes() {
-		if err != nil {
-			return syncResult{}, err
-		}
-		changes++
-		if err := p.Ack(ch, nil); err != nil {
-			return syncResult{}, err
-		}
-	}
-	if err := p.Commit(ctx); err != nil {
 		return syncResult{}, err
 	}
 	if err := e.Close(); err != nil {

@@ -27,19 +27,6 @@ func newEngine(t *testing.T, s diff.Store, opts ...diff.Option) *diff.Engine {
 	return e
 }
 
-// numbered yields n users u0000.. with a=version and b="same".
-func numbered(n int, version int) iter.Seq2[diff.Record, error] {
-	return func(yield func(diff.Record, error) bool) {
-		for i := range n {
-			r := diff.Record{Key: fmt.Sprintf("u%04d", i), Attrs: []diff.Attr{
-				{Name: "a", Value: diff.Int(int64(version))}, {Name: "b", Value: diff.String("same")}}}
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}
-}
-
 func records(rs []diff.Record) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
 		for _, r := range rs {
@@ -138,7 +125,7 @@ func (h *harness) testCloseWithPlanOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	p, err := e.Plan(ctx, "s", numbered(100, 1))
+	p, err := e.Plan(ctx, "s", Numbered(100, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +212,11 @@ func (h *harness) testCrashPoints(t *testing.T) {
 			s := keepOpen{h.fresh(t)}
 			// State from an earlier, completed sync.
 			e := newEngine(t, s)
-			run(t, e, "s", numbered(n, 1), accept)
+			run(t, e, "s", Numbered(n, 1), accept)
 
 			fs := &faultyStore{Store: s}
 			e = newEngine(t, fs, diff.WithAckBatch(64))
-			p, err := e.Plan(ctx, "s", numbered(n, 2))
+			p, err := e.Plan(ctx, "s", Numbered(n, 2))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +266,7 @@ func (h *harness) testCrashPoints(t *testing.T) {
 			}
 			// The process dies: no Close. A new one opens the same state.
 			e2 := newEngine(t, s)
-			got := run(t, e2, "s", numbered(n, 2), accept)
+			got := run(t, e2, "s", Numbered(n, 2), accept)
 			replanned := map[string]bool{}
 			for _, c := range got {
 				replanned[strings.SplitN(c, ":", 2)[0]] = true
@@ -299,7 +286,7 @@ func (h *harness) testCrashPoints(t *testing.T) {
 			if int64(len(acked)-resent) < committed {
 				t.Errorf("%d accepted changes were not planned again, but %d were committed", len(acked)-resent, committed)
 			}
-			wantChanges(t, run(t, e2, "s", numbered(n, 2), accept))
+			wantChanges(t, run(t, e2, "s", Numbered(n, 2), accept))
 		})
 	}
 }
