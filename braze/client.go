@@ -17,8 +17,9 @@ import (
 
 // ErrNoEndpoint is returned by NewClient when neither WithInstance nor
 // WithBaseURL is given. A key belongs to one Braze instance and any other
-// instance answers 401, so the client does not guess one.
-var ErrNoEndpoint = errors.New("braze: no REST endpoint: give WithInstance (\"US-03\", \"EU-01\", ...) or WithBaseURL; a key sent to the wrong instance is answered 401")
+// instance answers 401, so the client does not guess one. Its text reaches
+// the users of programs, so it names the setting as well as the option.
+var ErrNoEndpoint = errors.New("braze: no Braze endpoint: set the instance of the API key (\"US-03\", \"EU-01\", ...: WithInstance, or -instance in the programs) or its REST endpoint URL (WithBaseURL, or -endpoint); a key sent to another instance is answered 401")
 
 // Default limits. They follow Braze's documented limits for /users/track as
 // of 2024-10 (see the package documentation).
@@ -154,7 +155,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithRateLimit(requests int, per time.Duration) Option {
 	return func(c *config) error {
 		if requests <= 0 || per <= 0 {
-			return fmt.Errorf("braze: WithRateLimit: %d requests per %s is not a positive rate", requests, per)
+			return fmt.Errorf("braze: a rate limit of %d requests per %s is not a positive rate (WithRateLimit, or -rate and -rate-window in the programs)", requests, per)
 		}
 		c.perWindow, c.window = requests, per
 		return nil
@@ -396,19 +397,19 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 func checkBaseURL(raw string, allowHTTP bool) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("braze: base URL %q is not an absolute URL", raw)
+		return "", fmt.Errorf("braze: REST endpoint URL %q is not an absolute URL", raw)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("braze: base URL %q must not carry credentials, a query or a fragment", u.Redacted())
+		return "", fmt.Errorf("braze: REST endpoint URL %q must not carry credentials, a query or a fragment", u.Redacted())
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !allowHTTP && !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("braze: base URL %q uses http:// on a non-loopback host; use https or WithInsecureHTTP", u.Redacted())
+			return "", fmt.Errorf("braze: REST endpoint URL %q uses http:// on a non-loopback host, which would send the API key in clear text; use https:// (Go code on a trusted network may allow it with WithInsecureHTTP)", u.Redacted())
 		}
 	default:
-		return "", fmt.Errorf("braze: base URL %q: scheme must be https", u.Redacted())
+		return "", fmt.Errorf("braze: REST endpoint URL %q: the scheme must be https", u.Redacted())
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }

@@ -56,7 +56,14 @@
 //
 // Response bodies are read up to a cap (WithMaxResponseBytes), and
 // ParseResponse, the response parser, is fuzzed: a hostile or broken
-// endpoint yields typed errors, never unbounded memory or a panic.
+// endpoint yields typed errors, never unbounded memory or a panic. A body
+// over the cap fails its request with a *ResponseTooLargeError (status,
+// cap, bytes read, declared length), which the client also logs as a
+// warning, as it does every failed request.
+//
+// The standard fields are known in one table (StandardFields is its
+// public view): Set finds a field's entry by name, and the request
+// encoder and Validate walk the table, so a field is added in one place.
 //
 // The API key is sent only in the Authorization header and never appears
 // in errors, logs or fmt output of the Client, a copied Client value

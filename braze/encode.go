@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/ampbraze/ampbraze/internal/jsonenc"
 )
@@ -279,206 +280,50 @@ func appendIdentifier(b []byte, key string, value any, keys *[]string) ([]byte, 
 	return appendValue(b, value, modeNested, keys)
 }
 
-func appendStringField(b []byte, first *bool, key string, f Field[string]) []byte {
-	if f.state == fieldUnset {
-		return b
-	}
-	b = appendKey(b, first, key)
-	if f.state == fieldNull {
-		return append(b, "null"...)
-	}
-	return appendString(b, f.value)
-}
-
-func appendBoolField(b []byte, first *bool, key string, f Field[bool]) []byte {
-	if f.state == fieldUnset {
-		return b
-	}
-	b = appendKey(b, first, key)
-	if f.state == fieldNull {
-		return append(b, "null"...)
-	}
-	return strconv.AppendBool(b, f.value)
-}
-
-func appendTimeField(b []byte, first *bool, key string, f Field[time.Time]) []byte {
-	if f.state == fieldUnset {
-		return b
-	}
-	b = appendKey(b, first, key)
-	if f.state == fieldNull {
-		return append(b, "null"...)
-	}
-	return appendTime(b, f.value)
-}
-
-// appendJSON appends the attributes object. keys is scratch space.
+// appendJSON appends the attributes object: the catalog's keys in table
+// order (fields.go), then the custom attributes by name. keys is scratch
+// space.
 func (a *UserAttributes) appendJSON(b []byte, keys *[]string) ([]byte, error) {
 	first := true
 	var err error
 	b = append(b, '{')
-	if a.ExternalID != "" {
-		b = appendKey(b, &first, "external_id")
-		b = appendString(b, a.ExternalID)
-	}
-	if a.BrazeID != "" {
-		b = appendKey(b, &first, "braze_id")
-		b = appendString(b, a.BrazeID)
-	}
-	if a.UserAlias != nil {
-		b = appendKey(b, &first, "user_alias")
-		b = appendAlias(b, a.UserAlias)
-	}
-	if a.UpdateExistingOnly != nil {
-		b = appendKey(b, &first, "_update_existing_only")
-		b = strconv.AppendBool(b, *a.UpdateExistingOnly)
-	}
-	if a.MergeObjects {
-		b = appendKey(b, &first, "_merge_objects")
-		b = append(b, "true"...)
-	}
-	if a.PushTokenImport {
-		b = appendKey(b, &first, "push_token_import")
-		b = append(b, "true"...)
-	}
-	b = appendStringField(b, &first, "country", a.Country)
-	if a.CurrentLocation.IsSet() {
-		b = appendKey(b, &first, "current_location")
-		if l, ok := a.CurrentLocation.Get(); ok {
-			b = append(b, `{"longitude":`...)
-			if b, err = appendFloat(b, l.Longitude); err != nil {
-				return b, &ValidationError{Field: "current_location", Reason: err.Error()}
+	for i := range attrFields {
+		f := &attrFields[i]
+		if f.state != 0 {
+			// Inline, without a call: most fields of an object are unset.
+			st := f.stateOf(a)
+			if st == fieldUnset {
+				continue
 			}
-			b = append(b, `,"latitude":`...)
-			if b, err = appendFloat(b, l.Latitude); err != nil {
-				return b, &ValidationError{Field: "current_location", Reason: err.Error()}
+			b = appendKey(b, &first, f.Name)
+			if st == fieldNull {
+				b = append(b, "null"...)
+				continue
 			}
-			b = append(b, '}')
 		} else {
-			b = append(b, "null"...)
+			if !f.present(a) {
+				continue
+			}
+			b = appendKey(b, &first, f.Name)
 		}
-	}
-	b = appendTimeField(b, &first, "date_of_first_session", a.DateOfFirstSession)
-	b = appendTimeField(b, &first, "date_of_last_session", a.DateOfLastSession)
-	if a.DOB.IsSet() {
-		b = appendKey(b, &first, "dob")
-		if d, ok := a.DOB.Get(); ok {
-			if !d.IsValid() {
-				return b, &ValidationError{Field: "dob", Reason: fmt.Sprintf("%s is not a real calendar date", d)}
-			}
-			b = append(b, '"')
-			b = append(b, d.String()...)
-			b = append(b, '"')
-		} else {
-			b = append(b, "null"...)
+		// The plain kinds are read at their offset, without a call.
+		p := unsafe.Add(unsafe.Pointer(a), f.value)
+		switch f.wire {
+		case wireString:
+			b = appendString(b, *(*string)(p))
+			continue
+		case wireBool:
+			b = strconv.AppendBool(b, *(*bool)(p))
+			continue
+		case wireTime:
+			b = appendTime(b, *(*time.Time)(p))
+			continue
 		}
-	}
-	b = appendStringField(b, &first, "email", a.Email)
-	b = appendBoolField(b, &first, "email_click_tracking_disabled", a.EmailClickTrackingDisabled)
-	b = appendBoolField(b, &first, "email_open_tracking_disabled", a.EmailOpenTrackingDisabled)
-	b = appendStringField(b, &first, "email_subscribe", stringField(a.EmailSubscribe))
-	if a.Facebook.IsSet() {
-		b = appendKey(b, &first, "facebook")
-		if fb, ok := a.Facebook.Get(); ok {
-			f := true
-			b = append(b, '{')
-			if fb.ID != "" {
-				b = appendKey(b, &f, "id")
-				b = appendString(b, fb.ID)
+		if b, err = f.write(b, a, keys); err != nil {
+			if _, ok := err.(*ValidationError); ok {
+				return b, err
 			}
-			if fb.Likes != nil {
-				b = appendKey(b, &f, "likes")
-				b, _ = appendValue(b, fb.Likes, modeTop, keys)
-			}
-			if fb.NumFriends != 0 {
-				b = appendKey(b, &f, "num_friends")
-				b = strconv.AppendInt(b, fb.NumFriends, 10)
-			}
-			b = append(b, '}')
-		} else {
-			b = append(b, "null"...)
-		}
-	}
-	b = appendStringField(b, &first, "first_name", a.FirstName)
-	b = appendStringField(b, &first, "gender", stringField(a.Gender))
-	b = appendStringField(b, &first, "home_city", a.HomeCity)
-	b = appendStringField(b, &first, "image_url", a.ImageURL)
-	b = appendStringField(b, &first, "language", a.Language)
-	b = appendStringField(b, &first, "last_name", a.LastName)
-	b = appendTimeField(b, &first, "marked_email_as_spam_at", a.MarkedEmailAsSpamAt)
-	b = appendStringField(b, &first, "phone", a.Phone)
-	b = appendStringField(b, &first, "push_subscribe", stringField(a.PushSubscribe))
-	if a.PushTokens.IsSet() {
-		b = appendKey(b, &first, "push_tokens")
-		if pts, ok := a.PushTokens.Get(); ok {
-			b = append(b, '[')
-			for i, pt := range pts {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"app_id":`...)
-				b = appendString(b, pt.AppID)
-				b = append(b, `,"token":`...)
-				b = appendString(b, pt.Token)
-				if pt.DeviceID != "" {
-					b = append(b, `,"device_id":`...)
-					b = appendString(b, pt.DeviceID)
-				}
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		} else {
-			b = append(b, "null"...)
-		}
-	}
-	if a.SubscriptionGroups.IsSet() {
-		b = appendKey(b, &first, "subscription_groups")
-		if sgs, ok := a.SubscriptionGroups.Get(); ok {
-			b = append(b, '[')
-			for i, sg := range sgs {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"subscription_group_id":`...)
-				b = appendString(b, sg.GroupID)
-				b = append(b, `,"subscription_state":`...)
-				b = appendString(b, string(sg.State))
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		} else {
-			b = append(b, "null"...)
-		}
-	}
-	b = appendStringField(b, &first, "time_zone", a.TimeZone)
-	if a.Twitter.IsSet() {
-		b = appendKey(b, &first, "twitter")
-		if tw, ok := a.Twitter.Get(); ok {
-			f := true
-			b = append(b, '{')
-			if tw.ID != 0 {
-				b = appendKey(b, &f, "id")
-				b = strconv.AppendInt(b, tw.ID, 10)
-			}
-			if tw.ScreenName != "" {
-				b = appendKey(b, &f, "screen_name")
-				b = appendString(b, tw.ScreenName)
-			}
-			if tw.FollowersCount != 0 {
-				b = appendKey(b, &f, "followers_count")
-				b = strconv.AppendInt(b, tw.FollowersCount, 10)
-			}
-			if tw.FriendsCount != 0 {
-				b = appendKey(b, &f, "friends_count")
-				b = strconv.AppendInt(b, tw.FriendsCount, 10)
-			}
-			if tw.StatusesCount != 0 {
-				b = appendKey(b, &f, "statuses_count")
-				b = strconv.AppendInt(b, tw.StatusesCount, 10)
-			}
-			b = append(b, '}')
-		} else {
-			b = append(b, "null"...)
+			return b, &ValidationError{Field: f.Name, Reason: err.Error()}
 		}
 	}
 	if len(a.custom) > 0 {
@@ -513,8 +358,92 @@ func appendAlias(b []byte, a *UserAlias) []byte {
 	return append(b, '}')
 }
 
-func stringField[T ~string](f Field[T]) Field[string] {
-	return Field[string]{value: string(f.value), state: f.state}
+func appendLocation(b []byte, l Location, _ *[]string) ([]byte, error) {
+	var err error
+	b = append(b, `{"longitude":`...)
+	if b, err = appendFloat(b, l.Longitude); err != nil {
+		return b, err
+	}
+	b = append(b, `,"latitude":`...)
+	if b, err = appendFloat(b, l.Latitude); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+func appendFacebook(b []byte, fb Facebook, keys *[]string) ([]byte, error) {
+	f := true
+	b = append(b, '{')
+	if fb.ID != "" {
+		b = appendKey(b, &f, "id")
+		b = appendString(b, fb.ID)
+	}
+	if fb.Likes != nil {
+		b = appendKey(b, &f, "likes")
+		b, _ = appendValue(b, fb.Likes, modeTop, keys)
+	}
+	if fb.NumFriends != 0 {
+		b = appendKey(b, &f, "num_friends")
+		b = strconv.AppendInt(b, fb.NumFriends, 10)
+	}
+	return append(b, '}'), nil
+}
+
+func appendTwitter(b []byte, tw Twitter, _ *[]string) ([]byte, error) {
+	f := true
+	b = append(b, '{')
+	if tw.ID != 0 {
+		b = appendKey(b, &f, "id")
+		b = strconv.AppendInt(b, tw.ID, 10)
+	}
+	if tw.ScreenName != "" {
+		b = appendKey(b, &f, "screen_name")
+		b = appendString(b, tw.ScreenName)
+	}
+	for _, m := range [...]struct {
+		key string
+		n   int64
+	}{{"followers_count", tw.FollowersCount}, {"friends_count", tw.FriendsCount}, {"statuses_count", tw.StatusesCount}} {
+		if m.n != 0 {
+			b = appendKey(b, &f, m.key)
+			b = strconv.AppendInt(b, m.n, 10)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendPushTokens(b []byte, pts []PushToken, _ *[]string) ([]byte, error) {
+	b = append(b, '[')
+	for i, pt := range pts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"app_id":`...)
+		b = appendString(b, pt.AppID)
+		b = append(b, `,"token":`...)
+		b = appendString(b, pt.Token)
+		if pt.DeviceID != "" {
+			b = append(b, `,"device_id":`...)
+			b = appendString(b, pt.DeviceID)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+func appendSubscriptionGroups(b []byte, sgs []SubscriptionGroupState, _ *[]string) ([]byte, error) {
+	b = append(b, '[')
+	for i, sg := range sgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"subscription_group_id":`...)
+		b = appendString(b, sg.GroupID)
+		b = append(b, `,"subscription_state":`...)
+		b = appendString(b, string(sg.State))
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
 }
 
 // MarshalJSON encodes the attributes object exactly as sent to Braze.

@@ -200,6 +200,35 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // exceeds the client's cap, which protects memory from a hostile endpoint.
 var ErrResponseTooLarge = errors.New("braze: response body too large")
 
+// ResponseTooLargeError is a response whose body went past the client's cap
+// (DefaultMaxResponseBytes unless WithMaxResponseBytes set another): the
+// client stops reading at the cap, so Braze's answer, and whether it
+// accepted the request, is unknown. It is the Err of a *RequestError and
+// matches ErrResponseTooLarge.
+type ResponseTooLargeError struct {
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// Limit is the cap in bytes.
+	Limit int64
+	// Read is how many bytes were read: one past the cap.
+	Read int64
+	// ContentLength is the length the response declared, -1 when it
+	// declared none (a chunked body).
+	ContentLength int64
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	declared := "no declared length"
+	if e.ContentLength >= 0 {
+		declared = fmt.Sprintf("declared length %d bytes", e.ContentLength)
+	}
+	return fmt.Sprintf("braze: response body too large: HTTP %d with a body over the %d-byte limit (read %d bytes, %s; the limit is the client's maximum response size)",
+		e.StatusCode, e.Limit, e.Read, declared)
+}
+
+// Is makes errors.Is(err, ErrResponseTooLarge) true.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
 // NotApplied reports that Braze did not apply the rejected object. It lets
 // a delta engine (diff.NotApplied) keep its state as it was.
 func (e *ItemError) NotApplied() bool { return true }

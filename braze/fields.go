@@ -1,6 +1,12 @@
 package braze
 
-import "slices"
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+)
 
 // FieldKind is the value type of a standard Braze profile field. It tells a
 // mapper which Go value (of the value model in ARCHITECTURE.md) the field
@@ -65,53 +71,223 @@ type FieldInfo struct {
 	Format string
 }
 
-// The standard fields, sorted by name. Enum value lists are shared and must
-// not be modified; StandardField and StandardFields hand out copies.
-var standardFields = []FieldInfo{
-	{Name: "braze_id", Kind: KindString, Identifier: true},
-	{Name: "country", Kind: KindString, Nullable: true, Format: "ISO-3166-1 alpha-2"},
-	{Name: "current_location", Kind: KindLocation, Nullable: true},
-	{Name: "date_of_first_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
-	{Name: "date_of_last_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
-	{Name: "dob", Kind: KindDate, Nullable: true, Format: "YYYY-MM-DD"},
-	{Name: "email", Kind: KindString, Identifier: true, Nullable: true},
-	{Name: "email_click_tracking_disabled", Kind: KindBool, Nullable: true},
-	{Name: "email_open_tracking_disabled", Kind: KindBool, Nullable: true},
-	{Name: "email_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
-	{Name: "external_id", Kind: KindString, Identifier: true},
-	{Name: "facebook", Kind: KindObject, Nullable: true},
-	{Name: "first_name", Kind: KindString, Nullable: true},
-	{Name: "gender", Kind: KindEnum, Nullable: true, Values: genderValues},
-	{Name: "home_city", Kind: KindString, Nullable: true},
-	{Name: "image_url", Kind: KindString, Nullable: true, Format: "URL"},
-	{Name: "language", Kind: KindString, Nullable: true, Format: "ISO-639-1"},
-	{Name: "last_name", Kind: KindString, Nullable: true},
-	{Name: "marked_email_as_spam_at", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
-	{Name: "phone", Kind: KindString, Identifier: true, Nullable: true, Format: "E.164"},
-	{Name: "push_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
-	{Name: "push_tokens", Kind: KindObjectArray},
-	{Name: "subscription_groups", Kind: KindObjectArray, Consent: true},
-	{Name: "time_zone", Kind: KindString, Nullable: true, Format: "IANA time zone"},
-	{Name: "twitter", Kind: KindObject, Nullable: true},
-	{Name: "user_alias", Kind: KindObject, Identifier: true},
+// attrField is one key of an attributes object: its catalog entry and how
+// UserAttributes holds it. It is the one place that knows the standard
+// fields: Set finds the entry by name, the encoder writes the entries in
+// table order and validation checks them, none of them naming a field.
+type attrField struct {
+	FieldInfo
+	// control marks the request flags (_update_existing_only,
+	// _merge_objects, push_token_import): keys of the object, but no
+	// profile field, so StandardFields leaves them out.
+	control bool
+	// state is the offset within UserAttributes of the state of the Field
+	// holding the value, so that the encoder and validation skip an unset
+	// field (most of them, in a typical object) without a call; 0 for the
+	// keys not held in a Field, whose present says whether they are sent.
+	state   uintptr
+	present func(*UserAttributes) bool
+	// value is the offset of the Field's value and wire its plain Go
+	// kind, so that the encoder writes strings (and string enums), bools
+	// and times, most of an object, without a call; wireOther calls write.
+	value uintptr
+	wire  wireKind
+	// set stores a value of the value model (never a plainValuer), or
+	// returns a *ValidationError naming the field and leaves a unchanged.
+	set func(a *UserAttributes, v any) error
+	// write appends the value of a field that is sent and not null.
+	write func(b []byte, a *UserAttributes, keys *[]string) ([]byte, error)
+	// check validates a field that is sent (null included); nil when
+	// there is nothing to check.
+	check func(a *UserAttributes) error
+}
+
+// wireKind is the memory layout of a Field's value that the encoder
+// writes itself.
+type wireKind uint8
+
+const (
+	wireOther  wireKind = iota // written by the entry's write
+	wireString                 // string, or a type whose underlying type is string
+	wireBool
+	wireTime
+)
+
+// wireKindOf returns the wireKind of values of type T.
+func wireKindOf[T any]() wireKind {
+	t := reflect.TypeFor[T]()
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return wireTime
+	case t.Kind() == reflect.String:
+		return wireString
+	case t.Kind() == reflect.Bool:
+		return wireBool
+	}
+	return wireOther
+}
+
+// stateOf returns the state of a Field-held key without a call.
+func (f *attrField) stateOf(a *UserAttributes) fieldState {
+	return *(*fieldState)(unsafe.Add(unsafe.Pointer(a), f.state))
+}
+
+// sent reports whether the object sends the key, and whether as null.
+func (f *attrField) sent(a *UserAttributes) (sent, null bool) {
+	if f.state == 0 {
+		return f.present(a), false
+	}
+	st := f.stateOf(a)
+	return st != fieldUnset, st == fieldNull
+}
+
+// attrFields is every key of an attributes object but the custom
+// attributes, in the order the encoder writes them (the primary
+// identifiers, the request flags, then the profile fields by name; golden
+// files and Braze's documentation examples use this order). Enum value
+// lists are shared and must not be modified; StandardField and
+// StandardFields hand out copies.
+var attrFields = []attrField{
+	identifierString("external_id", func(a *UserAttributes) *string { return &a.ExternalID }),
+	identifierString("braze_id", func(a *UserAttributes) *string { return &a.BrazeID }),
+	userAliasField,
+	updateExistingOnlyField,
+	controlFlag("_merge_objects", func(a *UserAttributes) *bool { return &a.MergeObjects }),
+	controlFlag("push_token_import", func(a *UserAttributes) *bool { return &a.PushTokenImport }),
+	field(FieldInfo{Name: "country", Kind: KindString, Nullable: true, Format: "ISO-3166-1 alpha-2"},
+		func(a *UserAttributes) *Field[string] { return &a.Country }, countryCodec),
+	field(FieldInfo{Name: "current_location", Kind: KindLocation, Nullable: true},
+		func(a *UserAttributes) *Field[Location] { return &a.CurrentLocation }, locationCodec),
+	field(FieldInfo{Name: "date_of_first_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+		func(a *UserAttributes) *Field[time.Time] { return &a.DateOfFirstSession }, timeCodec),
+	field(FieldInfo{Name: "date_of_last_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+		func(a *UserAttributes) *Field[time.Time] { return &a.DateOfLastSession }, timeCodec),
+	field(FieldInfo{Name: "dob", Kind: KindDate, Nullable: true, Format: "YYYY-MM-DD"},
+		func(a *UserAttributes) *Field[Date] { return &a.DOB }, dateCodec),
+	field(FieldInfo{Name: "email", Kind: KindString, Identifier: true, Nullable: true},
+		func(a *UserAttributes) *Field[string] { return &a.Email }, stringCodec),
+	field(FieldInfo{Name: "email_click_tracking_disabled", Kind: KindBool, Nullable: true},
+		func(a *UserAttributes) *Field[bool] { return &a.EmailClickTrackingDisabled }, boolCodec),
+	field(FieldInfo{Name: "email_open_tracking_disabled", Kind: KindBool, Nullable: true},
+		func(a *UserAttributes) *Field[bool] { return &a.EmailOpenTrackingDisabled }, boolCodec),
+	field(FieldInfo{Name: "email_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
+		func(a *UserAttributes) *Field[SubscriptionStatus] { return &a.EmailSubscribe }, enumCodec[SubscriptionStatus]("a subscription status string")),
+	field(FieldInfo{Name: "facebook", Kind: KindObject, Nullable: true},
+		func(a *UserAttributes) *Field[Facebook] { return &a.Facebook }, facebookCodec),
+	field(FieldInfo{Name: "first_name", Kind: KindString, Nullable: true},
+		func(a *UserAttributes) *Field[string] { return &a.FirstName }, stringCodec),
+	field(FieldInfo{Name: "gender", Kind: KindEnum, Nullable: true, Values: genderValues},
+		func(a *UserAttributes) *Field[Gender] { return &a.Gender }, enumCodec[Gender]("a gender string")),
+	field(FieldInfo{Name: "home_city", Kind: KindString, Nullable: true},
+		func(a *UserAttributes) *Field[string] { return &a.HomeCity }, stringCodec),
+	field(FieldInfo{Name: "image_url", Kind: KindString, Nullable: true, Format: "URL"},
+		func(a *UserAttributes) *Field[string] { return &a.ImageURL }, stringCodec),
+	field(FieldInfo{Name: "language", Kind: KindString, Nullable: true, Format: "ISO-639-1"},
+		func(a *UserAttributes) *Field[string] { return &a.Language }, languageCodec),
+	field(FieldInfo{Name: "last_name", Kind: KindString, Nullable: true},
+		func(a *UserAttributes) *Field[string] { return &a.LastName }, stringCodec),
+	field(FieldInfo{Name: "marked_email_as_spam_at", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+		func(a *UserAttributes) *Field[time.Time] { return &a.MarkedEmailAsSpamAt }, timeCodec),
+	field(FieldInfo{Name: "phone", Kind: KindString, Identifier: true, Nullable: true, Format: "E.164"},
+		func(a *UserAttributes) *Field[string] { return &a.Phone }, stringCodec),
+	field(FieldInfo{Name: "push_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
+		func(a *UserAttributes) *Field[SubscriptionStatus] { return &a.PushSubscribe }, enumCodec[SubscriptionStatus]("a subscription status string")),
+	field(FieldInfo{Name: "push_tokens", Kind: KindObjectArray},
+		func(a *UserAttributes) *Field[[]PushToken] { return &a.PushTokens }, pushTokensCodec),
+	field(FieldInfo{Name: "subscription_groups", Kind: KindObjectArray, Consent: true},
+		func(a *UserAttributes) *Field[[]SubscriptionGroupState] { return &a.SubscriptionGroups }, subscriptionGroupsCodec),
+	field(FieldInfo{Name: "time_zone", Kind: KindString, Nullable: true, Format: "IANA time zone"},
+		func(a *UserAttributes) *Field[string] { return &a.TimeZone }, timeZoneCodec),
+	field(FieldInfo{Name: "twitter", Kind: KindObject, Nullable: true},
+		func(a *UserAttributes) *Field[Twitter] { return &a.Twitter }, twitterCodec),
 }
 
 var subscribeValues = []string{string(OptedIn), string(Subscribed), string(Unsubscribed)}
 var genderValues = []string{string(GenderMale), string(GenderFemale), string(GenderOther), string(GenderNotApplicable), string(GenderPreferNotToSay)}
 
+// attrFieldByName finds the entry of a key for Set.
+var attrFieldByName = func() map[string]*attrField {
+	m := make(map[string]*attrField, len(attrFields))
+	for i := range attrFields {
+		m[attrFields[i].Name] = &attrFields[i]
+	}
+	return m
+}()
+
+// standardFields is the public catalog: the entries of attrFields but the
+// request flags, sorted by name.
+var standardFields = func() []FieldInfo {
+	var out []FieldInfo
+	for _, f := range attrFields {
+		if !f.control {
+			out = append(out, f.FieldInfo)
+		}
+	}
+	slices.SortFunc(out, func(x, y FieldInfo) int { return strings.Compare(x.Name, y.Name) })
+	return out
+}()
+
+// fieldCodec is how a profile field of Go type T is set from the value
+// model, written and checked; field turns it into a table entry.
+type fieldCodec[T any] struct {
+	// want names the accepted Go type in Set's type errors.
+	want string
+	// from converts a non-nil Set value; ok is false for a value of the
+	// wrong type.
+	from func(f *FieldInfo, v any) (t T, ok bool, err error)
+	// write appends the value; an error becomes a *ValidationError of the
+	// field.
+	write func(b []byte, v T, keys *[]string) ([]byte, error)
+	// check validates a value (nil: nothing to check).
+	check func(f *FieldInfo, v T) error
+}
+
+// field builds the entry of a profile field held in a Field[T] of
+// UserAttributes, which get returns.
+func field[T any](info FieldInfo, get func(*UserAttributes) *Field[T], c fieldCodec[T]) attrField {
+	var probe UserAttributes
+	base := uintptr(unsafe.Pointer(&probe))
+	f := attrField{FieldInfo: info, state: uintptr(unsafe.Pointer(&get(&probe).state)) - base,
+		value: uintptr(unsafe.Pointer(&get(&probe).value)) - base, wire: wireKindOf[T]()}
+	f.set = func(a *UserAttributes, v any) error {
+		if v == nil {
+			if !info.Nullable {
+				return nullErr(&info)
+			}
+			*get(a) = Null[T]()
+			return nil
+		}
+		t, ok, err := c.from(&info, v)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return typeErr(info.Name, v, c.want)
+		}
+		*get(a) = Value(t)
+		return nil
+	}
+	f.write = func(b []byte, a *UserAttributes, keys *[]string) ([]byte, error) {
+		return c.write(b, get(a).value, keys)
+	}
+	f.check = func(a *UserAttributes) error {
+		fv := get(a)
+		switch {
+		case fv.state == fieldNull && !info.Nullable:
+			return nullErr(&info)
+		case fv.state == fieldSet && c.check != nil:
+			return c.check(&info, fv.value)
+		}
+		return nil
+	}
+	return f
+}
+
 // StandardField returns the description of the standard field or identifier
 // with the exact Braze name. Any other name (including other spellings such
 // as "DOB" or "Email") is a custom attribute for Braze, and ok is false.
 func StandardField(name string) (FieldInfo, bool) {
-	i, ok := slices.BinarySearchFunc(standardFields, name, func(f FieldInfo, n string) int {
-		switch {
-		case f.Name < n:
-			return -1
-		case f.Name > n:
-			return 1
-		}
-		return 0
-	})
+	i, ok := slices.BinarySearchFunc(standardFields, name, func(f FieldInfo, n string) int { return strings.Compare(f.Name, n) })
 	if !ok {
 		return FieldInfo{}, false
 	}

@@ -57,7 +57,7 @@ func LookupInstance(s string) (Instance, error) {
 	if strings.Contains(host, "://") {
 		u, err := url.Parse(host)
 		if err != nil {
-			return Instance{}, fmt.Errorf("braze: unknown instance %q", s)
+			return Instance{}, unknownInstance(s)
 		}
 		host = u.Hostname()
 	} else if i := strings.IndexByte(host, '/'); i >= 0 {
@@ -71,5 +71,15 @@ func LookupInstance(s string) (Instance, error) {
 			return in, nil
 		}
 	}
-	return Instance{}, fmt.Errorf("braze: unknown instance %q (use WithBaseURL for unlisted clusters)", s)
+	return Instance{}, unknownInstance(s)
+}
+
+// unknownInstance says what an instance may be; its text reaches the users
+// of programs, so it names the setting as well as the option.
+func unknownInstance(s string) error {
+	names := make([]string, len(instances))
+	for i, in := range instances {
+		names[i] = in.Name
+	}
+	return fmt.Errorf("braze: unknown Braze instance %q: give one of %s, or a dashboard URL; for a cluster not listed, set its REST endpoint URL instead (WithBaseURL, or -endpoint in the programs)", s, strings.Join(names, ", "))
 }

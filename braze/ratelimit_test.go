@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -182,4 +187,204 @@ func TestLimiterDeadline(t *testing.T) {
 			t.Errorf("took %v of the bubble's clock, want no wait at all", d)
 		}
 	})
+}
+
+// Each 429 header form makes the client wait what the server asked, then
+// succeed.
+func TestRateLimitHeaderForms(t *testing.T) {
+	for name, hdr := range map[string]func() map[string]string{
+		"retry-after-braze": func() map[string]string { return map[string]string{"X-RateLimit-Retry-After": "0.2"} },
+		"reset-delta": func() map[string]string {
+			return map[string]string{"X-RateLimit-Reset": "0.2", "X-RateLimit-Remaining": "0"}
+		},
+		"reset-epoch": func() map[string]string {
+			return map[string]string{"X-RateLimit-Reset": strconv.FormatFloat(float64(time.Now().Add(200*time.Millisecond).UnixMilli())/1000, 'f', 3, 64)}
+		},
+		"retry-after-std": func() map[string]string { return map[string]string{"Retry-After": "1"} },
+		"none":            func() map[string]string { return nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var first time.Time
+			rec := &recorder{answer: func(n int, _ map[string]json.RawMessage, w http.ResponseWriter) {
+				if n == 1 {
+					first = time.Now()
+					for k, v := range hdr() {
+						w.Header().Set(k, v)
+					}
+					w.WriteHeader(429)
+					return
+				}
+				w.WriteHeader(201)
+				io.WriteString(w, `{"message":"success"}`)
+			}}
+			c, _ := newTestClient(t, rec, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 2 * time.Second}))
+			if _, err := c.Track(context.Background(), attrsReq("u1")); err != nil {
+				t.Fatal(err)
+			}
+			waited := time.Since(first)
+			if name != "none" && waited < 150*time.Millisecond {
+				t.Errorf("waited %v, want the server's wait", waited)
+			}
+			if waited > 3*time.Second {
+				t.Errorf("waited %v", waited)
+			}
+		})
+	}
+}
+
+// Absurd rate-limit headers must not make the client sleep for long.
+func TestHostileRateLimitHeaders(t *testing.T) {
+	for name, h := range map[string]map[string]string{
+		"reset-far-future": {"X-RateLimit-Reset": "99999999999", "X-RateLimit-Remaining": "0"},
+		"reset-negative":   {"X-RateLimit-Reset": "-5", "X-RateLimit-Remaining": "0"},
+		"reset-garbage":    {"X-RateLimit-Reset": "soon", "X-RateLimit-Remaining": "zero"},
+		"retry-after-huge": {"X-RateLimit-Retry-After": "1e300"},
+		"retry-after-nan":  {"X-RateLimit-Retry-After": "NaN", "Retry-After": "Inf"},
+		"reset-epoch-year": {"X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(365*24*time.Hour).Unix(), 10), "X-RateLimit-Remaining": "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := &recorder{answer: func(n int, _ map[string]json.RawMessage, w http.ResponseWriter) {
+				for k, v := range h {
+					w.Header().Set(k, v)
+				}
+				if n == 1 {
+					w.WriteHeader(429)
+					return
+				}
+				w.WriteHeader(201)
+				io.WriteString(w, `{"message":"success"}`)
+			}}
+			c, _ := newTestClient(t, rec) // MaxWait 50ms
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := c.Track(ctx, attrsReq("u1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Track(ctx, attrsReq("u2")); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// 32 goroutines share one budget: 20 requests per 200 ms.
+func TestRateLimiterShared(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		w.WriteHeader(201)
+		io.WriteString(w, `{"message":"success"}`)
+	})
+	c, _ := newTestClient(t, h, WithRateLimit(20, 200*time.Millisecond))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2 {
+				if _, err := c.Track(context.Background(), attrsReq(fmt.Sprint(g, "-", i))); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// 64 requests at 100/s with a burst of 1: at least ~0.63 s.
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("64 requests took %v, limiter not respected", d)
+	}
+	// A request cannot arrive before its token exists: by start+k*10ms at
+	// most k+1 requests (the burst is 1) can have been received, however
+	// late the scheduler runs them.
+	for _, at := range times {
+		k := int(at.Sub(start) / (10 * time.Millisecond))
+		n := 0
+		for _, t2 := range times {
+			if !t2.After(at) {
+				n++
+			}
+		}
+		if n > k+2 {
+			t.Fatalf("%d requests by %v, budget allows %d", n, at.Sub(start), k+2)
+		}
+	}
+}
+
+func TestRemainingZeroPausesEveryone(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		mu.Lock()
+		times = append(times, time.Now())
+		first := len(times) == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", "0.3")
+		}
+		w.WriteHeader(201)
+		io.WriteString(w, `{"message":"success"}`)
+	})
+	c, _ := newTestClient(t, h, WithRetryPolicy(RetryPolicy{MaxWait: 2 * time.Second}))
+	_, err := c.Track(context.Background(), attrsReq("a"))
+	must(t, err)
+	_, err = c.Track(context.Background(), attrsReq("b"))
+	must(t, err)
+	if d := times[1].Sub(times[0]); d < 250*time.Millisecond {
+		t.Errorf("second request after %v, want a pause until reset", d)
+	}
+}
+
+// A 429 whose wait is cut short by the context deadline keeps its
+// meaning: the error is a *RateLimitError and matches
+// context.DeadlineExceeded.
+func TestRegression_Issue17_RateLimitCutByDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"retry-after header", map[string]string{"X-RateLimit-Retry-After": "30"}},
+		{"no header (backoff)", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{answer: answerStatus(429, `{"message":"rate limited"}`, tc.header)}
+			srv := httptest.NewServer(rec)
+			t.Cleanup(srv.Close)
+			c, err := NewClient(testKey, WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxRetries: 5, MinBackoff: 20 * time.Second, MaxBackoff: 30 * time.Second, MaxWait: 30 * time.Second}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = c.Track(ctx, attrsReq("u1"))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Track returned after %s", d)
+			}
+			var rl *RateLimitError
+			if !errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v (%T), want a *RateLimitError matching context.DeadlineExceeded", err, err)
+			}
+			if rl.Err == nil || rl.Err.StatusCode != 429 || rl.Err.Attempts != 1 || rec.requests() != 1 {
+				t.Errorf("rate limit error %+v after %d requests", rl, rec.requests())
+			}
+			if tc.header != nil && rl.RetryAfter != 30*time.Second {
+				t.Errorf("RetryAfter = %s, want 30s", rl.RetryAfter)
+			}
+			if !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "deadline") {
+				t.Errorf("message %q", err)
+			}
+		})
+	}
 }

@@ -57,82 +57,61 @@ func (c *Client) Track(ctx context.Context, req TrackRequest) (*TrackResponse, e
 	var keys []string
 	body := make([]byte, 0, 1024)
 	body = append(body, '{')
-	idempotent := true
 	var err error
-	if len(req.Attributes) > 0 {
-		body = append(body, `"attributes":[`...)
-		for i, a := range req.Attributes {
-			obj := fmt.Sprintf("attributes[%d]", i)
-			if a == nil {
-				return nil, &ValidationError{Object: obj, Reason: "nil object"}
-			}
-			if c.validate {
-				if err := a.validate(c.maxArray); err != nil {
-					return nil, withObject(err, obj)
-				}
-			}
-			if i > 0 {
-				body = append(body, ',')
-			}
-			if body, err = a.appendJSON(body, &keys); err != nil {
-				return nil, withObject(err, obj)
-			}
-			idempotent = idempotent && a.idempotent()
-		}
-		body = append(body, ']')
+	if body, err = appendArray(body, "attributes", req.Attributes, c.validate, func(a *UserAttributes) error { return a.validate(c.maxArray) }, &keys); err != nil {
+		return nil, err
 	}
-	if len(req.Events) > 0 {
-		idempotent = false
-		if len(req.Attributes) > 0 {
-			body = append(body, ',')
-		}
-		body = append(body, `"events":[`...)
-		for i, e := range req.Events {
-			obj := fmt.Sprintf("events[%d]", i)
-			if e == nil {
-				return nil, &ValidationError{Object: obj, Reason: "nil object"}
-			}
-			if c.validate {
-				if err := e.validate(); err != nil {
-					return nil, withObject(err, obj)
-				}
-			}
-			if i > 0 {
-				body = append(body, ',')
-			}
-			if body, err = e.appendJSON(body, &keys); err != nil {
-				return nil, withObject(err, obj)
-			}
-		}
-		body = append(body, ']')
+	if body, err = appendArray(body, "events", req.Events, c.validate, (*Event).validate, &keys); err != nil {
+		return nil, err
 	}
-	if len(req.Purchases) > 0 {
-		idempotent = false
-		if len(req.Attributes)+len(req.Events) > 0 {
-			body = append(body, ',')
-		}
-		body = append(body, `"purchases":[`...)
-		for i, p := range req.Purchases {
-			obj := fmt.Sprintf("purchases[%d]", i)
-			if p == nil {
-				return nil, &ValidationError{Object: obj, Reason: "nil object"}
-			}
-			if c.validate {
-				if err := p.validate(); err != nil {
-					return nil, withObject(err, obj)
-				}
-			}
-			if i > 0 {
-				body = append(body, ',')
-			}
-			if body, err = p.appendJSON(body, &keys); err != nil {
-				return nil, withObject(err, obj)
-			}
-		}
-		body = append(body, ']')
+	if body, err = appendArray(body, "purchases", req.Purchases, c.validate, (*Purchase).validate, &keys); err != nil {
+		return nil, err
 	}
 	body = append(body, '}')
+	// Events and purchases are never idempotent; attributes are unless
+	// they hold inc or $add.
+	idempotent := len(req.Events)+len(req.Purchases) == 0
+	for _, a := range req.Attributes {
+		idempotent = idempotent && a.idempotent()
+	}
 	return c.post(ctx, body, idempotent)
+}
+
+// appendArray appends one array of a request body ("name":[...]), after a
+// comma unless it is the body's first, checking each object first when
+// validate is set. An empty array is left out. An error names the object
+// ("events[2]").
+func appendArray[T any, P interface {
+	*T
+	appendJSON(b []byte, keys *[]string) ([]byte, error)
+}](body []byte, name string, objs []P, validate bool, check func(P) error, keys *[]string) ([]byte, error) {
+	if len(objs) == 0 {
+		return body, nil
+	}
+	if len(body) > 1 {
+		body = append(body, ',')
+	}
+	body = append(body, '"')
+	body = append(body, name...)
+	body = append(body, `":[`...)
+	for i, o := range objs {
+		if o == nil {
+			return body, &ValidationError{Object: fmt.Sprintf("%s[%d]", name, i), Reason: "nil object"}
+		}
+		if validate {
+			if err := check(o); err != nil {
+				return body, withObject(err, fmt.Sprintf("%s[%d]", name, i))
+			}
+		}
+		if i > 0 {
+			body = append(body, ',')
+		}
+		var err error
+		if body, err = o.appendJSON(body, keys); err != nil {
+			return body, withObject(err, fmt.Sprintf("%s[%d]", name, i))
+		}
+	}
+	return append(body, ']'), nil
 }
 
 // withObject adds the object name to a validation error.
@@ -182,11 +161,19 @@ func (c *Client) post(ctx context.Context, body []byte, idempotent bool) (*Track
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResp+1))
 	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if err != nil {
-		return nil, &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx, Err: c.scrub(err)}
+		err = &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx,
+			Err: fmt.Errorf("HTTP %d, body cut after %d bytes: %w", resp.StatusCode, len(data), c.scrub(err))}
+		c.logger.Warn("braze: request failed", "status", resp.StatusCode, "attempts", st.attempts, "read_bytes", len(data), "error", err)
+		return nil, err
 	}
 	if int64(len(data)) > c.maxResp {
-		return nil, &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx,
-			Err: fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, c.maxResp)}
+		// The rest of the body is never read: a hostile or broken
+		// endpoint could send gigabytes.
+		err := &RequestError{Op: "read response", Attempts: st.attempts, Ambiguous: ok2xx,
+			Err: &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: c.maxResp, Read: int64(len(data)), ContentLength: resp.ContentLength}}
+		c.logger.Warn("braze: request failed", "status", resp.StatusCode, "attempts", st.attempts,
+			"limit_bytes", c.maxResp, "read_bytes", len(data), "content_length", resp.ContentLength, "error", err)
+		return nil, err
 	}
 	tr, err := ParseResponse(resp.StatusCode, resp.Header, data)
 	if err != nil {

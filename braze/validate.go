@@ -45,8 +45,18 @@ func checkPrimary(externalID, brazeID string, alias *UserAlias) error {
 	return nil
 }
 
+// hasIdentifier reports whether an identifier of the catalog holds a
+// value (a null email is no identifier).
 func (a *UserAttributes) hasIdentifier() bool {
-	return a.ExternalID != "" || a.BrazeID != "" || a.UserAlias != nil || a.Email.hasValue() || a.Phone.hasValue()
+	for i := range attrFields {
+		f := &attrFields[i]
+		if f.Identifier {
+			if sent, null := f.sent(a); sent && !null {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func bad(field, format string, args ...any) error {
@@ -56,13 +66,6 @@ func bad(field, format string, args ...any) error {
 func checkString(field, s string) error {
 	if n := utf8.RuneCountInString(s); n > maxStringLen {
 		return bad(field, "string of %d characters is over the %d-character limit", n, maxStringLen)
-	}
-	return nil
-}
-
-func checkStringField(name string, f Field[string]) error {
-	if v, ok := f.Get(); ok {
-		return checkString(name, v)
 	}
 	return nil
 }
@@ -81,87 +84,21 @@ func (a *UserAttributes) validate(maxArray int) error {
 	if err := checkPrimary(a.ExternalID, a.BrazeID, a.UserAlias); err != nil {
 		return err
 	}
-	if a.UserAlias != nil && (a.UserAlias.Name == "" || a.UserAlias.Label == "") {
-		return bad("user_alias", "alias_name and alias_label are both required")
-	}
-	for _, s := range []struct {
-		name string
-		v    string
-	}{{"external_id", a.ExternalID}, {"braze_id", a.BrazeID}} {
-		if err := checkString(s.name, s.v); err != nil {
+	for i := range attrFields {
+		f := &attrFields[i]
+		if f.check == nil {
+			continue
+		}
+		if f.state != 0 {
+			if f.stateOf(a) == fieldUnset { // inline, as in appendJSON
+				continue
+			}
+		} else if !f.present(a) {
+			continue
+		}
+		if err := f.check(a); err != nil {
 			return err
 		}
-	}
-	for _, f := range []struct {
-		name string
-		f    Field[string]
-	}{{"email", a.Email}, {"phone", a.Phone}, {"first_name", a.FirstName}, {"last_name", a.LastName},
-		{"home_city", a.HomeCity}, {"image_url", a.ImageURL}} {
-		if err := checkStringField(f.name, f.f); err != nil {
-			return err
-		}
-	}
-	if c, ok := a.Country.Get(); ok && !IsCountryCode(c) {
-		return bad("country", "%q is not an ISO-3166-1 alpha-2 code", c)
-	}
-	if l, ok := a.Language.Get(); ok && !IsLanguageCode(l) {
-		return bad("language", "%q is not an ISO-639-1 code", l)
-	}
-	if tz, ok := a.TimeZone.Get(); ok && !isTimeZone(tz) {
-		return bad("time_zone", "%q is not an IANA time zone name", tz)
-	}
-	if d, ok := a.DOB.Get(); ok && !d.IsValid() {
-		return bad("dob", "%s is not a real calendar date", d)
-	}
-	if g, ok := a.Gender.Get(); ok {
-		switch g {
-		case GenderMale, GenderFemale, GenderOther, GenderNotApplicable, GenderPreferNotToSay:
-		default:
-			return bad("gender", "%q is not one of M, F, O, N, P (or null)", string(g))
-		}
-	}
-	for _, f := range []struct {
-		name string
-		f    Field[SubscriptionStatus]
-	}{{"email_subscribe", a.EmailSubscribe}, {"push_subscribe", a.PushSubscribe}} {
-		if f.f.IsNull() {
-			return bad(f.name, "cannot be null")
-		}
-		if s, ok := f.f.Get(); ok && s != OptedIn && s != Subscribed && s != Unsubscribed {
-			return bad(f.name, "%q is not one of opted_in, subscribed, unsubscribed", string(s))
-		}
-	}
-	for _, f := range []struct {
-		name string
-		f    Field[time.Time]
-	}{{"date_of_first_session", a.DateOfFirstSession}, {"date_of_last_session", a.DateOfLastSession}, {"marked_email_as_spam_at", a.MarkedEmailAsSpamAt}} {
-		if t, ok := f.f.Get(); ok && (t.IsZero() || t.Year() < 0 || t.Year() > 3000) {
-			return bad(f.name, "time %s is outside years 0-3000", t.Format(time.RFC3339))
-		}
-	}
-	if l, ok := a.CurrentLocation.Get(); ok && (l.Latitude < -90 || l.Latitude > 90 || l.Longitude < -180 || l.Longitude > 180) {
-		return bad("current_location", "latitude %v, longitude %v is not a point on Earth", l.Latitude, l.Longitude)
-	}
-	if sgs, ok := a.SubscriptionGroups.Get(); ok {
-		for i, sg := range sgs {
-			if sg.GroupID == "" {
-				return bad("subscription_groups", "item %d has no subscription_group_id", i)
-			}
-			if sg.State != GroupSubscribed && sg.State != GroupUnsubscribed {
-				return bad("subscription_groups", "item %d: %q is not subscribed or unsubscribed", i, string(sg.State))
-			}
-		}
-	} else if a.SubscriptionGroups.IsNull() {
-		return bad("subscription_groups", "cannot be null")
-	}
-	if pts, ok := a.PushTokens.Get(); ok {
-		for i, pt := range pts {
-			if pt.AppID == "" || pt.Token == "" {
-				return bad("push_tokens", "item %d needs app_id and token", i)
-			}
-		}
-	} else if a.PushTokens.IsNull() {
-		return bad("push_tokens", "cannot be null")
 	}
 	for name, v := range a.custom {
 		if err := validateCustom(name, v, maxArray); err != nil {

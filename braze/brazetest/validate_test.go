@@ -76,146 +76,19 @@ func TestRequestValidation(t *testing.T) {
 
 func mods(m ...func(*http.Request)) []func(*http.Request) { return m }
 
-// TestObjectValidation covers the per-object rules: each case sends one
-// object and expects it accepted (wantErr "") or rejected with that type.
-func TestObjectValidation(t *testing.T) {
-	long := strings.Repeat("x", 256)
-	max := strings.Repeat("é", 255) // 255 characters, 510 bytes
-	big := `{"blob":"` + strings.Repeat("y", 250) + `"}`
-	nested100K := "[" + objects(420, big) + "]" // > 100 KB
-	nested60K := "[" + objects(240, big) + "]"  // > 50 KB, < 100 KB
-	tests := []struct {
-		name    string
-		array   string // attributes (default), events or purchases
-		object  string
-		wantErr string
-	}{
-		// Identifiers.
-		{name: "external_id", object: `"external_id":"u1"`},
-		{name: "no identifier", object: `"first_name":"Jon"`, wantErr: MsgIdentifierRequired},
-		{name: "numeric external_id", object: `"external_id":12`, wantErr: notValid("external_id")},
-		{name: "empty external_id", object: `"external_id":""`, wantErr: notValid("external_id")},
-		{name: "braze_id", object: `"braze_id":"abc"`},
-		{name: "user_alias", object: `"user_alias":{"alias_name":"n","alias_label":"l"}`},
-		{name: "user_alias without label", object: `"user_alias":{"alias_name":"n"}`, wantErr: notValid("user_alias")},
-		{name: "user_alias as string", object: `"user_alias":"n"`, wantErr: notValid("user_alias")},
-		{name: "email", object: `"email":"a@example.com"`},
-		{name: "bad email", object: `"email":"not-an-email"`, wantErr: notValid("email")},
-		{name: "phone", object: `"phone":"+15043277269"`},
-		{name: "bad phone", object: `"phone":"call me"`, wantErr: notValid("phone")},
-		{name: "null identifier only", object: `"external_id":null`, wantErr: MsgIdentifierRequired},
-		// Issue 17: two primary identifiers are refused; email and phone may
-		// accompany one.
-		{name: "external_id and braze_id", object: `"external_id":"u1","braze_id":"b1"`, wantErr: MsgMultiplePrimaryIdentifiers},
-		{name: "external_id and user_alias", object: `"external_id":"u1","user_alias":{"alias_name":"n","alias_label":"l"}`, wantErr: MsgMultiplePrimaryIdentifiers},
-		{array: "events", name: "event with braze_id and user_alias", object: `"braze_id":"b1","user_alias":{"alias_name":"n","alias_label":"l"},"name":"x","time":"2024-01-02T03:04:05Z"`, wantErr: MsgMultiplePrimaryIdentifiers},
-		{name: "external_id with email and phone", object: `"external_id":"u1","email":"a@example.com","phone":"+15043277269"`},
-		{name: "bad _update_existing_only", object: `"external_id":"u1","_update_existing_only":"yes"`, wantErr: notValid("_update_existing_only")},
-		{name: "push token import", object: `"push_token_import":true,"push_tokens":[{"app_id":"a","token":"t"}]`},
-		{name: "push token import without tokens", object: `"push_token_import":true`, wantErr: required("push_tokens")},
-		{name: "push token import with external_id", object: `"push_token_import":true,"external_id":"u1","push_tokens":[{"app_id":"a","token":"t"}]`, wantErr: notValid("push_token_import")},
-		// Standard fields.
-		{name: "dob", object: `"external_id":"u1","dob":"1980-12-21"`},
-		{name: "dob null", object: `"external_id":"u1","dob":null`},
-		{name: "dob no zero padding", object: `"external_id":"u1","dob":"1980-2-1"`, wantErr: notValid("dob")},
-		{name: "dob not a day", object: `"external_id":"u1","dob":"1980-02-30"`, wantErr: notValid("dob")},
-		{name: "dob with time", object: `"external_id":"u1","dob":"1980-12-21T00:00:00Z"`, wantErr: notValid("dob")},
-		{name: "dob leap day", object: `"external_id":"u1","dob":"2024-02-29"`},
-		{name: "dob not a leap year", object: `"external_id":"u1","dob":"2023-02-29"`, wantErr: notValid("dob")},
-		{name: "dob month 13", object: `"external_id":"u1","dob":"2023-13-01"`, wantErr: notValid("dob")},
-		{name: "dob day 31 of a 30-day month", object: `"external_id":"u1","dob":"2023-04-31"`, wantErr: notValid("dob")},
-		{name: "dob with signs", object: `"external_id":"u1","dob":"+023-04-01"`, wantErr: notValid("dob")},
-		{name: "dob US order", object: `"external_id":"u1","dob":"12/21/1980"`, wantErr: notValid("dob")},
-		{name: "gender", object: `"external_id":"u1","gender":"P"`},
-		{name: "gender null", object: `"external_id":"u1","gender":null`},
-		{name: "gender lowercase", object: `"external_id":"u1","gender":"m"`, wantErr: notValid("gender")},
-		{name: "gender word", object: `"external_id":"u1","gender":"male"`, wantErr: notValid("gender")},
-		{name: "email_subscribe", object: `"external_id":"u1","email_subscribe":"opted_in"`},
-		{name: "email_subscribe bad", object: `"external_id":"u1","email_subscribe":"yes"`, wantErr: notValid("email_subscribe")},
-		{name: "push_subscribe bad", object: `"external_id":"u1","push_subscribe":true`, wantErr: notValid("push_subscribe")},
-		{name: "country code", object: `"external_id":"u1","country":"AU"`},
-		{name: "country name is accepted (stored as null)", object: `"external_id":"u1","country":"Atlantis"`},
-		{name: "country number", object: `"external_id":"u1","country":61`, wantErr: notValid("country")},
-		{name: "language", object: `"external_id":"u1","language":"en"`},
-		{name: "language name", object: `"external_id":"u1","language":"English"`, wantErr: notValid("language")},
-		{name: "time_zone invalid is ignored", object: `"external_id":"u1","time_zone":"Mars/Olympus"`},
-		{name: "first_name 255 characters", object: `"external_id":"u1","first_name":"` + max + `"`},
-		{name: "first_name 256 characters", object: `"external_id":"u1","first_name":"` + long + `"`, wantErr: notValid("first_name")},
-		{name: "last_name number", object: `"external_id":"u1","last_name":5`, wantErr: notValid("last_name")},
-		{name: "session date", object: `"external_id":"u1","date_of_first_session":"2024-01-02 03:04:05"`},
-		{name: "session date bad", object: `"external_id":"u1","date_of_last_session":"yesterday"`, wantErr: notValid("date_of_last_session")},
-		{name: "tracking flag", object: `"external_id":"u1","email_open_tracking_disabled":true`},
-		{name: "tracking flag string", object: `"external_id":"u1","email_click_tracking_disabled":"true"`, wantErr: notValid("email_click_tracking_disabled")},
-		{name: "current_location", object: `"external_id":"u1","current_location":{"longitude":-73.99,"latitude":40.75}`},
-		{name: "current_location partial", object: `"external_id":"u1","current_location":{"longitude":-73.99}`, wantErr: notValid("current_location")},
-		{name: "twitter", object: `"external_id":"u1","twitter":{"id":12,"screen_name":"jon","followers_count":3}`},
-		{name: "twitter id as string", object: `"external_id":"u1","twitter":{"id":"12"}`, wantErr: notValid("twitter.id")},
-		{name: "facebook", object: `"external_id":"u1","facebook":{"id":"12","likes":["a"],"num_friends":3}`},
-		{name: "facebook unknown key", object: `"external_id":"u1","facebook":{"friends":3}`, wantErr: notValid("facebook.friends")},
-		{name: "subscription_groups", object: `"external_id":"u1","subscription_groups":[{"subscription_group_id":"g","subscription_state":"subscribed"}]`},
-		{name: "subscription_groups bad state", object: `"external_id":"u1","subscription_groups":[{"subscription_group_id":"g","subscription_state":"opted_in"}]`, wantErr: notValid("subscription_groups")},
-		{name: "push_tokens without token", object: `"external_id":"u1","push_tokens":[{"app_id":"a"}]`, wantErr: notValid("push_tokens")},
-		{name: "bio is ignored", object: `"external_id":"u1","bio":"hello"`},
-		{name: "_merge_objects not a boolean", object: `"external_id":"u1","_merge_objects":1`, wantErr: notValid("_merge_objects")},
-		// Custom attributes.
-		{name: "custom scalars", object: `"external_id":"u1","a":"x","b":1,"c":1.5,"d":true,"e":null`},
-		{name: "custom $ prefix", object: `"external_id":"u1","$vip":true`, wantErr: notValid("$vip")},
-		{name: "custom key 256 characters", object: `"external_id":"u1","` + long + `":1`, wantErr: notValid(long)},
-		{name: "custom key empty", object: `"external_id":"u1","":1`, wantErr: notValid("")},
-		{name: "custom string 255 characters", object: `"external_id":"u1","s":"` + max + `"`},
-		{name: "custom string 256 characters", object: `"external_id":"u1","s":"` + long + `"`, wantErr: notValid("s")},
-		{name: "string array", object: `"external_id":"u1","tags":["a","b"]`},
-		{name: "array with a number", object: `"external_id":"u1","tags":["a",1]`, wantErr: notValid("tags")},
-		{name: "array element too long", object: `"external_id":"u1","tags":["` + long + `"]`, wantErr: notValid("tags")},
-		{name: "array of objects mixed", object: `"external_id":"u1","pets":[{"id":1},"dog"]`, wantErr: notValid("pets")},
-		{name: "inc", object: `"external_id":"u1","logins":{"inc":-2}`},
-		{name: "inc float", object: `"external_id":"u1","logins":{"inc":1.5}`, wantErr: notValid("logins")},
-		{name: "inc string", object: `"external_id":"u1","logins":{"inc":"1"}`, wantErr: notValid("logins")},
-		{name: "add and remove", object: `"external_id":"u1","tags":{"add":["a"],"remove":["b"]}`},
-		{name: "add numbers", object: `"external_id":"u1","tags":{"add":[1]}`, wantErr: notValid("tags")},
-		{name: "$add", object: `"external_id":"u1","pets":{"$add":[{"id":1}]}`},
-		{name: "$remove without key", object: `"external_id":"u1","pets":{"$remove":[{"$identifier_value":1}]}`, wantErr: notValid("pets")},
-		{name: "$update without new object", object: `"external_id":"u1","pets":{"$update":[{"$identifier_key":"id","$identifier_value":1}]}`, wantErr: notValid("pets")},
-		{name: "$time value", object: `"external_id":"u1","signup":{"$time":"2024-01-02"}`},
-		{name: "$time bad", object: `"external_id":"u1","signup":{"$time":"soon"}`, wantErr: notValid("signup")},
-		// Invalid nested values are not object errors: Braze drops nested updates.
-		{name: "nested null is dropped, not rejected", object: `"external_id":"u1","car":{"make":null}`},
-		{name: "nested key with a dot", object: `"external_id":"u1","car":{"a.b":1}`},
-		{name: "nested over 100 KB", object: `"external_id":"u1","pets":` + nested100K},
-		// Events.
-		{array: "events", name: "event", object: ev},
-		{array: "events", name: "event with properties", object: ev + `,"app_id":"a","properties":{"movie":"x","n":1,"list":[1,2],"obj":{"k":"v"}}`},
-		{array: "events", name: "event without identifier", object: `"name":"x","time":"2024-01-02T03:04:05Z"`, wantErr: MsgIdentifierRequired},
-		{array: "events", name: "event by alias", object: `"user_alias":{"alias_name":"n","alias_label":"l"},"name":"x","time":"2024-01-02"`},
-		{array: "events", name: "event without name", object: `"external_id":"u1","time":"2024-01-02T03:04:05Z"`, wantErr: required("name")},
-		{array: "events", name: "event empty name", object: `"external_id":"u1","name":"","time":"2024-01-02T03:04:05Z"`, wantErr: notValid("name")},
-		{array: "events", name: "event without time", object: `"external_id":"u1","name":"x"`, wantErr: required("time")},
-		{array: "events", name: "event bad time", object: `"external_id":"u1","name":"x","time":"2024-13-02T03:04:05Z"`, wantErr: notValid("time")},
-		{array: "events", name: "event time formats", object: `"external_id":"u1","name":"x","time":"2013-07-16T19:20:45+01:00"`},
-		{array: "events", name: "event time with millis after colon", object: `"external_id":"u1","name":"x","time":"2013-07-16T19:20:45:123Z"`},
-		{array: "events", name: "event time US date", object: `"external_id":"u1","name":"x","time":"07/16/2013"`},
-		{array: "events", name: "property with $", object: ev + `,"properties":{"$x":1}`, wantErr: notValid("properties")},
-		{array: "events", name: "reserved property time", object: ev + `,"properties":{"time":1}`, wantErr: notValid("properties")},
-		{array: "events", name: "reserved property event_name", object: ev + `,"properties":{"event_name":"x"}`, wantErr: notValid("properties")},
-		{array: "events", name: "property value too long", object: ev + `,"properties":{"x":"` + long + `"}`, wantErr: notValid("properties")},
-		{array: "events", name: "properties not an object", object: ev + `,"properties":[1]`, wantErr: notValid("properties")},
-		{array: "events", name: "event properties over 100 KB", object: ev + `,"properties":{"p":` + nested100K + `}`, wantErr: notValid("properties")},
-		{array: "events", name: "event properties of 60 KB", object: ev + `,"properties":{"p":` + nested60K + `}`},
-		// Purchases.
-		{array: "purchases", name: "purchase", object: pur + `,"quantity":100`},
-		{array: "purchases", name: "quantity 101", object: pur + `,"quantity":101`, wantErr: notValid("quantity")},
-		{array: "purchases", name: "quantity 0", object: pur + `,"quantity":0`, wantErr: notValid("quantity")},
-		{array: "purchases", name: "quantity fraction", object: pur + `,"quantity":1.5`, wantErr: notValid("quantity")},
-		{array: "purchases", name: "no product_id", object: `"external_id":"u1","currency":"USD","price":1,"time":"2024-01-02"`, wantErr: required("product_id")},
-		{array: "purchases", name: "product_id too long", object: `"external_id":"u1","product_id":"` + long + `","currency":"USD","price":1,"time":"2024-01-02"`, wantErr: notValid("product_id")},
-		{array: "purchases", name: "no currency", object: `"external_id":"u1","product_id":"p","price":1,"time":"2024-01-02"`, wantErr: required("currency")},
-		{array: "purchases", name: "lowercase currency", object: `"external_id":"u1","product_id":"p","currency":"usd","price":1,"time":"2024-01-02"`, wantErr: notValid("currency")},
-		{array: "purchases", name: "unknown currency", object: `"external_id":"u1","product_id":"p","currency":"ABC","price":1,"time":"2024-01-02"`, wantErr: notValid("currency")},
-		{array: "purchases", name: "no price", object: `"external_id":"u1","product_id":"p","currency":"EUR","time":"2024-01-02"`, wantErr: required("price")},
-		{array: "purchases", name: "price as string", object: `"external_id":"u1","product_id":"p","currency":"EUR","price":"1","time":"2024-01-02"`, wantErr: notValid("price")},
-		{array: "purchases", name: "no time", object: `"external_id":"u1","product_id":"p","currency":"EUR","price":1`, wantErr: required("time")},
-		{array: "purchases", name: "purchase properties of 60 KB", object: pur + `,"properties":{"p":` + nested60K + `}`, wantErr: notValid("properties")},
-	}
+// objectCase is one object sent through the fake server, with the error
+// type Braze answers for it ("" for none).
+type objectCase struct {
+	name    string
+	array   string // attributes (default), events or purchases
+	object  string
+	wantErr string
+}
+
+// checkObjects sends each case as the only object of its array and checks
+// the error type answered for it.
+func checkObjects(t *testing.T, tests []objectCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			array := tt.array
@@ -249,6 +122,90 @@ func TestObjectValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Values shared by the validation tables.
+var (
+	long       = strings.Repeat("x", 256)
+	max255     = strings.Repeat("é", 255) // 255 characters, 510 bytes
+	bigObject  = `{"blob":"` + strings.Repeat("y", 250) + `"}`
+	nested100K = "[" + objects(420, bigObject) + "]" // > 100 KB
+	nested60K  = "[" + objects(240, bigObject) + "]" // > 50 KB, < 100 KB
+)
+
+// TestObjectValidation covers the standard fields and custom attributes of
+// an attributes object.
+func TestObjectValidation(t *testing.T) {
+	checkObjects(t, []objectCase{
+		// Standard fields.
+		{name: "dob", object: `"external_id":"u1","dob":"1980-12-21"`},
+		{name: "dob null", object: `"external_id":"u1","dob":null`},
+		{name: "dob no zero padding", object: `"external_id":"u1","dob":"1980-2-1"`, wantErr: notValid("dob")},
+		{name: "dob not a day", object: `"external_id":"u1","dob":"1980-02-30"`, wantErr: notValid("dob")},
+		{name: "dob with time", object: `"external_id":"u1","dob":"1980-12-21T00:00:00Z"`, wantErr: notValid("dob")},
+		{name: "dob leap day", object: `"external_id":"u1","dob":"2024-02-29"`},
+		{name: "dob not a leap year", object: `"external_id":"u1","dob":"2023-02-29"`, wantErr: notValid("dob")},
+		{name: "dob month 13", object: `"external_id":"u1","dob":"2023-13-01"`, wantErr: notValid("dob")},
+		{name: "dob day 31 of a 30-day month", object: `"external_id":"u1","dob":"2023-04-31"`, wantErr: notValid("dob")},
+		{name: "dob with signs", object: `"external_id":"u1","dob":"+023-04-01"`, wantErr: notValid("dob")},
+		{name: "dob US order", object: `"external_id":"u1","dob":"12/21/1980"`, wantErr: notValid("dob")},
+		{name: "gender", object: `"external_id":"u1","gender":"P"`},
+		{name: "gender null", object: `"external_id":"u1","gender":null`},
+		{name: "gender lowercase", object: `"external_id":"u1","gender":"m"`, wantErr: notValid("gender")},
+		{name: "gender word", object: `"external_id":"u1","gender":"male"`, wantErr: notValid("gender")},
+		{name: "email_subscribe", object: `"external_id":"u1","email_subscribe":"opted_in"`},
+		{name: "email_subscribe bad", object: `"external_id":"u1","email_subscribe":"yes"`, wantErr: notValid("email_subscribe")},
+		{name: "push_subscribe bad", object: `"external_id":"u1","push_subscribe":true`, wantErr: notValid("push_subscribe")},
+		{name: "country code", object: `"external_id":"u1","country":"AU"`},
+		{name: "country name is accepted (stored as null)", object: `"external_id":"u1","country":"Atlantis"`},
+		{name: "country number", object: `"external_id":"u1","country":61`, wantErr: notValid("country")},
+		{name: "language", object: `"external_id":"u1","language":"en"`},
+		{name: "language name", object: `"external_id":"u1","language":"English"`, wantErr: notValid("language")},
+		{name: "time_zone invalid is ignored", object: `"external_id":"u1","time_zone":"Mars/Olympus"`},
+		{name: "first_name 255 characters", object: `"external_id":"u1","first_name":"` + max255 + `"`},
+		{name: "first_name 256 characters", object: `"external_id":"u1","first_name":"` + long + `"`, wantErr: notValid("first_name")},
+		{name: "last_name number", object: `"external_id":"u1","last_name":5`, wantErr: notValid("last_name")},
+		{name: "session date", object: `"external_id":"u1","date_of_first_session":"2024-01-02 03:04:05"`},
+		{name: "session date bad", object: `"external_id":"u1","date_of_last_session":"yesterday"`, wantErr: notValid("date_of_last_session")},
+		{name: "tracking flag", object: `"external_id":"u1","email_open_tracking_disabled":true`},
+		{name: "tracking flag string", object: `"external_id":"u1","email_click_tracking_disabled":"true"`, wantErr: notValid("email_click_tracking_disabled")},
+		{name: "current_location", object: `"external_id":"u1","current_location":{"longitude":-73.99,"latitude":40.75}`},
+		{name: "current_location partial", object: `"external_id":"u1","current_location":{"longitude":-73.99}`, wantErr: notValid("current_location")},
+		{name: "twitter", object: `"external_id":"u1","twitter":{"id":12,"screen_name":"jon","followers_count":3}`},
+		{name: "twitter id as string", object: `"external_id":"u1","twitter":{"id":"12"}`, wantErr: notValid("twitter.id")},
+		{name: "facebook", object: `"external_id":"u1","facebook":{"id":"12","likes":["a"],"num_friends":3}`},
+		{name: "facebook unknown key", object: `"external_id":"u1","facebook":{"friends":3}`, wantErr: notValid("facebook.friends")},
+		{name: "subscription_groups", object: `"external_id":"u1","subscription_groups":[{"subscription_group_id":"g","subscription_state":"subscribed"}]`},
+		{name: "subscription_groups bad state", object: `"external_id":"u1","subscription_groups":[{"subscription_group_id":"g","subscription_state":"opted_in"}]`, wantErr: notValid("subscription_groups")},
+		{name: "push_tokens without token", object: `"external_id":"u1","push_tokens":[{"app_id":"a"}]`, wantErr: notValid("push_tokens")},
+		{name: "bio is ignored", object: `"external_id":"u1","bio":"hello"`},
+		{name: "_merge_objects not a boolean", object: `"external_id":"u1","_merge_objects":1`, wantErr: notValid("_merge_objects")},
+		// Custom attributes.
+		{name: "custom scalars", object: `"external_id":"u1","a":"x","b":1,"c":1.5,"d":true,"e":null`},
+		{name: "custom $ prefix", object: `"external_id":"u1","$vip":true`, wantErr: notValid("$vip")},
+		{name: "custom key 256 characters", object: `"external_id":"u1","` + long + `":1`, wantErr: notValid(long)},
+		{name: "custom key empty", object: `"external_id":"u1","":1`, wantErr: notValid("")},
+		{name: "custom string 255 characters", object: `"external_id":"u1","s":"` + max255 + `"`},
+		{name: "custom string 256 characters", object: `"external_id":"u1","s":"` + long + `"`, wantErr: notValid("s")},
+		{name: "string array", object: `"external_id":"u1","tags":["a","b"]`},
+		{name: "array with a number", object: `"external_id":"u1","tags":["a",1]`, wantErr: notValid("tags")},
+		{name: "array element too long", object: `"external_id":"u1","tags":["` + long + `"]`, wantErr: notValid("tags")},
+		{name: "array of objects mixed", object: `"external_id":"u1","pets":[{"id":1},"dog"]`, wantErr: notValid("pets")},
+		{name: "inc", object: `"external_id":"u1","logins":{"inc":-2}`},
+		{name: "inc float", object: `"external_id":"u1","logins":{"inc":1.5}`, wantErr: notValid("logins")},
+		{name: "inc string", object: `"external_id":"u1","logins":{"inc":"1"}`, wantErr: notValid("logins")},
+		{name: "add and remove", object: `"external_id":"u1","tags":{"add":["a"],"remove":["b"]}`},
+		{name: "add numbers", object: `"external_id":"u1","tags":{"add":[1]}`, wantErr: notValid("tags")},
+		{name: "$add", object: `"external_id":"u1","pets":{"$add":[{"id":1}]}`},
+		{name: "$remove without key", object: `"external_id":"u1","pets":{"$remove":[{"$identifier_value":1}]}`, wantErr: notValid("pets")},
+		{name: "$update without new object", object: `"external_id":"u1","pets":{"$update":[{"$identifier_key":"id","$identifier_value":1}]}`, wantErr: notValid("pets")},
+		{name: "$time value", object: `"external_id":"u1","signup":{"$time":"2024-01-02"}`},
+		{name: "$time bad", object: `"external_id":"u1","signup":{"$time":"soon"}`, wantErr: notValid("signup")},
+		// Invalid nested values are not object errors: Braze drops nested updates.
+		{name: "nested null is dropped, not rejected", object: `"external_id":"u1","car":{"make":null}`},
+		{name: "nested key with a dot", object: `"external_id":"u1","car":{"a.b":1}`},
+		{name: "nested over 100 KB", object: `"external_id":"u1","pets":` + nested100K},
+	})
 }
 
 // TestErrorIndexesArePerArray checks that errors[] index each array on its
