@@ -2,23 +2,27 @@ package diff
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 )
 
 // ScopeKeys returns how many keys the state of scope holds, as of its last
-// committed write: 0 for a scope never written. A program can tell with it
+// committed write: 0 for a scope never written. For a partitioned scope
+// (WithPartition) it is the sum of its partitions' counts, each as of
+// that partition's last committed write. A program can tell with it
 // whether a missing checkpoint or a fresh input directory meets a state
 // that has synced users before.
 func (e *Engine) ScopeKeys(ctx context.Context, scope string) (int64, error) {
-	v, ok, err := e.store.Get(ctx, append([]byte{keyScope}, scope...), nil)
+	id, ok, err := e.lookupScopeID(ctx, scope)
 	if err != nil || !ok {
 		return 0, err
 	}
-	if len(v) != 4 {
-		return 0, fmt.Errorf("%w: scope %q: bad id", ErrCorrupt, scope)
+	parts, _, _, err := e.storedParts(ctx, id)
+	if err != nil {
+		return 0, err
 	}
-	id := binary.BigEndian.Uint32(v)
+	if parts > 0 {
+		return e.partitionKeys(ctx, id, parts)
+	}
 	c, ok, err := e.store.Get(ctx, keyCountKey(id), nil)
 	if err != nil || !ok {
 		return 0, err

@@ -13,9 +13,11 @@ import (
 // plans, sends and records its own keys, and in FullSnapshot mode removes
 // only its own vanished keys. Every worker reads the whole input (the
 // other partitions' records are skipped unread by the comparison) and
-// keeps its own key count and limits. The workers of a scope must use the
-// same n, and the scope must not be planned without a partition while
-// they run. On a store shared between processes (a ScopeLocker, such as
+// keeps its own key count and limits. Every plan of a scope must use the
+// same n, or none: the first plan that writes the scope records its
+// partitioning, and a later plan with another n, or without WithPartition
+// (or with it, on a scope planned without), fails at Engine.Plan with a
+// *PartitionError (ErrPartitionMismatch). On a store shared between processes (a ScopeLocker, such as
 // diff/pgstore) each partition is locked for the plan's life, and new
 // attribute names and scopes are registered under a lock of the store, so
 // that two workers never give one id to two names.

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -71,10 +72,15 @@ func TestPartitionsShareAScope(t *testing.T) {
 			t.Errorf("removal of %s planned %d times", k, n)
 		}
 	}
-	// The dictionary holds each name once, and an unpartitioned plan agrees
-	// with what the partitions recorded.
-	got, _, _ := run(t, e, "s", recs(users(180, "1")...), accept)
-	wantChanges(t, got)
+	// The partitions' counts add up to the scope's keys, and a plan without
+	// partitions is refused (its own count and removals would disagree
+	// with theirs).
+	if n, err := e.ScopeKeys(context.Background(), "s"); err != nil || n != 180 {
+		t.Errorf("ScopeKeys = %d, %v; want 180", n, err)
+	}
+	if _, err := e.Plan(context.Background(), "s", recs()); !errors.Is(err, ErrPartitionMismatch) {
+		t.Errorf("an unpartitioned plan of a partitioned scope: %v, want ErrPartitionMismatch", err)
+	}
 	if _, err := e.Plan(context.Background(), "s", recs(), WithPartition(4, 4)); err == nil {
 		t.Error("WithPartition(4, 4) accepted")
 	}

@@ -229,8 +229,19 @@ func (e *Engine) newPlan(ctx context.Context, scope string, records iter.Seq2[Re
 	for _, o := range opts {
 		o(&cfg)
 	}
-	id, err := e.scopeID(ctx, scope)
+	// A dry run creates nothing, not even the scope: a scope that does not
+	// exist plans as empty under id 0, which no scope has.
+	var id uint32
+	var err error
+	if cfg.dryRun {
+		id, _, err = e.lookupScopeID(ctx, scope)
+	} else {
+		id, err = e.scopeID(ctx, scope)
+	}
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkParts(ctx, scope, id, cfg.parts, !cfg.dryRun && !e.readOnly); err != nil {
 		return nil, err
 	}
 	names, ids, err := e.loadNames(ctx, id)
@@ -301,7 +312,7 @@ func (p *Plan) attr(name string) (uint32, *attrConfig, error) {
 	id, ok := p.ids[name]
 	switch {
 	case ok:
-	case p.cfg.parts > 0:
+	case p.cfg.parts > 0 && !p.cfg.dryRun && !p.eng.readOnly:
 		var err error
 		if id, err = p.registerName(name); err != nil {
 			return 0, nil, err

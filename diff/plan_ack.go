@@ -120,7 +120,10 @@ func (p *Plan) writeIntents(chs []Change) error {
 	ops := make([]Op, 0, len(chs))
 	var delta int64
 	for _, ch := range chs {
-		ops = append(ops, Op{Key: userKey(nil, p.scopeID, ch.Key), Value: ch.fail})
+		// A key planned without state is absent: nothing else writes it
+		// while the scope (or partition) is locked, and an input key is
+		// planned once.
+		ops = append(ops, Op{Key: userKey(nil, p.scopeID, ch.Key), Value: ch.fail, Absent: ch.orig == nil})
 		if ch.orig == nil {
 			delta++
 		}

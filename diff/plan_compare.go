@@ -203,11 +203,10 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	}
 	w.old = old
 
-	var out []Attr
-	var sent []slot      // the attributes in out, see Change.sent
-	var held []heldValue // unchanged values rejected before
-	overwrites := false  // the change replaces or removes a value the destination accepted
-	next = next[:0]
+	// What the change sends (out, and sent: its slots, see Change.sent),
+	// what the state holds once it is accepted (next), and the values
+	// rejected before and held back.
+	d := removalDraft{next: next[:0]}
 	note := func(id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
 		c := w.attrCount(id)
 		switch st {
@@ -220,13 +219,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 		default:
 			c.unchanged++
 		}
-		if ex != nil {
-			ae := AttrExplanation{Name: p.name(id), Status: st, Value: value.Any(), Sent: sent, Reason: reason}
-			if prev != nil {
-				ae.Previous, ae.HasPrevious = prev.v, true
-			}
-			ex.Attrs = append(ex.Attrs, ae)
-		}
+		explain(ex, p.name, id, st, prev, value, sent, reason)
 	}
 	i, j := 0, 0
 	for i < len(items) || j < len(old) {
@@ -235,15 +228,13 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			it := items[i]
 			i++
 			if it.null {
-				if ex != nil {
-					note(it.s.id, Unchanged, nil, Value{}, false, "null in input, nothing in state")
-				}
+				explain(ex, p.name, it.s.id, Unchanged, nil, Value{}, false, "null in input, nothing in state")
 				continue
 			}
 			v := rec.Attrs[it.attr].Value
-			out = append(out, Attr{Name: rec.Attrs[it.attr].Name, Value: v})
-			sent = append(sent, it.s)
-			next = append(next, it.s)
+			d.out = append(d.out, Attr{Name: rec.Attrs[it.attr].Name, Value: v})
+			d.sent = append(d.sent, it.s)
+			d.next = append(d.next, it.s)
 			note(it.s.id, New, nil, v, true, "not in state")
 		case i == len(items) || old[j].id < items[i].s.id:
 			o := old[j]
@@ -252,43 +243,15 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			if err != nil {
 				return Change{}, false, &RecordError{Index: index, Key: rec.Key, Err: err}
 			}
-			name := p.name(o.id)
-			switch {
-			case o.rejected && !o.prior:
-				// Only a rejected value was ever sent: the destination holds
-				// nothing to remove, and the state forgets it.
-				if ex != nil {
-					note(o.id, Unchanged, &o, Value{}, false, "absent from input; only a rejected value was sent")
-				}
-			case c.keep:
-				next = append(next, o)
-				if ex != nil {
-					note(o.id, Unchanged, &o, Value{}, false, "absent from input, kept (WithKeepWhenAbsent)")
-				}
-			case c.removal == nil && p.heldBack(o, nullMark):
-				next = append(next, o)
-				held = append(held, heldValue{a: Attr{Name: name}, s: slot{id: o.id, unknown: true}, remove: true})
-				note(o.id, Unchanged, &o, Value{}, false, "absent from input; its removal was rejected before")
-			case c.removal != nil && p.heldBack(o, c.removalHash):
-				next = append(next, o)
-				held = append(held, heldValue{a: Attr{Name: name, Value: c.removalValue}, s: slot{id: o.id, v: c.removalHash}})
-				note(o.id, Unchanged, &o, Value{}, false, "absent from input; its removal was rejected before")
-			case c.removal == nil:
-				out = append(out, Attr{Name: name})
-				overwrites = overwrites || o.accepted()
-				sent = append(sent, slot{id: o.id, unknown: true})
-				note(o.id, Removed, &o, Value{}, true, "absent from input, removed as null")
-			case !o.float && !o.unknown && !o.rejected && o.v == c.removalHash:
-				next = append(next, o)
-				if ex != nil {
-					note(o.id, Unchanged, &o, Value{}, false, fmt.Sprintf("absent from input, removal value %v already sent", c.removal))
-				}
-			default:
-				out = append(out, Attr{Name: name, Value: c.removalValue})
-				overwrites = overwrites || o.accepted()
-				sent = append(sent, slot{id: o.id, v: c.removalHash})
-				next = append(next, slot{id: o.id, v: c.removalHash})
-				note(o.id, Removed, &o, c.removalValue, true, fmt.Sprintf("absent from input, removed as %v", c.removal))
+			r := p.decideRemoval(o, c, p.name(o.id), false)
+			d.apply(o, r)
+			switch r.verdict {
+			case removalSend:
+				note(o.id, Removed, &o, r.attr.Value, true, "absent from input; "+r.reason)
+			case removalHeld:
+				note(o.id, Unchanged, &o, Value{}, false, "absent from input; "+r.reason)
+			default: // not carried by the record: explained, not counted
+				explain(ex, p.name, o.id, Unchanged, &o, Value{}, false, "absent from input; "+r.reason)
 			}
 		default:
 			it, o := items[i], old[j]
@@ -296,53 +259,47 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			j++
 			a := rec.Attrs[it.attr]
 			c := w.cache[a.Name].cfg
-			if it.null && o.rejected && !o.prior {
-				note(o.id, Unchanged, &o, Value{}, false, "null in input; only a rejected value was sent")
-				continue
-			}
-			if it.null && p.heldBack(o, nullMark) {
-				next = append(next, o)
-				held = append(held, heldValue{a: Attr{Name: a.Name}, s: slot{id: o.id, unknown: true}, remove: true})
-				note(o.id, Unchanged, &o, Value{}, false, "null in input; its removal was rejected before")
-				continue
-			}
 			if it.null {
-				out = append(out, Attr{Name: a.Name})
-				overwrites = overwrites || o.accepted()
-				sent = append(sent, slot{id: o.id, unknown: true})
-				note(o.id, Removed, &o, Value{}, true, "null in input")
+				r := p.decideRemoval(o, c, a.Name, true)
+				d.apply(o, r)
+				if r.verdict == removalSend {
+					note(o.id, Removed, &o, Value{}, true, "null in input; "+r.reason)
+				} else {
+					note(o.id, Unchanged, &o, Value{}, false, "null in input; "+r.reason)
+				}
 				continue
 			}
 			if p.heldBack(o, it.s.v) {
 				// Braze asks not to retry a rejected object until its data
 				// changes: this value goes again only with a change of
 				// another attribute (see below).
-				next = append(next, o)
-				held = append(held, heldValue{a: a, s: it.s})
+				d.next = append(d.next, o)
+				d.held = append(d.held, heldValue{a: a, s: it.s})
 				note(o.id, Unchanged, &o, a.Value, false, "the destination rejected this value before; not sent again until the user's data changes")
 				continue
 			}
 			same, reason := same(o, it.s, c.cmp.tolerance)
 			if same {
-				next = append(next, o) // keep the value sent, so drift adds up
+				d.next = append(d.next, o) // keep the value sent, so drift adds up
 				note(o.id, Unchanged, &o, a.Value, false, reason)
 				continue
 			}
-			out = append(out, a)
-			overwrites = overwrites || o.accepted()
-			sent = append(sent, it.s)
-			next = append(next, it.s)
+			d.out = append(d.out, a)
+			d.overwrites = d.overwrites || o.accepted()
+			d.sent = append(d.sent, it.s)
+			d.next = append(d.next, it.s)
 			note(o.id, Changed, &o, a.Value, true, reason)
 		}
 	}
-	if len(held) > 0 {
+	out, sent, next := d.out, d.sent, d.next
+	if len(d.held) > 0 {
 		if len(out) == 0 {
 			w.stillRejected++
 		} else {
 			// The object's data changed, so what was rejected with it goes
 			// again: Braze rejects an object as a whole, so which of its
 			// values was at fault is not known.
-			out, sent, next = releaseHeld(held, out, sent, next)
+			out, sent, next = releaseHeld(d.held, out, sent, next)
 		}
 	}
 	w.next = next
@@ -364,7 +321,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, sent: sent, overwrites: overwrites}
+	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, sent: sent, overwrites: d.overwrites}
 	if found {
 		ch.orig = bytes.Clone(w.oldBuf)
 	}
@@ -373,6 +330,19 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	}
 	ch.fail = failState(old, sent)
 	return ch, true, nil
+}
+
+// explain adds what was found for attribute id to ex, when the key is
+// explained (ex is not nil).
+func explain(ex *Explanation, name func(uint32) string, id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
+	if ex == nil {
+		return
+	}
+	ae := AttrExplanation{Name: name(id), Status: st, Value: value.Any(), Sent: sent, Reason: reason}
+	if prev != nil {
+		ae.Previous, ae.HasPrevious = prev.v, true
+	}
+	ex.Attrs = append(ex.Attrs, ae)
 }
 
 // failState is the state after a failed send of the attributes sent: the

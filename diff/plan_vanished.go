@@ -56,11 +56,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	if p.cfg.explain[key] {
 		ex = &Explanation{Key: key, Status: Removed}
 	}
-	var out []Attr
-	var sent []slot
-	var next []slot
-	var held []heldValue
-	overwrites := false
+	var d removalDraft
 	p.sumMu.Lock()
 	defer p.sumMu.Unlock()
 	for _, o := range old {
@@ -69,57 +65,34 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 			return Change{}, false, err
 		}
 		name := p.name(o.id)
-		ae := AttrExplanation{Name: name, Previous: o.v, HasPrevious: true}
-		switch {
-		case o.rejected && !o.prior:
-			// Only a rejected value was ever sent: nothing to remove.
-			ae.Reason = "key absent from snapshot; only a rejected value was sent"
-		case c.keep:
-			next = append(next, o)
-			ae.Reason = "key absent from snapshot; attribute kept (WithKeepWhenAbsent)"
-		case c.removal == nil && p.heldBack(o, nullMark):
-			next = append(next, o)
-			held = append(held, heldValue{a: Attr{Name: name}, s: slot{id: o.id, unknown: true}, remove: true})
-			ae.Reason = "key absent from snapshot; its removal was rejected before"
-		case c.removal != nil && p.heldBack(o, c.removalHash):
-			next = append(next, o)
-			held = append(held, heldValue{a: Attr{Name: name, Value: c.removalValue}, s: slot{id: o.id, v: c.removalHash}})
-			ae.Reason = "key absent from snapshot; its removal was rejected before"
-		case c.removal == nil:
-			out = append(out, Attr{Name: name})
-			overwrites = overwrites || o.accepted()
-			sent = append(sent, slot{id: o.id, unknown: true})
+		r := p.decideRemoval(o, c, name, false)
+		d.apply(o, r)
+		if r.verdict == removalSend {
 			p.attrCount(o.id).removed++
-			ae.Status, ae.Sent, ae.Reason = Removed, true, "key absent from snapshot; removed as null"
-		case !o.float && !o.unknown && !o.rejected && o.v == c.removalHash:
-			next = append(next, o)
-			ae.Reason = "key absent from snapshot; removal value already sent"
-		default:
-			out = append(out, Attr{Name: name, Value: c.removalValue})
-			overwrites = overwrites || o.accepted()
-			sent = append(sent, slot{id: o.id, v: c.removalHash})
-			next = append(next, slot{id: o.id, v: c.removalHash})
-			p.attrCount(o.id).removed++
-			ae.Status, ae.Sent, ae.Value, ae.Reason = Removed, true, c.removal, fmt.Sprintf("key absent from snapshot; removed as %v", c.removal)
 		}
 		if ex != nil {
+			ae := AttrExplanation{Name: name, Previous: o.v, HasPrevious: true, Reason: "key absent from snapshot; " + r.reason}
+			if r.verdict == removalSend {
+				ae.Status, ae.Sent, ae.Value = Removed, true, r.attr.Value.Any()
+			}
 			ex.Attrs = append(ex.Attrs, ae)
 		}
 	}
 	if ex != nil {
-		if len(out) == 0 {
+		if len(d.out) == 0 {
 			ex.Status = Unchanged
 		}
 		p.explanations[key] = ex
 	}
-	if len(out) == 0 {
-		if len(held) > 0 {
+	if len(d.out) == 0 {
+		if len(d.held) > 0 {
 			p.stillRejected++
 		}
 		return Change{}, false, nil
 	}
-	out, sent, next = releaseHeld(held, out, sent, next)
+	out, sent, next := releaseHeld(d.held, d.out, d.sent, d.next)
 	p.keys.removed++
+	overwrites := d.overwrites
 	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, sent: sent, orig: appendState(nil, old), overwrites: overwrites}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)

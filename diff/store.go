@@ -36,6 +36,14 @@ type Store interface {
 type Op struct {
 	Key, Value []byte
 	Delete     bool
+	// Absent is a hint on a put: the writer knows the key holds no value
+	// (the engine sets it on the intent of a key its plan found without
+	// state, which no other writer touches while the scope is locked). A
+	// store may then insert the key without looking for an old value
+	// (pgstore copies such keys straight into its table); it must still
+	// give the put's usual result if the hint is wrong. Stores may ignore
+	// it.
+	Absent bool
 }
 
 // MemoryStore is a Store held in memory, for tests and short-lived tools.

@@ -4,17 +4,25 @@
 //
 // The state lives in one keyed table (key bytea primary key, value bytea),
 // default public.ampbraze_state, beside a small table <name>_meta that
-// holds the format version of this package's layout. One table for every
-// scope, not one per scope: the engine owns its key layout (scope ids,
+// holds the format version of this package's layout. A new table is
+// created with fillfactor 50, so that rewriting a row (an acknowledgement
+// over its intent) stays on its page as a HOT update (see fillFactor).
+// One table for every scope, not one per scope: the engine owns its key layout (scope ids,
 // attribute dictionaries and key counts live under their own key prefixes)
 // and gives the store only bytes, so a table per scope would need the
 // store to parse the engine's keys. bytea compares byte by byte (memcmp,
 // then length) and has no collation, so ORDER BY key is the byte order a
-// diff.Store promises, whatever the database's locale.
+// diff.Store promises, whatever the database's locale. ReadOnly opens a
+// store for dry runs: it creates nothing, and a database without the
+// tables reads as an empty state.
 //
 //   - Get reads one row by its primary key.
 //   - Apply is one transaction: the deletes, then the puts (the last op
-//     of a key wins). A batch of 256 puts or more is sent by COPY into a
+//     of a key wins). Puts hinted diff.Op.Absent (the intents of keys a
+//     plan found without state: a first sync) are copied straight into
+//     the table when there are 256 or more; if one of their keys exists
+//     after all, the batch is written again as upserts. Of the other
+//     puts, a batch of 256 or more is sent by COPY into a
 //     temporary table and upserted from there (INSERT ... ON CONFLICT DO
 //     UPDATE); a smaller one as one upsert of two array parameters
 //     (unnest($1::bytea[], $2::bytea[])), which needs fewer round trips.

@@ -15,6 +15,7 @@ type config struct {
 	logger    *slog.Logger
 	poolCfg   func(*pgxpool.Config)
 	scanBatch int
+	readOnly  bool
 }
 
 func defaultConfig() config {
@@ -65,4 +66,13 @@ func WithScanBatch(n int) Option {
 			c.scanBatch = n
 		}
 	}
+}
+
+// ReadOnly opens the store for reading only, for dry runs: it creates no
+// table (a database without the state tables reads as an empty state),
+// every Apply fails with diff.ErrReadOnly, and the Store reports ReadOnly,
+// so an engine on it writes nothing and takes no scope lock. Open also
+// makes the pool's sessions read-only (default_transaction_read_only).
+func ReadOnly() Option {
+	return func(c *config) { c.readOnly = true }
 }

@@ -2,11 +2,13 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/diff/storetest"
 )
 
 // Issue 15: partitioned workers, each its own process (its own Store and
@@ -89,20 +91,20 @@ func TestRegression_Issue15_PartitionedWorkersShareAScope(t *testing.T) {
 	if keys := syncAll("b"); len(keys) != 2000 { // a new attribute for every user
 		t.Fatalf("new attributes: planned %d keys, want 2000", len(keys))
 	}
-	// One unpartitioned plan reads the whole dictionary and state back.
-	p, err := engines[0].Plan(ctx, "braze:users", input("b"), diff.WithDryRun())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, err := range p.Changes() {
-		if err != nil {
-			t.Fatal(err)
+	// Each partition reads the dictionary and its state back (a dry run
+	// plans nothing), their key counts add up to the users, and a plan
+	// without partitions is refused.
+	for i := range parts {
+		n, err := storetest.SyncAll(ctx, engines[0], "braze:users", input("b"), diff.WithDryRun(), diff.WithPartition(i, parts))
+		if err != nil || n != 0 {
+			t.Fatalf("dry run of partition %d: %d changes, %v", i, n, err)
 		}
-		n++
 	}
-	if err := p.Commit(ctx); err != nil || n != 0 {
-		t.Fatalf("unpartitioned plan: %d changes, %v", n, err)
+	if n, err := engines[0].ScopeKeys(ctx, "braze:users"); err != nil || n != 2000 {
+		t.Errorf("ScopeKeys = %d, %v; want 2000", n, err)
+	}
+	if _, err := engines[0].Plan(ctx, "braze:users", input("b"), diff.WithDryRun()); !errors.Is(err, diff.ErrPartitionMismatch) {
+		t.Fatalf("unpartitioned plan of a partitioned scope: %v, want ErrPartitionMismatch", err)
 	}
 }
 

@@ -3,13 +3,16 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/ampbraze/ampbraze/diff"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -20,6 +23,7 @@ type Store struct {
 	ownsPool bool
 	cfg      config
 	table    string // quoted, schema-qualified
+	tableID  pgx.Identifier
 	where    string // server, database and table, for errors
 	lockNS   string // what scope lock keys are derived from
 
@@ -27,14 +31,21 @@ type Store struct {
 	getSQL, upsertSQL, upsertCopiedSQL, deleteSQL, scanSQL, scanAllSQL string
 
 	copyMin int // see copyMin; the benchmark of the array path raises it
+	// noTables: opened read-only on a database without the state tables,
+	// which reads as an empty state.
+	noTables bool
 
 	closed atomic.Bool
 	mu     sync.Mutex
 	locks  map[*scopeLock]struct{} // held scope locks, released by Close
 }
 
-var _ diff.Store = (*Store)(nil)
+var _ diff.ReadOnlyStore = (*Store)(nil)
 var _ diff.ScopeLocker = (*Store)(nil)
+
+// ReadOnly implements diff.ReadOnlyStore: it reports whether the store
+// was opened with the ReadOnly option.
+func (s *Store) ReadOnly() bool { return s.cfg.readOnly }
 
 // Open connects to the PostgreSQL server of connString (a URL such as
 // postgres://user@host:5432/db?sslmode=disable, or key=value pairs; see
@@ -56,6 +67,9 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	}
 	if cfg.poolCfg != nil {
 		cfg.poolCfg(pcfg)
+	}
+	if cfg.readOnly {
+		pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -98,6 +112,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, owns bool, cfg config) (*
 		ownsPool: owns,
 		cfg:      cfg,
 		table:    t,
+		tableID:  pgx.Identifier{cfg.schema, cfg.table},
 		where:    fmt.Sprintf("postgres %s:%d/%s table %s", cc.Host, cc.Port, cc.Database, t),
 		lockNS:   fmt.Sprintf("%s\x00%s\x00%s", cc.Database, cfg.schema, cfg.table),
 		locks:    make(map[*scopeLock]struct{}),
@@ -123,6 +138,9 @@ func (s *Store) Get(ctx context.Context, key, dst []byte) ([]byte, bool, error) 
 	if s.closed.Load() {
 		return dst[:0], false, diff.ErrClosed
 	}
+	if s.noTables {
+		return dst[:0], false, nil
+	}
 	rows, err := s.pool.Query(ctx, s.getSQL, key)
 	if err != nil {
 		return dst[:0], false, s.wrap("get", err)
@@ -147,16 +165,37 @@ func (s *Store) Get(ctx context.Context, key, dst []byte) ([]byte, bool, error) 
 // When a key appears more than once, its last op wins, as in a pebble
 // batch. Without durable the transaction commits with synchronous_commit
 // off: atomic, but a crash of the server may lose it.
+//
+// Puts hinted diff.Op.Absent (the intents of a first sync) are copied
+// straight into the table, without the temporary table and the upsert:
+// the server inserts them in bulk (one WAL record per page, not per row)
+// and looks for no old row. Should the hint be wrong (a row of that key
+// exists), the COPY fails on the primary key and the whole batch is
+// written again without the hints, so the result is that of a put.
 func (s *Store) Apply(ctx context.Context, ops []diff.Op, durable bool) error {
 	if s.closed.Load() {
 		return diff.ErrClosed
 	}
+	if s.cfg.readOnly {
+		return fmt.Errorf("pgstore: apply %s: %w (opened with pgstore.ReadOnly)", s.where, diff.ErrReadOnly)
+	}
 	if len(ops) == 0 {
 		return nil
 	}
-	putK, putV, del := splitOps(ops)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		viaCopy := len(putK) >= s.copyMin
+	w := splitOps(ops, s.copyMin)
+	err := s.apply(ctx, w, durable)
+	if len(w.newK) > 0 && isUniqueViolation(err) {
+		s.cfg.logger.Debug("pgstore: a put hinted absent found its key; writing the batch again as upserts", "table", s.table)
+		w = splitOps(ops, math.MaxInt)
+		err = s.apply(ctx, w, durable)
+	}
+	return s.wrap("apply", err)
+}
+
+// apply writes one split batch in one transaction.
+func (s *Store) apply(ctx context.Context, w writes, durable bool) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		viaCopy := len(w.putK) >= s.copyMin
 		var b pgx.Batch
 		if !durable {
 			b.Queue("SET LOCAL synchronous_commit = off")
@@ -164,27 +203,38 @@ func (s *Store) Apply(ctx context.Context, ops []diff.Op, durable bool) error {
 		if viaCopy {
 			b.Queue(createBatchSQL)
 		}
-		if len(del) > 0 {
-			b.Queue(s.deleteSQL, del)
+		if len(w.del) > 0 {
+			b.Queue(s.deleteSQL, w.del)
 		}
-		if len(putK) > 0 && !viaCopy {
-			b.Queue(s.upsertSQL, putK, putV)
+		if len(w.putK) > 0 && !viaCopy {
+			b.Queue(s.upsertSQL, w.putK, w.putV)
 		}
 		if b.Len() > 0 {
 			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 				return err
 			}
 		}
+		if len(w.newK) > 0 {
+			if _, err := tx.CopyFrom(ctx, s.tableID, batchColumns, &copyRows{k: w.newK, v: w.newV, i: -1}); err != nil {
+				return err
+			}
+		}
 		if !viaCopy {
 			return nil
 		}
-		if _, err := tx.CopyFrom(ctx, batchTable, batchColumns, &copyRows{k: putK, v: putV, i: -1}); err != nil {
+		if _, err := tx.CopyFrom(ctx, batchTable, batchColumns, &copyRows{k: w.putK, v: w.putV, i: -1}); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, s.upsertCopiedSQL)
 		return err
 	})
-	return s.wrap("apply", err)
+}
+
+// isUniqueViolation reports a unique_violation (23505): a put hinted
+// absent met an existing row.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // copyMin is the number of puts from which Apply sends them by COPY into a
@@ -217,34 +267,59 @@ func (r *copyRows) Values() ([]any, error) {
 }
 func (r *copyRows) Err() error { return nil }
 
-// splitOps keeps the last op of each key and returns the puts and the
-// deletes, in key order: a statement may not upsert a key twice, and two
-// transactions that lock their rows in the same order cannot deadlock.
-func splitOps(ops []diff.Op) (putK, putV, del [][]byte) {
+// writes is a batch split by how Apply sends it, each part in key order.
+type writes struct {
+	putK, putV [][]byte // upserted
+	newK, newV [][]byte // copied straight into the table (hinted absent)
+	del        [][]byte
+}
+
+// splitOps keeps the last op of each key and splits the batch into
+// upserts, inserts and deletes, each in key order: a statement may not
+// upsert a key twice, and two transactions that lock their rows in the
+// same order cannot deadlock. Puts hinted absent are inserts when there
+// are at least minNew of them (a COPY of a few rows costs more round trips
+// than it saves); otherwise they are upserts.
+func splitOps(ops []diff.Op, minNew int) writes {
 	idx := make([]int, len(ops))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(ops[a].Key, ops[b].Key) })
-	putK = make([][]byte, 0, len(ops))
-	putV = make([][]byte, 0, len(ops))
+	last := func(j int) bool { return j+1 == len(idx) || !bytes.Equal(ops[idx[j+1]].Key, ops[idx[j]].Key) }
+	absent := 0
 	for j, i := range idx {
-		if j+1 < len(idx) && bytes.Equal(ops[idx[j+1]].Key, ops[i].Key) {
+		if ops[i].Absent && !ops[i].Delete && last(j) {
+			absent++
+		}
+	}
+	insert := absent >= minNew
+	var w writes
+	if insert {
+		w.newK, w.newV = make([][]byte, 0, absent), make([][]byte, 0, absent)
+	}
+	w.putK = make([][]byte, 0, len(ops)-cap(w.newK))
+	w.putV = make([][]byte, 0, cap(w.putK))
+	for j, i := range idx {
+		if !last(j) {
 			continue // a later op of the same key wins
 		}
 		op := ops[i]
 		if op.Delete {
-			del = append(del, op.Key)
+			w.del = append(w.del, op.Key)
 			continue
 		}
 		v := op.Value
 		if v == nil {
 			v = []byte{} // an empty value, not SQL NULL
 		}
-		putK = append(putK, op.Key)
-		putV = append(putV, v)
+		if insert && op.Absent {
+			w.newK, w.newV = append(w.newK, op.Key), append(w.newV, v)
+			continue
+		}
+		w.putK, w.putV = append(w.putK, op.Key), append(w.putV, v)
 	}
-	return putK, putV, del
+	return w
 }
 
 // Scan implements diff.Store: the rows whose key has the prefix, in key
@@ -254,6 +329,9 @@ func splitOps(ops []diff.Op) (putK, putV, del [][]byte) {
 func (s *Store) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
 	if s.closed.Load() {
 		return diff.ErrClosed
+	}
+	if s.noTables {
+		return nil
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {

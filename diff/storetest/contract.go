@@ -24,6 +24,7 @@ var contractChecks = []contractCheck{
 	{"ApplyGet", checkApplyGet},
 	{"BatchOrder", checkBatchOrder},
 	{"LargeBatch", checkLargeBatch},
+	{"AbsentHintWrong", checkAbsentHintWrong},
 	{"ApplyCanceled", checkApplyCanceled},
 	{"ScanOrderAndPrefix", checkScanOrder},
 	{"ScanStopsOnError", checkScanStops},
@@ -155,6 +156,43 @@ func checkLargeBatch(ctx context.Context, s diff.Store) error {
 	for i := range keys {
 		if keys[i] != string(ops[i].Key) || values[i] != string(ops[i].Value) {
 			return fmt.Errorf("key %d: %q=%q, want %q=%q", i, keys[i], values[i], ops[i].Key, ops[i].Value)
+		}
+	}
+	return nil
+}
+
+// checkAbsentHintWrong: puts hinted diff.Op.Absent (many, so that a
+// store's bulk path for them runs) write their values, also the one whose
+// key did hold a value, and in a batch that deletes and rewrites keys too.
+func checkAbsentHintWrong(ctx context.Context, s diff.Store) error {
+	if err := s.Apply(ctx, []diff.Op{put("\x03u000100", "old"), put("\x03gone", "x")}, true); err != nil {
+		return fmt.Errorf("storetest: Apply: %w", err)
+	}
+	const n = 1000
+	ops := []diff.Op{del("\x03gone")}
+	for i := range n {
+		op := put(fmt.Sprintf("\x03u%06d", i), fmt.Sprintf("v%d", i))
+		op.Absent = true
+		ops = append(ops, op)
+	}
+	ops = append(ops, put("\x03u000007", "rewritten"))
+	if err := s.Apply(ctx, ops, true); err != nil {
+		return fmt.Errorf("storetest: Apply of %d puts hinted Absent, one of an existing key: %w", n, err)
+	}
+	keys, values, err := scanAll(ctx, s, []byte("\x03"))
+	if err != nil {
+		return fmt.Errorf("storetest: Scan: %w", err)
+	}
+	if len(keys) != n {
+		return fmt.Errorf("after %d puts hinted Absent and a delete, Scan sees %d keys, want %d", n, len(keys), n)
+	}
+	for i := range keys {
+		want := fmt.Sprintf("v%d", i)
+		if i == 7 {
+			want = "rewritten"
+		}
+		if keys[i] != fmt.Sprintf("\x03u%06d", i) || values[i] != want {
+			return fmt.Errorf("key %d: %q=%q, want %q", i, keys[i], values[i], want)
 		}
 	}
 	return nil

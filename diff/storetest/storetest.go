@@ -3,7 +3,7 @@
 // prefix scans on a snapshot, durability across a reopen) and the
 // plan-level tests that hold for an engine on any store (crash points,
 // random sequences of snapshots against a model of the destination, Close
-// with a plan open). Package diff runs it on its MemoryStore,
+// with a plan open, the partitioning of a scope). Package diff runs it on its MemoryStore,
 // diff/pebblestore on pebble; a new store runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) diff.Store, opts ...Option) {
 		t.Run("CloseWithPlanOpen", h.testCloseWithPlanOpen)
 		t.Run("CrashPoints", h.testCrashPoints)
 		t.Run("RandomSnapshots", h.testRandomSnapshots)
+		t.Run("Partitioning", h.testPartitioning)
 	})
 }
 
