@@ -46,7 +46,7 @@ func typedConverter(t Type, loc *time.Location) converter {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			b, err := ParseBoolean(c.Text)
+			b, err := parseBoolean(c.Text)
 			return diff.Bool(b), err
 		}
 	case Date:
@@ -54,14 +54,14 @@ func typedConverter(t Type, loc *time.Location) converter {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			return dateValue(ParseDate(c.Text))
+			return dateValue(parseDate(c.Text))
 		}
 	case Datetime:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			t, err := ParseDatetime(c.Text, loc)
+			t, err := parseDatetime(c.Text, loc)
 			return diff.Time(t), err
 		}
 	case Decimal:
@@ -69,7 +69,7 @@ func typedConverter(t Type, loc *time.Location) converter {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			n, err := ParseDecimal(c.Text)
+			n, err := parseDecimal(c.Text)
 			return diff.Number(n), err
 		}
 	case Float:
@@ -77,7 +77,7 @@ func typedConverter(t Type, loc *time.Location) converter {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			f, err := ParseFloat(c.Text)
+			f, err := parseFloat(c.Text)
 			return diff.Float(f), err
 		}
 	case Integer:
@@ -85,7 +85,7 @@ func typedConverter(t Type, loc *time.Location) converter {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
-			n, err := ParseInteger(c.Text)
+			n, err := parseInteger(c.Text)
 			return diff.Int(n), err
 		}
 	}
@@ -160,7 +160,7 @@ func decodeJSON(text string) (any, error) {
 }
 
 // checkJSONNumbers rejects a number inside a JSON value that a double,
-// which is what Braze reads JSON numbers as, cannot hold (see ParseDecimal).
+// which is what Braze reads JSON numbers as, cannot hold (see parseDecimal).
 func checkJSONNumbers(v any) error {
 	switch v := v.(type) {
 	case json.Number:
@@ -192,22 +192,22 @@ func textOf(t Type, c Cell, loc *time.Location) (string, error) {
 	}
 	switch t {
 	case Boolean:
-		b, err := ParseBoolean(c.Text)
+		b, err := parseBoolean(c.Text)
 		return strconv.FormatBool(b), err
 	case Date:
-		d, err := ParseDate(c.Text)
+		d, err := parseDate(c.Text)
 		return d.String(), err
 	case Datetime:
-		tm, err := ParseDatetime(c.Text, loc)
+		tm, err := parseDatetime(c.Text, loc)
 		return tm.Format(time.RFC3339Nano), err
 	case Decimal:
-		n, err := ParseDecimal(c.Text)
+		n, err := parseDecimal(c.Text)
 		return string(n), err
 	case Float:
-		f, err := ParseFloat(c.Text)
+		f, err := parseFloat(c.Text)
 		return strconv.FormatFloat(f, 'g', -1, 64), err
 	case Integer:
-		n, err := ParseInteger(c.Text)
+		n, err := parseInteger(c.Text)
 		return strconv.FormatInt(n, 10), err
 	}
 	return c.Text, nil
@@ -225,14 +225,14 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 				if err := noJSON(c); err != nil {
 					return diff.Value{}, err
 				}
-				return dateValue(ParseDate(c.Text))
+				return dateValue(parseDate(c.Text))
 			}, nil
 		case Datetime, String:
 			return func(c Cell) (diff.Value, error) {
 				if err := noJSON(c); err != nil {
 					return diff.Value{}, err
 				}
-				return dateValue(ParseDOB(c.Text))
+				return dateValue(parseDOB(c.Text))
 			}, nil
 		}
 	case braze.KindTime:
@@ -320,7 +320,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			norm, index = NormalizeLanguage, codeIndex(languageTable[:], languageCodes())
 		case f.Name == "email":
 			lower := cfg.lowerEmails
-			norm = func(s string) (string, error) { return NormalizeEmail(s, lower), nil }
+			norm = func(s string) (string, error) { return normalizeEmail(s, lower), nil }
 		}
 		return func(c Cell) (diff.Value, error) {
 			s, err := textOf(t, c, loc)
@@ -372,7 +372,7 @@ func audienceConverter(t Type) (converter, error) {
 		if err := noJSON(c); err != nil {
 			return diff.Value{}, err
 		}
-		b, err := ParseBoolean(strings.TrimSpace(c.Text))
+		b, err := parseBoolean(strings.TrimSpace(c.Text))
 		return diff.Bool(b), err
 	}, nil
 }

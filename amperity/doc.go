@@ -68,7 +68,11 @@
 // are normalised so that formatting noise never looks like a change: dob
 // to a calendar date without zone shifts, datetimes to UTC, decimals to
 // canonical text, gender to Braze's letters, country to ISO 3166-1 alpha-2,
-// language to ISO 639-1, emails trimmed.
+// language to ISO 639-1, emails trimmed. NormalizeCountry,
+// NormalizeLanguage and NormalizeGender are those normalisers, exported for
+// records built from another source (a diff.Record of your own), so that
+// their values are the ones Braze accepts and diff equal to what the mapper
+// sends for the same input.
 //
 // Audience membership columns (AudienceColumns, typed Boolean; NewMapper
 // refuses any other type) and whole-file audiences

@@ -115,14 +115,41 @@ func ExampleMapper_Records() {
 	// stopped: orders.csv: row 5 (line 6): unterminated quoted field: the quote opened in field 2 on line 6 is never closed
 }
 
-func ExampleParseDecimal() {
-	for _, s := range []string{"1.50", "007.10", "-0.00", "12e-1"} {
-		n, _ := amperity.ParseDecimal(s)
-		fmt.Println(s, "->", n)
+// The normalisers are the mapper's own, for records built from another
+// source: their values then diff equal to those the mapper sends.
+func ExampleNormalizeCountry() {
+	for _, s := range []string{"usa", "DEU", "United Kingdom", "Côte d'Ivoire", "Korea"} {
+		code, err := amperity.NormalizeCountry(s)
+		fmt.Printf("%q -> %q %v\n", s, code, err)
 	}
 	// Output:
-	// 1.50 -> 1.5
-	// 007.10 -> 7.1
-	// -0.00 -> 0
-	// 12e-1 -> 1.2
+	// "usa" -> "US" <nil>
+	// "DEU" -> "DE" <nil>
+	// "United Kingdom" -> "GB" <nil>
+	// "Côte d'Ivoire" -> "CI" <nil>
+	// "Korea" -> "" invalid value: not an ISO 3166-1 country code or unambiguous English country name
+}
+
+func ExampleNormalizeLanguage() {
+	for _, s := range []string{"en-US", "pt_BR", "German", "fre"} {
+		code, _ := amperity.NormalizeLanguage(s)
+		fmt.Println(s, "->", code)
+	}
+	// Output:
+	// en-US -> en
+	// pt_BR -> pt
+	// German -> de
+	// fre -> fr
+}
+
+func ExampleNormalizeGender() {
+	for _, s := range []string{"female", "Non-binary", "prefer not to say", "unknown"} {
+		letter, _ := amperity.NormalizeGender(s)
+		fmt.Printf("%s -> %q\n", s, letter)
+	}
+	// Output:
+	// female -> "F"
+	// Non-binary -> "O"
+	// prefer not to say -> "P"
+	// unknown -> ""
 }

@@ -131,11 +131,11 @@ func FuzzParseBoolean(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b, err := ParseBoolean(s)
+		b, err := parseBoolean(s)
 		if err != nil {
 			return
 		}
-		if b2, err := ParseBoolean(strconv.FormatBool(b)); err != nil || b2 != b {
+		if b2, err := parseBoolean(strconv.FormatBool(b)); err != nil || b2 != b {
 			t.Fatalf("round trip of %q", s)
 		}
 	})
@@ -146,12 +146,12 @@ func FuzzParseDate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := ParseDate(s)
+		d, err := parseDate(s)
 		if err != nil {
 			return
 		}
 		if !d.IsValid() || d.String() != s {
-			t.Fatalf("ParseDate(%q) = %v", s, d)
+			t.Fatalf("parseDate(%q) = %v", s, d)
 		}
 	})
 }
@@ -162,7 +162,7 @@ func FuzzParseDatetime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		tm, err := ParseDatetime(s, nil)
+		tm, err := parseDatetime(s, nil)
 		if err != nil {
 			return
 		}
@@ -172,7 +172,7 @@ func FuzzParseDatetime(f *testing.F) {
 		if y := tm.Year(); y < 1 || y > 9999 {
 			t.Fatalf("year out of range: %v", tm)
 		}
-		back, err := ParseDatetime(tm.Format(time.RFC3339Nano), nil)
+		back, err := parseDatetime(tm.Format(time.RFC3339Nano), nil)
 		if err != nil || !back.Equal(tm) {
 			t.Fatalf("round trip of %q: %v %v", s, back, err)
 		}
@@ -184,9 +184,9 @@ func FuzzParseDOB(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := ParseDOB(s)
+		d, err := parseDOB(s)
 		if err == nil && !d.IsValid() {
-			t.Fatalf("ParseDOB(%q) = invalid %v", s, d)
+			t.Fatalf("parseDOB(%q) = invalid %v", s, d)
 		}
 	})
 }
@@ -196,11 +196,11 @@ func FuzzParseInteger(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParseInteger(s)
+		n, err := parseInteger(s)
 		if err != nil {
 			return
 		}
-		if n2, err := ParseInteger(strconv.FormatInt(n, 10)); err != nil || n2 != n {
+		if n2, err := parseInteger(strconv.FormatInt(n, 10)); err != nil || n2 != n {
 			t.Fatalf("round trip of %q", s)
 		}
 	})
@@ -211,17 +211,17 @@ func FuzzParseFloat(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := ParseFloat(s)
+		v, err := parseFloat(s)
 		if err != nil {
 			return
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Fatalf("ParseFloat(%q) = %v", s, v)
+			t.Fatalf("parseFloat(%q) = %v", s, v)
 		}
 		// The short-decimal fast path must agree with strconv to the bit.
 		want, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
-			t.Fatalf("ParseFloat(%q) = %v, strconv %v (%v)", s, v, want, err)
+			t.Fatalf("parseFloat(%q) = %v, strconv %v (%v)", s, v, want, err)
 		}
 	})
 }
@@ -231,11 +231,11 @@ func FuzzParseDecimal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParseDecimal(s)
+		n, err := parseDecimal(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseDecimal(string(n))
+		again, err := parseDecimal(string(n))
 		if err != nil || again != n {
 			t.Fatalf("not canonical: %q -> %q -> %q %v", s, n, again, err)
 		}
@@ -356,7 +356,7 @@ func FuzzMapCSV(f *testing.F) {
 				switch v := a.Value.Any().(type) {
 				case nil, bool, int64, float64, string, time.Time:
 				case json.Number:
-					if _, err := ParseDecimal(string(v)); err != nil {
+					if _, err := parseDecimal(string(v)); err != nil {
 						t.Fatalf("%s: non-canonical decimal %q", a.Name, v)
 					}
 				case braze.Date:

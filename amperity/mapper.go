@@ -62,9 +62,9 @@ func NewMapper(schema Schema, opts ...MapperOption) (*Mapper, error) {
 	if cfg.idField != "external_id" && cfg.idField != "braze_id" {
 		return nil, &ConfigError{Field: cfg.idField, Err: ErrInvalidOption, Detail: "the identifier must be external_id or braze_id"}
 	}
-	for _, col := range cfg.order {
-		if _, ok := schema.Lookup(col); !ok {
-			return nil, &ConfigError{Column: col, Err: ErrNoSuchColumn, Detail: "named in an option but not in the schema " + strings.Join(schema.Names(), ", ")}
+	for _, n := range cfg.order {
+		if _, ok := schema.Lookup(n.column); !ok {
+			return nil, &ConfigError{Column: n.column, Err: ErrNoSuchColumn, Detail: "named in " + cfg.opt(n.option) + " but not in the schema, whose columns are " + strings.Join(schema.Names(), ", ")}
 		}
 	}
 	m := &Mapper{schema: schema, cfg: cfg}
@@ -96,7 +96,7 @@ func (m *Mapper) columnDecision(col Column) Decision {
 		return d
 	}
 	if cfg.ignored[col.Name] {
-		d.Action, d.Reason = ActionIgnored, "ignored by option"
+		d.Action, d.Reason = ActionIgnored, "ignored by "+cfg.opt("IgnoreColumns")
 		return d
 	}
 	if isAudience {
@@ -105,7 +105,7 @@ func (m *Mapper) columnDecision(col Column) Decision {
 	}
 	key := nameKey(col.Name)
 	if key == "amperity_id" {
-		d.Action, d.Reason = ActionIgnored, "Amperity's own ID is not sent unless mapped with MapColumn"
+		d.Action, d.Reason = ActionIgnored, "Amperity's own ID is not sent unless mapped with "+cfg.opt("MapColumn")
 		return d
 	}
 	std, how := key, "standard field (name matched ignoring case)"
@@ -127,7 +127,7 @@ func (m *Mapper) columnDecision(col Column) Decision {
 			d.Reason = fmt.Sprintf("%s is an identifier, and this mapping identifies users by %s", f.Name, cfg.idField)
 		case f.Consent && !cfg.consent:
 			d.Action = ActionConsentDisabled
-			d.Reason = "consent field; Braze is the source of truth (enable with WithConsentFields)"
+			d.Reason = "consent field; Braze is the source of truth (enable with " + cfg.opt("WithConsentFields") + ")"
 		default:
 			d.Action, d.Reason = ActionStandard, how
 		}
@@ -188,12 +188,12 @@ func (m *Mapper) plan() error {
 	}
 	if cfg.audienceArray != "" {
 		if _, seen := byField[cfg.audienceArray]; seen {
-			return &ConfigError{Field: cfg.audienceArray, Err: ErrDuplicateTarget, Detail: "the audience array name is also a column's attribute"}
+			return &ConfigError{Field: cfg.audienceArray, Err: ErrDuplicateTarget, Detail: "the name of " + cfg.opt("AudienceArray") + " is also a column's attribute"}
 		}
 	}
 	for _, a := range cfg.constAudience {
 		if _, seen := byField[a]; seen && cfg.audienceArray == "" {
-			return &ConfigError{Field: a, Err: ErrDuplicateTarget, Detail: "InAudience names an attribute that a column also feeds"}
+			return &ConfigError{Field: a, Err: ErrDuplicateTarget, Detail: cfg.opt("InAudience") + " names an attribute that a column also feeds"}
 		}
 	}
 	// Precedence lists must name exactly the columns that land on the field.
@@ -202,11 +202,11 @@ func (m *Mapper) plan() error {
 		for _, name := range order {
 			i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == name })
 			if !slices.Contains(have, i) {
-				return &ConfigError{Column: name, Field: field, Err: ErrInvalidOption, Detail: "Precedence names a column that does not map to this field"}
+				return &ConfigError{Column: name, Field: field, Err: ErrInvalidOption, Detail: cfg.opt("Precedence") + " names a column that does not map to this field"}
 			}
 		}
 		if len(order) != len(have) {
-			return &ConfigError{Field: field, Err: ErrInvalidOption, Detail: fmt.Sprintf("Precedence lists %d of the %d columns that map to it", len(order), len(have))}
+			return &ConfigError{Field: field, Err: ErrInvalidOption, Detail: fmt.Sprintf("%s lists %d of the %d columns that map to it", cfg.opt("Precedence"), len(order), len(have))}
 		}
 		idx := make([]int, len(order))
 		for k, name := range order {
@@ -222,7 +222,7 @@ func (m *Mapper) plan() error {
 				parts = append(parts, fmt.Sprintf("%q (%s)", cols[i].Name, m.decisions[i].Reason))
 			}
 			return &ConfigError{Field: field, Err: ErrDuplicateTarget,
-				Detail: fmt.Sprintf("columns %s; drop one with IgnoreColumns or order them with Precedence", strings.Join(parts, " and "))}
+				Detail: fmt.Sprintf("columns %s; drop one with %s or order them with %s", strings.Join(parts, " and "), cfg.opt("IgnoreColumns"), cfg.opt("Precedence"))}
 		}
 		if len(idx) > 1 {
 			for k, i := range idx {
@@ -235,7 +235,10 @@ func (m *Mapper) plan() error {
 	if !ok {
 		hint := ""
 		if _, has := m.schema.Lookup("amperity_id"); has {
-			hint = `; to use amperity_id, add MapColumn("amperity_id", "` + cfg.idField + `")`
+			hint = "; to use amperity_id, map it to " + cfg.idField + " with " + cfg.opt("MapColumn")
+			if _, renamed := cfg.names["MapColumn"]; !renamed {
+				hint = `; to use amperity_id, add MapColumn("amperity_id", "` + cfg.idField + `")`
+			}
 		}
 		return &ConfigError{Field: cfg.idField, Err: ErrNoIdentifier, Detail: "no column is named " + cfg.idField + " or mapped to it" + hint}
 	}
@@ -296,17 +299,21 @@ func (m *Mapper) plan() error {
 		if cfg.audienceArray != "" {
 			own.arrayAud = append(own.arrayAud, audienceSource{name: a, col: -1})
 			m.decisions = append(m.decisions, Decision{Action: ActionAudience, Field: cfg.audienceArray,
-				Reason: fmt.Sprintf("every row is in audience %q (InAudience)", a)})
+				Reason: fmt.Sprintf("every row is in audience %q (%s)", a, cfg.opt("InAudience"))})
 			continue
 		}
 		m.targets = append(m.targets, target{name: a, constant: true, audience: true})
 		m.flags = append(m.flags, a)
-		m.decisions = append(m.decisions, Decision{Action: ActionAudience, Field: a, Reason: "every row is in this audience (InAudience)"})
+		m.decisions = append(m.decisions, Decision{Action: ActionAudience, Field: a, Reason: "every row is in this audience (" + cfg.opt("InAudience") + ")"})
 	}
 	if cfg.audienceArray != "" {
 		if err := checkAttributeName(cfg.audienceArray); err != nil {
 			return &ConfigError{Field: cfg.audienceArray, Err: err}
 		}
+	}
+	if cfg.updateOnly {
+		m.decisions = append(m.decisions, Decision{Action: ActionRequestFlag, Field: updateExistingOnlyFlag,
+			Reason: "every record updates only a profile Braze already holds (" + cfg.opt("UpdateExistingOnly") + ")"})
 	}
 	own.targets = m.targets
 	return nil
@@ -369,6 +376,9 @@ func (m *Mapper) Attributes() []string {
 	if m.cfg.audienceArray != "" {
 		out = append(out, m.cfg.audienceArray)
 	}
+	if m.cfg.updateOnly {
+		out = append(out, updateExistingOnlyFlag)
+	}
 	return out
 }
 
@@ -409,10 +419,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	if rec.Key == "" {
 		return diff.Record{}, cellErr(l.idCols[0], fmt.Errorf("%w: %s is empty", ErrMissingIdentifier, m.cfg.idField))
 	}
-	n := len(l.targets)
-	if m.cfg.audienceArray != "" {
-		n++
-	}
+	n := m.attrsPerRecord()
 	if attrs != nil {
 		rec.Attrs = attrs[:0]
 	} else {
@@ -469,5 +476,12 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 		}
 		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: diff.Of(in)})
 	}
+	if m.cfg.updateOnly {
+		rec.Attrs = append(rec.Attrs, diff.Attr{Name: updateExistingOnlyFlag, Value: diff.Bool(true)})
+	}
 	return rec, nil
 }
+
+// updateExistingOnlyFlag is the key of Braze's request flag that
+// UpdateExistingOnly adds to every record.
+const updateExistingOnlyFlag = "_update_existing_only"

@@ -1,6 +1,6 @@
 package amperity
 
-//go:generate go run ./internal/isogen -o iso_tables.go
+//go:generate go run ./internal/isogen -in internal/isogen/data/iso-codes.json -kind amperity -o iso_tables.go
 
 import (
 	"fmt"
@@ -12,6 +12,9 @@ import (
 
 // Normalisers bring standard Braze fields to one spelling before anything
 // is hashed or sent, so that formatting noise never looks like a change.
+// The country, language and gender ones are exported for callers who build
+// records from another source (see the package doc); the email one is a
+// trim, not worth an API.
 
 // isoEntry is one row of a generated lookup table.
 type isoEntry struct{ key, code string }
@@ -201,9 +204,9 @@ func NormalizeGender(s string) (letter string, err error) {
 	return "", fmt.Errorf("%w: not a gender Braze knows (M, F, O, N, P or a spelled-out form)", ErrInvalidValue)
 }
 
-// NormalizeEmail trims surrounding space. The case is kept unless lower is
+// normalizeEmail trims surrounding space. The case is kept unless lower is
 // set: the local part of an address is case-sensitive in principle.
-func NormalizeEmail(s string, lower bool) string {
+func normalizeEmail(s string, lower bool) string {
 	s = strings.TrimSpace(s)
 	if lower {
 		s = strings.ToLower(s)

@@ -61,10 +61,10 @@ func TestNormalizeGender(t *testing.T) {
 }
 
 func TestNormalizeEmail(t *testing.T) {
-	if got := NormalizeEmail("  Ann@Example.COM\t", false); got != "Ann@Example.COM" {
+	if got := normalizeEmail("  Ann@Example.COM\t", false); got != "Ann@Example.COM" {
 		t.Errorf("kept case: %q", got)
 	}
-	if got := NormalizeEmail(" Ann@Example.COM ", true); got != "ann@example.com" {
+	if got := normalizeEmail(" Ann@Example.COM ", true); got != "ann@example.com" {
 		t.Errorf("lowered: %q", got)
 	}
 }

@@ -21,7 +21,9 @@ type mapperConfig struct {
 	audienceCols  []string
 	constAudience []string
 	audienceArray string
-	order         []string // option order of explicit mappings, for messages
+	order         []named // the columns options name, in option order, for messages
+	names         map[string]string
+	updateOnly    bool
 	reuse         bool
 	workers       int // -1: the default (see Records)
 }
@@ -74,7 +76,7 @@ func MapColumn(column, field string) MapperOption {
 			c.explicit = map[string]string{}
 		}
 		c.explicit[column] = field
-		c.order = append(c.order, column)
+		c.order = append(c.order, named{column, "MapColumn"})
 	}
 }
 
@@ -86,7 +88,7 @@ func IgnoreColumns(columns ...string) MapperOption {
 		}
 		for _, col := range columns {
 			c.ignored[col] = true
-			c.order = append(c.order, col)
+			c.order = append(c.order, named{col, "IgnoreColumns"})
 		}
 	}
 }
@@ -101,7 +103,7 @@ func KeepAsWritten(columns ...string) MapperOption {
 		}
 		for _, col := range columns {
 			c.raw[col] = true
-			c.order = append(c.order, col)
+			c.order = append(c.order, named{col, "KeepAsWritten"})
 		}
 	}
 }
@@ -115,7 +117,9 @@ func Precedence(field string, columns ...string) MapperOption {
 			c.precedence = map[string][]string{}
 		}
 		c.precedence[field] = append([]string(nil), columns...)
-		c.order = append(c.order, columns...)
+		for _, col := range columns {
+			c.order = append(c.order, named{col, "Precedence"})
+		}
 	}
 }
 
@@ -128,7 +132,9 @@ func Precedence(field string, columns ...string) MapperOption {
 func AudienceColumns(columns ...string) MapperOption {
 	return func(c *mapperConfig) {
 		c.audienceCols = append(c.audienceCols, columns...)
-		c.order = append(c.order, columns...)
+		for _, col := range columns {
+			c.order = append(c.order, named{col, "AudienceColumns"})
+		}
 	}
 }
 
@@ -145,4 +151,45 @@ func InAudience(name string) MapperOption {
 // audience.
 func AudienceArray(attribute string) MapperOption {
 	return func(c *mapperConfig) { c.audienceArray = attribute }
+}
+
+// UpdateExistingOnly adds the request flag _update_existing_only: true to
+// every record, so that Braze updates the profiles it already holds and
+// creates none (Amperity's "Update existing profiles only?"). Braze answers
+// success for a user it skipped, so nothing tells the sender which users
+// were skipped: a consumer that records what was sent (a diff.Plan) would
+// take a skipped user's attributes as held by Braze and never send them
+// once that user is created, and would send later changes without the
+// flag, which creates the profile. Send such records in full every run
+// through a plan that records nothing (diff.WithDryRun on a scope that
+// holds no users), as amperity-to-braze's -update-existing-only does.
+func UpdateExistingOnly() MapperOption { return func(c *mapperConfig) { c.updateOnly = true } }
+
+// OptionNames names the options in NewMapper's errors and in the reasons
+// of Plan and Explain, for a program whose users configure the mapper
+// through a file or flags rather than in Go. names maps an option's Go
+// name ("MapColumn", "IgnoreColumns", "KeepAsWritten", "Precedence",
+// "AudienceColumns", "AudienceArray", "InAudience", "WithConsentFields")
+// to what the program's user writes, such as `mapping "ignore"`; an option
+// it leaves out keeps its Go name.
+func OptionNames(names map[string]string) MapperOption {
+	return func(c *mapperConfig) {
+		if c.names == nil {
+			c.names = map[string]string{}
+		}
+		for k, v := range names {
+			c.names[k] = v
+		}
+	}
+}
+
+// named is a column as an option named it.
+type named struct{ column, option string }
+
+// opt is how messages name the option whose Go name is goName.
+func (c *mapperConfig) opt(goName string) string {
+	if n, ok := c.names[goName]; ok {
+		return n
+	}
+	return goName
 }

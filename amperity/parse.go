@@ -15,8 +15,8 @@ import (
 // each Amperity type and nothing that would need guessing. Errors wrap
 // ErrInvalidValue and say what was expected; the mapper adds the place.
 
-// ParseBoolean accepts true/false, t/f, 1/0 and yes/no, ignoring case.
-func ParseBoolean(s string) (bool, error) {
+// parseBoolean accepts true/false, t/f, 1/0 and yes/no, ignoring case.
+func parseBoolean(s string) (bool, error) {
 	switch len(s) {
 	case 1:
 		switch s[0] {
@@ -45,8 +45,8 @@ func ParseBoolean(s string) (bool, error) {
 	return false, fmt.Errorf("%w: not a Boolean (true/false, t/f, 1/0, yes/no)", ErrInvalidValue)
 }
 
-// ParseDate accepts an ISO-8601 calendar date, YYYY-MM-DD, that exists.
-func ParseDate(s string) (braze.Date, error) {
+// parseDate accepts an ISO-8601 calendar date, YYYY-MM-DD, that exists.
+func parseDate(s string) (braze.Date, error) {
 	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
 		y, ok1 := digits(s[0:4])
 		m, ok2 := digits(s[5:7])
@@ -118,13 +118,13 @@ var errNotDatetime = fmt.Errorf("%w: not %s", ErrInvalidValue, datetimeForms)
 
 const datetimeForms = "a Datetime (YYYY-MM-DD HH:MM:SS[.fraction], YYYY-MM-DDTHH:MM:SS[.fraction], RFC 3339 with offset, or YYYY-MM-DD)"
 
-// ParseDatetime accepts RFC 3339 with an offset, `YYYY-MM-DD HH:MM:SS[.f]`
+// parseDatetime accepts RFC 3339 with an offset, `YYYY-MM-DD HH:MM:SS[.f]`
 // and `YYYY-MM-DDTHH:MM:SS[.f]` with or without a zone (Z, UTC or ±HH:MM,
 // optionally after a space), a bare date (midnight), and the JavaScript
 // Date.toString form Amperity documents ("Mon Nov 30 2020 16:00:00
 // GMT-0800 (Pacific Standard Time)"). A value without a zone is read in loc
 // (UTC when loc is nil). The result is in UTC.
-func ParseDatetime(s string, loc *time.Location) (time.Time, error) {
+func parseDatetime(s string, loc *time.Location) (time.Time, error) {
 	w, err := parseWallClock(s)
 	if err != nil {
 		return time.Time{}, err
@@ -153,7 +153,7 @@ func parseWallClock(s string) (wallClock, error) {
 	if len(s) < 10 {
 		return w, errNotDatetime
 	}
-	d, err := ParseDate(s[:10])
+	d, err := parseDate(s[:10])
 	if err != nil {
 		return w, err
 	}
@@ -261,15 +261,15 @@ func parseJSDate(s string) (wallClock, error) {
 		sec: t.Second(), offset: off, zoned: true}, nil
 }
 
-// ParseDOB reads a date of birth in any of the forms Amperity documents for
+// parseDOB reads a date of birth in any of the forms Amperity documents for
 // dates and datetimes and returns the calendar date as written: a datetime
 // keeps its own date, whatever its zone, so a birthday never moves by a day.
-// Accepted: YYYY-MM-DD, the ParseDatetime forms, yyyyMMdd, yyyy/MM/dd,
+// Accepted: YYYY-MM-DD, the parseDatetime forms, yyyyMMdd, yyyy/MM/dd,
 // MM/dd/yyyy (one- or two-digit month and day), dd-MMM-yyyy, dd MMM yyyy and
 // ddMMMyyyy (English month abbreviations, any case). Two-digit years are
 // rejected: a birth year cannot be placed in a century safely.
-func ParseDOB(s string) (braze.Date, error) {
-	if d, err := ParseDate(s); err == nil {
+func parseDOB(s string) (braze.Date, error) {
+	if d, err := parseDate(s); err == nil {
 		return d, nil
 	}
 	if len(s) > 10 && s[4] == '-' {
@@ -343,9 +343,9 @@ func dobPattern(s string) (y, m, d int, ok bool) {
 	return 0, 0, 0, false
 }
 
-// ParseInteger accepts a base-10 signed 64-bit integer, with an optional
+// parseInteger accepts a base-10 signed 64-bit integer, with an optional
 // sign and no separators, fraction or exponent.
-func ParseInteger(s string) (int64, error) {
+func parseInteger(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
@@ -356,10 +356,10 @@ func ParseInteger(s string) (int64, error) {
 	return n, nil
 }
 
-// ParseFloat accepts decimal and exponent notation ("1.5", "-2e-3"). Hex
+// parseFloat accepts decimal and exponent notation ("1.5", "-2e-3"). Hex
 // floats, underscores, NaN and infinities are rejected: JSON cannot carry
 // the last two, and the first two are not what an export writes.
-func ParseFloat(s string) (float64, error) {
+func parseFloat(s string) (float64, error) {
 	if f, ok := parseShortDecimal(s); ok {
 		return f, nil
 	}
@@ -474,7 +474,7 @@ func isNumberText(s string) bool {
 // "1e999999999" cannot make a gigabyte of zeros.
 const maxDecimalExponent = 400
 
-// ParseDecimal reads an exact decimal and returns its canonical text: no
+// parseDecimal reads an exact decimal and returns its canonical text: no
 // '+' sign, no leading zeros, no trailing fractional zeros, no "-0", and an
 // exponent folded into plain digits ("1.50" -> "1.5", "-0.0" -> "0",
 // "12e-1" -> "1.2"). Equal values give equal text, so formatting never
@@ -484,7 +484,7 @@ const maxDecimalExponent = 400
 // range ("1e400", about ±1.8e308) or so close to zero that a double holds
 // it as 0 ("1e-400") is rejected rather than sent as a number Braze cannot
 // hold. Digits beyond a double's precision are kept: Braze rounds them.
-func ParseDecimal(s string) (json.Number, error) {
+func parseDecimal(s string) (json.Number, error) {
 	if t, ok := plainDecimal(s); ok {
 		return checkDecimalRange(t)
 	}

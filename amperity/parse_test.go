@@ -11,25 +11,25 @@ import (
 func TestParseBoolean(t *testing.T) {
 	for in, want := range map[string]bool{"true": true, "TRUE": true, "t": true, "T": true, "1": true, "yes": true, "Yes": true,
 		"false": false, "False": false, "f": false, "0": false, "no": false, "NO": false} {
-		got, err := ParseBoolean(in)
+		got, err := parseBoolean(in)
 		if err != nil || got != want {
-			t.Errorf("ParseBoolean(%q) = %v, %v", in, got, err)
+			t.Errorf("parseBoolean(%q) = %v, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"", "y", "n", "2", "truee", " true", "on"} {
-		if _, err := ParseBoolean(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseBoolean(%q) err = %v", in, err)
+		if _, err := parseBoolean(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseBoolean(%q) err = %v", in, err)
 		}
 	}
 }
 
 func TestParseDate(t *testing.T) {
-	if d, err := ParseDate("2024-02-29"); err != nil || d != (braze.Date{Year: 2024, Month: 2, Day: 29}) {
+	if d, err := parseDate("2024-02-29"); err != nil || d != (braze.Date{Year: 2024, Month: 2, Day: 29}) {
 		t.Errorf("leap day: %v %v", d, err)
 	}
 	for _, in := range []string{"2023-02-29", "2024-13-01", "2024-1-01", "2024/01/01", "20240101", "2024-01-01 ", "0000-01-01", "abcd-ef-gh"} {
-		if _, err := ParseDate(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseDate(%q) err = %v", in, err)
+		if _, err := parseDate(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseDate(%q) err = %v", in, err)
 		}
 	}
 }
@@ -58,15 +58,15 @@ func TestParseDatetime(t *testing.T) {
 		{"Mon Nov 30 2020 16:00:00 GMT-0800 (Pacific Standard Time)", nil, "2020-12-01T00:00:00Z"},
 	}
 	for _, tt := range tests {
-		got, err := ParseDatetime(tt.in, tt.loc)
+		got, err := parseDatetime(tt.in, tt.loc)
 		if err != nil || got.Format(time.RFC3339Nano) != tt.want || got.Location() != time.UTC {
-			t.Errorf("ParseDatetime(%q) = %v, %v; want %s UTC", tt.in, got, err, tt.want)
+			t.Errorf("parseDatetime(%q) = %v, %v; want %s UTC", tt.in, got, err, tt.want)
 		}
 	}
 	for _, in := range []string{"", "2024-03-01 25:00:00", "2024-03-01 10:00", "2024-03-01T10:00:00.", "2024-03-01T10:00:00.1234567890",
 		"2024-03-01T10:00:00+1", "2024-03-01T10:00:00 PST", "2024-02-30 00:00:00", "03/01/2024 10:00:00", "2024-03-01X10:00:00"} {
-		if _, err := ParseDatetime(in, nil); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseDatetime(%q) err = %v", in, err)
+		if _, err := parseDatetime(in, nil); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseDatetime(%q) err = %v", in, err)
 		}
 	}
 }
@@ -75,43 +75,43 @@ func TestParseDOB(t *testing.T) {
 	want := braze.Date{Year: 1980, Month: 12, Day: 21}
 	for _, in := range []string{"1980-12-21", "19801221", "1980/12/21", "12/21/1980", "21-Dec-1980", "21 DEC 1980", "21dec1980",
 		"1980-12-21 23:30:00", "1980-12-21T23:30:00-08:00", "1980-12-21T00:30:00+09:00", "Sun Dec 21 1980 23:00:00 GMT-0800 (PST)"} {
-		got, err := ParseDOB(in)
+		got, err := parseDOB(in)
 		if err != nil || got != want {
-			t.Errorf("ParseDOB(%q) = %v, %v", in, got, err)
+			t.Errorf("parseDOB(%q) = %v, %v", in, got, err)
 		}
 	}
-	if got, err := ParseDOB("1/2/1990"); err != nil || got != (braze.Date{Year: 1990, Month: 1, Day: 2}) {
-		t.Errorf("ParseDOB(1/2/1990) = %v %v", got, err)
+	if got, err := parseDOB("1/2/1990"); err != nil || got != (braze.Date{Year: 1990, Month: 1, Day: 2}) {
+		t.Errorf("parseDOB(1/2/1990) = %v %v", got, err)
 	}
 	for _, in := range []string{"12/21/80", "21-Dec-80", "1980-12-32", "02/30/1990", "Dec 21 1980", "", "yesterday"} {
-		if _, err := ParseDOB(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseDOB(%q) err = %v", in, err)
+		if _, err := parseDOB(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseDOB(%q) err = %v", in, err)
 		}
 	}
 }
 
 func TestParseInteger(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "-12": -12, "+7": 7, "9223372036854775807": 1<<63 - 1, "-9223372036854775808": -1 << 63} {
-		if got, err := ParseInteger(in); err != nil || got != want {
-			t.Errorf("ParseInteger(%q) = %v, %v", in, got, err)
+		if got, err := parseInteger(in); err != nil || got != want {
+			t.Errorf("parseInteger(%q) = %v, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"", "1.0", "1e3", "9223372036854775808", "0x10", "1_000", " 1"} {
-		if _, err := ParseInteger(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseInteger(%q) err = %v", in, err)
+		if _, err := parseInteger(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseInteger(%q) err = %v", in, err)
 		}
 	}
 }
 
 func TestParseFloat(t *testing.T) {
 	for in, want := range map[string]float64{"1.5": 1.5, "-2e-3": -0.002, "1E3": 1000, "+0.25": 0.25, "7": 7} {
-		if got, err := ParseFloat(in); err != nil || got != want {
-			t.Errorf("ParseFloat(%q) = %v, %v", in, got, err)
+		if got, err := parseFloat(in); err != nil || got != want {
+			t.Errorf("parseFloat(%q) = %v, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"", "NaN", "Inf", "-infinity", "0x1p-2", "1_0", ".5", "5.", "1e400", "1e", "--1"} {
-		if _, err := ParseFloat(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseFloat(%q) err = %v", in, err)
+		if _, err := parseFloat(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseFloat(%q) err = %v", in, err)
 		}
 	}
 }
@@ -123,14 +123,14 @@ func TestParseDecimal(t *testing.T) {
 		"99999999999999999999.99": "99999999999999999999.99", "0.10": "0.1", "100": "100", "-100.0": "-100",
 	}
 	for in, want := range tests {
-		got, err := ParseDecimal(in)
+		got, err := parseDecimal(in)
 		if err != nil || string(got) != want {
-			t.Errorf("ParseDecimal(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("parseDecimal(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "1.", ".5", "1,5", "NaN", "1e401", "0x10", "1.2.3", " 1"} {
-		if _, err := ParseDecimal(in); !errors.Is(err, ErrInvalidValue) {
-			t.Errorf("ParseDecimal(%q) err = %v", in, err)
+		if _, err := parseDecimal(in); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("parseDecimal(%q) err = %v", in, err)
 		}
 	}
 }

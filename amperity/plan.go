@@ -23,10 +23,13 @@ const (
 	ActionIgnored
 	// ActionConsentDisabled: a consent field, not sent unless enabled.
 	ActionConsentDisabled
+	// ActionRequestFlag: no column; a flag of Braze's request in every
+	// record (UpdateExistingOnly).
+	ActionRequestFlag
 )
 
 var actionNames = [...]string{ActionIdentifier: "identifier", ActionStandard: "standard", ActionCustom: "custom",
-	ActionAudience: "audience", ActionIgnored: "ignored", ActionConsentDisabled: "consent-disabled"}
+	ActionAudience: "audience", ActionIgnored: "ignored", ActionConsentDisabled: "consent-disabled", ActionRequestFlag: "request-flag"}
 
 // String returns the action's lower-case name.
 func (a Action) String() string {
@@ -37,7 +40,7 @@ func (a Action) String() string {
 }
 
 // Decision is the mapper's plan for one column (or, with an empty Column,
-// for an InAudience attribute).
+// for an InAudience attribute or a request flag).
 type Decision struct {
 	Column string
 	Type   Type
@@ -47,7 +50,7 @@ type Decision struct {
 }
 
 // Plan returns the decision for every column, in column order, followed by
-// InAudience attributes.
+// InAudience attributes and the request flag of UpdateExistingOnly.
 func (m *Mapper) Plan() []Decision { return append([]Decision(nil), m.decisions...) }
 
 // Explain renders the plan as an aligned text table, one line per column:

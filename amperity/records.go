@@ -85,10 +85,14 @@ func (m *Mapper) records(rows iter.Seq2[Row, error]) iter.Seq2[diff.Record, erro
 }
 
 func (m *Mapper) attrsPerRecord() int {
+	n := len(m.targets)
 	if m.cfg.audienceArray != "" {
-		return len(m.targets) + 1
+		n++
 	}
-	return len(m.targets)
+	if m.cfg.updateOnly {
+		n++
+	}
+	return n
 }
 
 // mapBatchLen is the number of rows a worker maps at a time: large enough

@@ -214,7 +214,7 @@ func looksLikeData(names []string) bool {
 		if isNumberText(n) {
 			return true
 		}
-		if _, err := ParseDatetime(n, nil); err == nil {
+		if _, err := parseDatetime(n, nil); err == nil {
 			return true
 		}
 		if bytes.IndexByte([]byte(n), '@') > 0 {
