@@ -50,7 +50,8 @@
 //
 // # Reading Currents
 //
-//	src := currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "currents/")
+//	store := objstore.NewFSStore(os.DirFS(dir)) // or s3store.New(s3Client, bucket)
+//	src := currents.NewSource(store, "currents/")
 //	for ke, err := range src.All(ctx) {
 //		if err != nil {
 //			continue // one corrupt file does not stop the others

@@ -24,13 +24,20 @@
 // int and long are int64; float and double are float64; booleans bool.
 // An event type the package does not know (a new one, a retired one)
 // decodes into *Generic, a list of fields with plain Go values; it is
-// never an error.
+// never an error. AnnouncedEventTypes lists the ones Braze has announced
+// without publishing their schemas, such as the landing page, survey and
+// Content Optimizer types Currents v11 added.
 //
-// # Schema drift
+// # Schema drift and newer releases
 //
-// Each file is decoded with its own writer schema, matched to the Go
-// struct by field name: fields the struct lacks are kept for Get and the
-// JSON view, fields the file lacks stay zero, "string" and
+// Braze ships a Currents release a month (version=<n> in the object key;
+// ParseKey reads it, and the bare schema id of older keys), and most
+// releases add optional fields to existing types. Each file is decoded
+// with its own writer schema, matched to the Go struct by field name:
+// fields the struct lacks are kept for Get and the JSON view (a field of
+// a primitive type is only skipped while decoding and read from the
+// record's bytes when asked, so that newer files decode as fast as
+// older ones), fields the file lacks stay zero, "string" and
 // ["null","string"] both fill a string field, "int" and "long" both fill
 // an int64, and the record's name and namespace are ignored. The event
 // type comes from the object key (event_type=...) given to Events, or,
@@ -47,6 +54,14 @@
 // JSON held in strings (properties, message_extras, ...) is left as text;
 // DecodeJSONField and the generated Decode<Field> methods parse it on
 // demand. NDJSONWriter and CSVWriter write events for loading elsewhere.
+//
+// # Reading a bucket
+//
+// A Source walks the Currents files of any objstore.Store (a local folder,
+// objstore.NewFSStore; a bucket, objstore/s3store), in key order, with
+// filters on event type and queue hour, and skips the files an
+// objstore.FileCheckpoint (or any Checkpoint) reports done. Storage is
+// package objstore's concern; this package knows Currents keys and files.
 //
 // # Limits and performance
 //

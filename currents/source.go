@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
-// Source walks a Store under a prefix and yields the Currents files it
-// finds, or their decoded events, in the store's deterministic key order.
+// Source walks an objstore.Store under a prefix and yields the Currents
+// files it finds, or their decoded events, in the store's deterministic
+// key order.
 //
 // Two ways to read: All yields every event of every file and reports a
 // broken file as an error before going on with the next one; Files and
@@ -21,9 +24,9 @@ import (
 //
 // A Source does not change after NewSource: its methods may be called from
 // several goroutines (to decode files in parallel, say) if its Store and
-// Checkpoint allow it, as FSStore, the S3 store and FileCheckpoint do.
+// Checkpoint allow it, as objstore's stores and FileCheckpoint do.
 type Source struct {
-	store   Store
+	store   objstore.Store
 	prefix  string
 	decoder *Decoder
 	types   map[string]bool
@@ -94,7 +97,7 @@ func WithSourceLogger(l *slog.Logger) SourceOption {
 // with prefix ("" for all; "currents/" for a folder). Braze recommends
 // reading recursively from the root of the Currents prefix, so that new
 // version= folders are picked up.
-func NewSource(store Store, prefix string, opts ...SourceOption) *Source {
+func NewSource(store objstore.Store, prefix string, opts ...SourceOption) *Source {
 	s := &Source{store: store, prefix: prefix, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(s)
@@ -165,25 +168,29 @@ func (e *ListError) Unwrap() error { return e.Err }
 
 // Files yields the Currents files under the prefix that pass the filters
 // and are not checkpointed, in the store's key order. With filters set and
-// a store that is a DirLister (FSStore, the S3 store), folders the filters
-// exclude are not listed at all. Objects whose name
-// does not end in ".avro" are skipped (logged at debug level). An .avro
-// object with no event_type= folder (a flat folder of Currents files) is
-// opened to read its writer schema, which names its event type; such a
-// file has no queue hour, so WithHours does not exclude it. An .avro
-// object whose key has an event_type= folder but is not a Currents key is
-// yielded as a *FileError wrapping a *KeyError (unless the event_type=
-// segment names a type outside WithEventTypes), and a listing failure as
-// a *ListError. The walk
-// continues after an error if the consumer asks for more.
+// a store that is an objstore.DirLister (FSStore, s3store), folders the
+// filters exclude are not listed at all. Objects whose name does not end
+// in ".avro" are skipped (logged at debug level). An .avro object with no
+// event_type= folder (a flat folder of Currents files) is opened to read
+// its writer schema, which names its event type; such a file has no queue
+// hour, so WithHours does not exclude it. An .avro object whose key has an
+// event_type= folder but is not a Currents key is yielded as a *FileError
+// wrapping a *KeyError (unless the event_type= segment names a type
+// outside WithEventTypes), an *objstore.ObjectError of the store (one
+// object it cannot read, such as a dangling link) as a *FileError for that
+// object, and a listing failure as a *ListError. The walk continues after
+// an error if the consumer asks for more.
 func (s *Source) Files(ctx context.Context) iter.Seq2[File, error] {
 	return func(yield func(File, error) bool) {
 		for obj, err := range s.objects(ctx) {
 			if err != nil {
 				// A store may report one object it cannot read (FSStore: a
-				// dangling link) as a *FileError: that file, not the listing.
-				var fe *FileError
-				if !errors.As(err, &fe) {
+				// dangling link) as an *objstore.ObjectError: that file,
+				// not the listing.
+				var oe *objstore.ObjectError
+				if errors.As(err, &oe) {
+					err = &FileError{Key: oe.Key, Err: oe.Err}
+				} else {
 					err = &ListError{Prefix: s.prefix, Err: err}
 				}
 				if !yield(File{}, err) {
@@ -264,7 +271,7 @@ func hasSegment(key, name string) bool {
 // users.messages.email.Send); its Key has no Hour, so WithHours keeps it
 // (its events still carry their times). A file already checkpointed comes
 // back with an empty event type, and is not opened.
-func (s *Source) looseFile(ctx context.Context, obj Object) (File, error) {
+func (s *Source) looseFile(ctx context.Context, obj objstore.Object) (File, error) {
 	k := Key{Raw: obj.Key, Version: -1, Partition: -1, Offset: -1}
 	if s.cp != nil {
 		done, err := s.cp.Done(ctx, obj.Key)
@@ -300,22 +307,22 @@ func (s *Source) looseFile(ctx context.Context, obj Object) (File, error) {
 // by folder, the walk skips the event_type= and date= folders the filters
 // exclude; otherwise it is one flat listing, which takes fewer requests
 // when every key is wanted anyway.
-func (s *Source) objects(ctx context.Context) iter.Seq2[Object, error] {
-	dl, ok := s.store.(DirLister)
+func (s *Source) objects(ctx context.Context) iter.Seq2[objstore.Object, error] {
+	dl, ok := s.store.(objstore.DirLister)
 	if !ok || (s.types == nil && s.from.IsZero() && s.to.IsZero()) {
 		return s.store.List(ctx, s.prefix)
 	}
-	return func(yield func(Object, error) bool) {
+	return func(yield func(objstore.Object, error) bool) {
 		s.walkDirs(ctx, dl, s.prefix, yield)
 	}
 }
 
 // walkDirs lists prefix depth-first; it returns false when the consumer
 // stopped.
-func (s *Source) walkDirs(ctx context.Context, dl DirLister, prefix string, yield func(Object, error) bool) bool {
+func (s *Source) walkDirs(ctx context.Context, dl objstore.DirLister, prefix string, yield func(objstore.Object, error) bool) bool {
 	for e, err := range dl.ListDir(ctx, prefix) {
 		if err != nil {
-			if !yield(Object{}, err) {
+			if !yield(objstore.Object{}, err) {
 				return false
 			}
 			continue

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // The walk over real (synthetic) container files, decoded by the package's
@@ -85,12 +86,12 @@ func TestSourceDecodesFiles(t *testing.T) {
 	dir := t.TempDir()
 	truncated, notAvro := e2eTree(t, dir)
 	cpPath := filepath.Join(t.TempDir(), "checkpoint")
-	cp, err := currents.OpenFileCheckpoint(cpPath)
+	cp, err := objstore.OpenFileCheckpoint(cpPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dedupe := currents.NewDeduper(48 * time.Hour)
-	src := currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "currents/", currents.WithCheckpoint(cp))
+	src := currents.NewSource(objstore.NewFSStore(os.DirFS(dir)), "currents/", currents.WithCheckpoint(cp))
 
 	var got []string
 	for ke, err := range src.All(context.Background()) {
@@ -150,7 +151,7 @@ func TestSourceDecodesFiles(t *testing.T) {
 	}
 
 	// The rerun reads only what failed: both broken files, again.
-	cp2, err := currents.OpenFileCheckpoint(cpPath)
+	cp2, err := objstore.OpenFileCheckpoint(cpPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestSourceDecodesFiles(t *testing.T) {
 		t.Errorf("checkpoint holds %d keys, want the 4 clean files", cp2.Len())
 	}
 	var rerun []string
-	for f, err := range currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "currents/", currents.WithCheckpoint(cp2)).Files(context.Background()) {
+	for f, err := range currents.NewSource(objstore.NewFSStore(os.DirFS(dir)), "currents/", currents.WithCheckpoint(cp2)).Files(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +178,7 @@ func TestSourceDecodesAllCodecs(t *testing.T) {
 			Data: e2eFile(t, e2eSend, "2025-04-01-17", ids, currentstest.WithCodec(codec), currentstest.WithBlockRecords(2)),
 		}
 	}
-	src := currents.NewSource(currents.NewFSStore(fsys), "", currents.WithDecoder(currents.NewDecoder()))
+	src := currents.NewSource(objstore.NewFSStore(fsys), "", currents.WithDecoder(currents.NewDecoder()))
 	var got []string
 	for f, err := range src.Files(context.Background()) {
 		if err != nil {
@@ -220,7 +221,7 @@ func ExampleSource() {
 		"currents/event_type=users.messages.email.Open/date=2025-04-01-17/version=6/us-01/f+0+4.avro": {Data: []byte("not read")},
 	}
 	ctx := context.Background()
-	src := currents.NewSource(currents.NewFSStore(fsys), "currents/",
+	src := currents.NewSource(objstore.NewFSStore(fsys), "currents/",
 		currents.WithEventTypes("users.messages.email.Send"))
 	dedupe := currents.NewDeduper(24 * time.Hour)
 	for ke, err := range src.All(ctx) {
@@ -260,12 +261,12 @@ func ExampleSource_Files() {
 
 	ctx := context.Background()
 	for run := 1; run <= 2; run++ {
-		cp, err := currents.OpenFileCheckpoint(filepath.Join(dir, "checkpoint.txt"))
+		cp, err := objstore.OpenFileCheckpoint(filepath.Join(dir, "checkpoint.txt"))
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		src := currents.NewSource(currents.NewFSStore(fsys), "currents/", currents.WithCheckpoint(cp))
+		src := currents.NewSource(objstore.NewFSStore(fsys), "currents/", currents.WithCheckpoint(cp))
 		for f, err := range src.Files(ctx) {
 			if err != nil {
 				fmt.Println(err)
@@ -300,8 +301,8 @@ func TestSourceParallelFiles(t *testing.T) {
 		want = append(want, ids...)
 		fsys[e2eKey(e2eSend, fmt.Sprintf("2025-04-01-%02d", i), i)] = &fstest.MapFile{Data: e2eFile(t, e2eSend, fmt.Sprintf("2025-04-01-%02d", i), ids)}
 	}
-	cp, _ := currents.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
-	src := currents.NewSource(currents.NewFSStore(fsys), "", currents.WithCheckpoint(cp))
+	cp, _ := objstore.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	src := currents.NewSource(objstore.NewFSStore(fsys), "", currents.WithCheckpoint(cp))
 	files := make(chan currents.File)
 	var mu sync.Mutex
 	var got []string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // writeAvro writes a synthetic Currents file of eventType at path.
@@ -58,7 +59,7 @@ func TestRegression_Issue16_FlatFolderTypeFromSchema(t *testing.T) {
 	writeAvro(t, filepath.Join(dir, "a.avro"), "users.messages.email.Send", "s1", "s2")
 	writeAvro(t, filepath.Join(dir, "b.avro"), "users.behaviors.CustomEvent", "c1")
 	writeAvro(t, filepath.Join(dir, "sub", "c.avro"), "agentconsole.AgentExecuted", "x1")
-	store := currents.NewFSStore(os.DirFS(dir))
+	store := objstore.NewFSStore(os.DirFS(dir))
 
 	events, errs := collectAll(t, currents.NewSource(store, ""))
 	if len(errs) > 0 {
@@ -71,7 +72,7 @@ func TestRegression_Issue16_FlatFolderTypeFromSchema(t *testing.T) {
 	}
 
 	// The event type filter applies to them too, and so does the checkpoint.
-	cp, err := currents.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	cp, err := objstore.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestRegression_Issue16_Symlinks(t *testing.T) {
 			t.Skipf("symlinks unavailable on this filesystem: %v; the symlink cases of issue 16 are not checked", err)
 		}
 	}
-	store := currents.NewFSStore(os.DirFS(root))
+	store := objstore.NewFSStore(os.DirFS(root))
 	for _, src := range []*currents.Source{
 		currents.NewSource(store, "in/"),
 		// With a filter, the Source lists folder by folder (ListDir).
@@ -125,7 +126,7 @@ func TestRegression_Issue16_Symlinks(t *testing.T) {
 		var reported []string
 		for _, err := range errs {
 			var fe *currents.FileError
-			if !errors.As(err, &fe) || !errors.Is(err, currents.ErrSymlink) {
+			if !errors.As(err, &fe) || !errors.Is(err, objstore.ErrSymlink) {
 				t.Errorf("error %v (%T), want a *FileError matching ErrSymlink", err, err)
 				continue
 			}
@@ -156,7 +157,7 @@ func TestRegression_Issue16_FlatFolderNewType(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "co.avro"), b.Bytes(), 0o644)
-	src := currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "", currents.WithEventTypes("contentoptimizer.ComponentStore"))
+	src := currents.NewSource(objstore.NewFSStore(os.DirFS(dir)), "", currents.WithEventTypes("contentoptimizer.ComponentStore"))
 	var got []currents.KeyedEvent
 	for ke, err := range src.All(context.Background()) {
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // These tests exercise the walk (order, filters, checkpoint, errors) with a
@@ -64,6 +66,21 @@ const (
 	typOpen = "users.messages.email.Open"
 )
 
+// failingDirFS fails ReadDir for one directory.
+type failingDirFS struct {
+	fstest.MapFS
+	bad string
+}
+
+var errUnreadable = errors.New("unreadable directory")
+
+func (f failingDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == f.bad {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errUnreadable}
+	}
+	return f.MapFS.ReadDir(name)
+}
+
 func srcFS() fstest.MapFS {
 	return fstest.MapFS{
 		srcKey(typSend, "2025-04-01-17", 10):           {Data: []byte("s1,100\ns2,101\n")},
@@ -79,7 +96,7 @@ func srcFS() fstest.MapFS {
 }
 
 func newTestSource(fsys fs.FS, opts ...SourceOption) *Source {
-	s := NewSource(NewFSStore(fsys), "currents/", opts...)
+	s := NewSource(objstore.NewFSStore(fsys), "currents/", opts...)
 	s.decode = srcDecode
 	return s
 }
@@ -179,7 +196,7 @@ func TestSourceFilesErrors(t *testing.T) {
 
 func TestSourceCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "checkpoint")
-	cp, err := OpenFileCheckpoint(path)
+	cp, err := objstore.OpenFileCheckpoint(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +213,7 @@ func TestSourceCheckpoint(t *testing.T) {
 	// those two: the clean files were checkpointed, the corrupt one was not.
 	fsys[srcKey(typSend, "2025-04-01-18", 21)] = &fstest.MapFile{Data: []byte("s4,103\ns5,104\n")}
 	fsys[srcKey(typSend, "2025-04-01-20", 40)] = &fstest.MapFile{Data: []byte("s7,106\n")}
-	cp2, err := OpenFileCheckpoint(path)
+	cp2, err := objstore.OpenFileCheckpoint(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +228,7 @@ func TestSourceCheckpoint(t *testing.T) {
 }
 
 func TestSourceCheckpointNotMarkedOnBreak(t *testing.T) {
-	cp, _ := OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	cp, _ := objstore.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
 	s := newTestSource(srcFS(), WithCheckpoint(cp), WithEventTypes(typSend))
 	for ke, err := range s.All(context.Background()) {
 		if err != nil {
@@ -330,7 +347,7 @@ func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 // flatStore hides a store's ListDir, so Source lists it flat.
-type flatStore struct{ Store }
+type flatStore struct{ objstore.Store }
 
 func TestSourcePrunesFolders(t *testing.T) {
 	cfs := &countingFS{MapFS: srcFS(), reads: map[string]int{}}
@@ -382,8 +399,8 @@ func TestSourcePruningMatchesFlatListing(t *testing.T) {
 		}
 		from := dedupeT0.Add(time.Duration(r.IntN(72*60)) * time.Minute)
 		opts = append(opts, WithHours(from, from.Add(time.Duration(r.IntN(48*60))*time.Minute)))
-		pruned := files(NewSource(NewFSStore(fsys), "currents/", opts...))
-		flat := files(NewSource(flatStore{NewFSStore(fsys)}, "currents/", opts...))
+		pruned := files(NewSource(objstore.NewFSStore(fsys), "currents/", opts...))
+		flat := files(NewSource(flatStore{objstore.NewFSStore(fsys)}, "currents/", opts...))
 		if !slices.Equal(pruned, flat) {
 			t.Fatalf("round %d: pruned walk\n%q\nflat listing\n%q", round, pruned, flat)
 		}
@@ -393,7 +410,7 @@ func TestSourcePruningMatchesFlatListing(t *testing.T) {
 func TestSourceLogsSkips(t *testing.T) {
 	var buf strings.Builder
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cp, _ := OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	cp, _ := objstore.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
 	cp.MarkDone(context.Background(), srcKey(typSend, "2025-04-01-17", 10))
 	s := newTestSource(srcFS(), WithSourceLogger(log), WithCheckpoint(cp), WithEventTypes(typSend))
 	s.store = flatStore{s.store} // list flat, so that filtered files are seen and logged

@@ -36,6 +36,7 @@ import (
 	"github.com/ampbraze/ampbraze/diff/pebblestore"
 	"github.com/ampbraze/ampbraze/examples/internal/currentsdemo"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 //go:embed data/schema.txt data/day1.csv data/day2.csv
@@ -261,7 +262,7 @@ func countCurrents(ctx context.Context, out io.Writer, dir string) error {
 	if _, err := currentsdemo.WriteDir(dir, "currents"); err != nil {
 		return err
 	}
-	src := currents.NewSource(currents.NewFSStore(os.DirFS(dir)), "currents/")
+	src := currents.NewSource(objstore.NewFSStore(os.DirFS(dir)), "currents/")
 	dedupe := currents.NewDeduper(24 * time.Hour)
 	counts := map[string]int{}
 	files := map[string]bool{}

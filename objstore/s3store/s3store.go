@@ -1,15 +1,19 @@
-package s3source
+package s3store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // API is the part of the S3 client that Store uses; *s3.Client implements
@@ -22,7 +26,8 @@ type API interface {
 }
 
 // Store lists and opens the objects of one S3 bucket. It implements
-// currents.Store, so a currents.Source can walk it. It is safe for
+// objstore.Store and objstore.DirLister, so a currents.Source or an
+// example program's input can walk it. It is safe for
 // concurrent use if the API is (*s3.Client is).
 type Store struct {
 	api      API
@@ -31,8 +36,8 @@ type Store struct {
 }
 
 var (
-	_ currents.Store     = (*Store)(nil)
-	_ currents.DirLister = (*Store)(nil)
+	_ objstore.Store     = (*Store)(nil)
+	_ objstore.DirLister = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -60,13 +65,14 @@ func (s *Store) Bucket() string { return s.bucket }
 
 // List yields the objects whose keys start with prefix, following
 // ListObjectsV2 pages. S3 general purpose buckets return keys in ascending
-// UTF-8 byte order, which gives currents.Source its deterministic order.
+// UTF-8 byte order, which gives readers (currents.Source) their
+// deterministic order. Each Object carries LastModified as its ModTime.
 // (S3 Express directory buckets do not sort their listings; do not use them
 // where the order matters.) A failed request, after the client's own
 // retries, is yielded as an error naming the bucket and prefix, and ends
 // the listing.
-func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[currents.Object, error] {
-	return func(yield func(currents.Object, error) bool) {
+func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[objstore.Object, error] {
+	return func(yield func(objstore.Object, error) bool) {
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(s.pageSize)}
 		if prefix != "" {
 			in.Prefix = aws.String(prefix)
@@ -78,14 +84,11 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[currents.Obje
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				yield(currents.Object{}, fmt.Errorf("s3source: listing s3://%s/%s: %w", s.bucket, prefix, err))
+				yield(objstore.Object{}, fmt.Errorf("s3store: listing s3://%s/%s: %w", s.bucket, prefix, err))
 				return
 			}
 			for _, obj := range page.Contents {
-				o := currents.Object{Key: aws.ToString(obj.Key), Size: -1}
-				if obj.Size != nil {
-					o.Size = *obj.Size
-				}
+				o := object(obj)
 				if !yield(o, nil) {
 					return
 				}
@@ -97,9 +100,10 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[currents.Obje
 // ListDir yields the objects and the folders (common prefixes, with the
 // "/" delimiter) directly under prefix, merged into ascending byte order,
 // following ListObjectsV2 pages. currents.Source uses it to skip the
-// event_type= and date= folders its filters exclude.
-func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[currents.DirEntry, error] {
-	return func(yield func(currents.DirEntry, error) bool) {
+// event_type= and date= folders its filters exclude. Objects carry
+// LastModified as their ModTime; folders carry none.
+func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[objstore.DirEntry, error] {
+	return func(yield func(objstore.DirEntry, error) bool) {
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(s.pageSize), Delimiter: aws.String("/")}
 		if prefix != "" {
 			in.Prefix = aws.String(prefix)
@@ -113,7 +117,7 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[currents.D
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				yield(currents.DirEntry{}, fmt.Errorf("s3source: listing s3://%s/%s: %w", s.bucket, prefix, err))
+				yield(objstore.DirEntry{}, fmt.Errorf("s3store: listing s3://%s/%s: %w", s.bucket, prefix, err))
 				return
 			}
 			// Each list is sorted; a page holds a run of the merged order.
@@ -122,12 +126,9 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[currents.D
 			// repeat a common prefix on the next page (gofakes3 does).
 			objs, dirs := page.Contents, page.CommonPrefixes
 			for len(objs) > 0 || len(dirs) > 0 {
-				var e currents.DirEntry
+				var e objstore.DirEntry
 				if len(dirs) == 0 || (len(objs) > 0 && aws.ToString(objs[0].Key) < aws.ToString(dirs[0].Prefix)) {
-					e.Key, e.Size = aws.ToString(objs[0].Key), -1
-					if objs[0].Size != nil {
-						e.Size = *objs[0].Size
-					}
+					e.Object = object(objs[0])
 					objs = objs[1:]
 				} else {
 					e.Key, e.Size, e.IsDir = aws.ToString(dirs[0].Prefix), -1, true
@@ -145,13 +146,37 @@ func (s *Store) ListDir(ctx context.Context, prefix string) iter.Seq2[currents.D
 	}
 }
 
+// object converts a listed S3 object.
+func object(obj types.Object) objstore.Object {
+	o := objstore.Object{Key: aws.ToString(obj.Key), Size: -1, ModTime: aws.ToTime(obj.LastModified)}
+	if obj.Size != nil {
+		o.Size = *obj.Size
+	}
+	return o
+}
+
 // Open starts a GetObject request and returns the object's body, which
 // streams from S3 as it is read; the caller closes it. ctx bounds the whole
-// read, not just the request.
+// read, not just the request. A missing object is an error matching
+// fs.ErrNotExist.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, fmt.Errorf("s3source: getting s3://%s/%s: %w", s.bucket, key, err)
+		if notFound(err) {
+			return nil, fmt.Errorf("s3store: getting s3://%s/%s: %w: %w", s.bucket, key, fs.ErrNotExist, err)
+		}
+		return nil, fmt.Errorf("s3store: getting s3://%s/%s: %w", s.bucket, key, err)
 	}
 	return out.Body, nil
+}
+
+// notFound reports S3's answer for a missing object: NoSuchKey, or a bare
+// 404 (S3-compatible servers do not all send the error code).
+func notFound(err error) bool {
+	var nsk *types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return true
+	}
+	var re interface{ HTTPStatusCode() int }
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
 }

@@ -1,4 +1,4 @@
-package s3source_test
+package s3store_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
-	"github.com/ampbraze/ampbraze/currents/s3source"
+	"github.com/ampbraze/ampbraze/objstore/s3store"
 )
 
 // Example reads the Currents files under an S3 prefix. Against AWS, build
@@ -45,12 +45,12 @@ func Example() {
 		Body:   bytes.NewReader(file.Bytes()),
 	})
 
-	bucket, prefix, err := s3source.ParseURL("s3://acme-currents/currents")
+	bucket, prefix, err := s3store.ParseURL("s3://acme-currents/currents")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	src := currents.NewSource(s3source.New(client, bucket), prefix)
+	src := currents.NewSource(s3store.New(client, bucket), prefix)
 	for ke, err := range src.All(ctx) {
 		if err != nil {
 			fmt.Println(err)

@@ -1,4 +1,4 @@
-package s3source
+package s3store
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // countingTransport counts the list requests that reach the server.
@@ -44,9 +46,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // newS3 starts an in-process S3-protocol server (gofakes3 over httptest)
 // with one bucket and returns a real SDK client for it: path-style
 // addressing, static credentials.
-func newS3(t *testing.T, bucket string) (*s3.Client, *countingTransport) {
+func newS3(t *testing.T, bucket string, opts ...s3mem.Option) (*s3.Client, *countingTransport) {
 	t.Helper()
-	backend := s3mem.New()
+	backend := s3mem.New(opts...)
 	faker := gofakes3.New(backend)
 	ts := httptest.NewServer(faker.Server())
 	t.Cleanup(ts.Close)
@@ -122,7 +124,7 @@ func TestStoreListPaginatesInKeyOrder(t *testing.T) {
 		fsys[k] = &fstest.MapFile{}
 	}
 	var fsKeys, s3Keys []string
-	for obj, err := range currents.NewFSStore(fsys).List(context.Background(), "") {
+	for obj, err := range objstore.NewFSStore(fsys).List(context.Background(), "") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +171,7 @@ func TestStoreOpen(t *testing.T) {
 
 	_, err = store.Open(context.Background(), "currents/missing.avro")
 	var nsk *types.NoSuchKey
-	if !errors.As(err, &nsk) || !strings.Contains(err.Error(), "s3://bucket/currents/missing.avro") {
+	if !errors.As(err, &nsk) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "s3://bucket/currents/missing.avro") {
 		t.Errorf("missing key: %v", err)
 	}
 }
@@ -258,7 +260,7 @@ func TestSourceDecodesOverS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := currents.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
+	cp, err := objstore.OpenFileCheckpoint(filepath.Join(t.TempDir(), "cp"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +364,7 @@ func TestSourcePrunesS3Folders(t *testing.T) {
 		}
 	}
 	from := time.Date(2025, 4, 1, 20, 0, 0, 0, time.UTC)
-	files := func(store currents.Store) ([]string, int32) {
+	files := func(store objstore.Store) ([]string, int32) {
 		ct.lists.Store(0)
 		var keys []string
 		src := currents.NewSource(store, "currents/", currents.WithEventTypes(types[1]), currents.WithHours(from, time.Time{}))
@@ -390,4 +392,49 @@ func TestSourcePrunesS3Folders(t *testing.T) {
 }
 
 // flatOnly hides ListDir.
-type flatOnly struct{ currents.Store }
+type flatOnly struct{ objstore.Store }
+
+// TestStoreModTime: List and ListDir report each object's LastModified as
+// its ModTime; folders have none.
+func TestStoreModTime(t *testing.T) {
+	start := time.Date(2025, 4, 1, 17, 5, 0, 0, time.UTC)
+	clock := gofakes3.FixedTimeSource(start)
+	client, _ := newS3(t, "bucket", s3mem.WithTimeSource(clock))
+	want := map[string]time.Time{}
+	for i, k := range []string{"d/a", "d/e/b", "d/c"} {
+		put(t, client, "bucket", k, []byte("x"))
+		want[k] = start.Add(time.Duration(i) * time.Hour)
+		clock.Advance(time.Hour)
+	}
+	store := New(client, "bucket", WithPageSize(1))
+	got := map[string]time.Time{}
+	for obj, err := range store.List(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[obj.Key] = obj.ModTime
+	}
+	for k, w := range want {
+		if !got[k].Equal(w) {
+			t.Errorf("List %s: ModTime %v, want %v", k, got[k], w)
+		}
+	}
+	var dirs int
+	for e, err := range store.ListDir(context.Background(), "d/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case e.IsDir:
+			dirs++
+			if !e.ModTime.IsZero() {
+				t.Errorf("folder %s has ModTime %v", e.Key, e.ModTime)
+			}
+		case !e.ModTime.Equal(want[e.Key]):
+			t.Errorf("ListDir %s: ModTime %v, want %v", e.Key, e.ModTime, want[e.Key])
+		}
+	}
+	if dirs != 1 {
+		t.Errorf("%d folders under d/, want 1", dirs)
+	}
+}

@@ -1,4 +1,4 @@
-package s3source
+package s3store
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ type URLError struct {
 }
 
 func (e *URLError) Error() string {
-	return fmt.Sprintf("s3source: URL %q: %s", e.URL, e.Reason)
+	return fmt.Sprintf("s3store: URL %q: %s", e.URL, e.Reason)
 }
 
 // ParseURL splits an s3://bucket/prefix URL, as the AWS CLI writes them,
