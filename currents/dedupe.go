@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultMaxIDs is the number of ids a Deduper holds at most unless
-// WithMaxIDs says otherwise: about 560 MB of UUID ids (see Deduper).
+// WithMaxIDs says otherwise: about 490 MB of UUID ids (see Deduper).
 const DefaultMaxIDs = 10_000_000
 
 // Deduper recognises events that Currents delivered more than once.
@@ -41,10 +41,12 @@ const DefaultMaxIDs = 10_000_000
 //
 // Memory is bounded by the ids held, at most WithMaxIDs (DefaultMaxIDs).
 // An id in the canonical lower-case UUID form that Braze uses is held as
-// 16 bytes, not as its 36-byte string. Measured with BenchmarkDeduper
-// (340,000 ids held), a Deduper takes about 56 bytes of heap per UUID id
-// held, and about 60 bytes per other id plus that id's string, which it
-// keeps alive; so the default cap of 10 million UUID ids is about 560 MB. When the cap is reached the ids
+// 16 bytes, not as its 36-byte string, in a hash table of its own (see
+// uuidSet) and in its hour's list. Measured with BenchmarkDeduper (1
+// million ids held), a Deduper takes about 49 bytes of heap per UUID id
+// held (56 with the Go map it used before), and about 60 bytes per other
+// id plus that id's string, which it keeps alive; so the default cap of
+// 10 million UUID ids is about 490 MB. When the cap is reached the ids
 // of the oldest hour (over all event types) are forgotten first, before
 // their window has passed; Stats().EvictedEarly counts them, and a
 // duplicate of one of them is no longer recognised.
@@ -52,9 +54,10 @@ const DefaultMaxIDs = 10_000_000
 // # Across runs
 //
 // A job that reads only new files on each run (WithCheckpoint) can carry
-// the ids over with SaveFile at the end of a run and LoadFile at the start
-// of the next, so that a duplicate delivered after the run is still
-// recognised.
+// the ids over with SaveFile at each commit and LoadFile at the start of
+// the next run, so that a duplicate delivered after the run is still
+// recognised. SaveFile appends only the ids that are new since the last
+// save to the file (see SaveFile).
 //
 // A Deduper is safe for concurrent use.
 type Deduper struct {
@@ -64,7 +67,7 @@ type Deduper struct {
 	// uuids and others map each id held to the hour of the bucket that
 	// holds it, so that a bucket entry left behind by Forget (and maybe
 	// re-recorded since in another hour) is told apart from a live one.
-	uuids   map[[16]byte]int32
+	uuids   *uuidSet
 	others  map[string]int32
 	streams map[string]*dedupeStream
 	// last and lastType cache the stream of the previous call: a Source
@@ -73,6 +76,17 @@ type Deduper struct {
 	lastType string
 	held     int
 	stats    DedupeStats
+	// batchU and batchOK are SeenBatch's parsed ids, reused.
+	batchU  [][16]byte
+	batchOK []bool
+	sink    uint32
+	// stale is set once Forget has removed an id: buckets may then hold
+	// entries that are no longer live (or live in another hour), which
+	// saving must skip; until then every bucket entry is live.
+	stale bool
+	// log is the file SaveFile appends to, once LoadFile or SaveFile has
+	// made the file and the memory agree (see dedupe_persist.go).
+	log *dedupeLog
 }
 
 // dedupeStream holds one event type's ids by hour: buckets[i] is the hour
@@ -89,6 +103,10 @@ type dedupeBucket struct {
 	uuids        [][16]byte
 	others       []string
 	uHead, oHead int
+	// savedU and savedO count the entries at the start of uuids and
+	// others that the deduplicator's log file already holds: SaveFile
+	// appends only those after them.
+	savedU, savedO int
 }
 
 func (b *dedupeBucket) len() int { return len(b.uuids) - b.uHead + len(b.others) - b.oHead }
@@ -109,6 +127,12 @@ type DedupeStats struct {
 	// EvictedEarly counts ids forgotten before their window passed because
 	// the MaxIDs cap was reached. While it is 0, Seen was exact.
 	EvictedEarly int64
+	// TornTail is the number of bytes at the end of the file LoadFile read
+	// that a crash left half-written and that were ignored: the ids of the
+	// last commit before the crash, whose input files are then read again
+	// (their checkpoint was saved after the ids). The next SaveFile
+	// overwrites them.
+	TornTail int64
 }
 
 // DedupeOption configures a Deduper.
@@ -131,7 +155,7 @@ func NewDeduper(window time.Duration, opts ...DedupeOption) *Deduper {
 	d := &Deduper{
 		window:  hours,
 		maxIDs:  DefaultMaxIDs,
-		uuids:   make(map[[16]byte]int32),
+		uuids:   newUUIDSet(),
 		others:  make(map[string]int32),
 		streams: make(map[string]*dedupeStream),
 	}
@@ -168,6 +192,41 @@ func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 	return dup
 }
 
+// SeenBatch is Seen for several ids of one event type at one time: it sets
+// dup[i] (len(dup) >= len(ids)) to whether ids[i] is a duplicate, also of
+// an id before it in ids, and returns the number of duplicates. It takes
+// the lock once, and reads the table slots of all the ids before using
+// any, so that their cache misses overlap rather than come one after the
+// other: on a set of millions of ids each lookup is a miss.
+func (d *Deduper) SeenBatch(eventType string, ids []string, at time.Time, dup []bool) int {
+	hour := min(max(floorDiv(at.Unix(), 3600), -maxHour), maxHour)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cap(d.batchU) < len(ids) {
+		d.batchU = make([][16]byte, len(ids))
+		d.batchOK = make([]bool, len(ids))
+	}
+	us, oks := d.batchU[:len(ids)], d.batchOK[:len(ids)]
+	var sink uint32
+	for i, id := range ids {
+		us[i], oks[i] = parseUUID(id)
+		if oks[i] {
+			sink += d.uuids.touch(&us[i])
+		}
+	}
+	d.sink += sink // keeps the loads
+	n := 0
+	for i, id := range ids {
+		dup[i] = d.seen(eventType, hour, us[i], oks[i], id)
+		if dup[i] {
+			n++
+		}
+	}
+	d.stats.Seen += int64(len(ids))
+	d.stats.Duplicates += int64(n)
+	return n
+}
+
 // seen is Seen with the lock held and the id parsed.
 func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id string) bool {
 	st := d.last
@@ -185,14 +244,15 @@ func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id
 		d.stats.Late++
 	}
 
-	if isUUID {
-		if _, dup := d.uuids[u]; dup {
+	if !isUUID {
+		if _, dup := d.others[id]; dup {
 			return true
 		}
-	} else if _, dup := d.others[id]; dup {
-		return true
 	}
 
+	if isUUID && d.uuids.add(u, int32(hour)) {
+		return true
+	}
 	i := hour - st.base
 	for int64(len(st.buckets)) <= i {
 		st.buckets = append(st.buckets, nil)
@@ -203,7 +263,6 @@ func (d *Deduper) seen(eventType string, hour int64, u [16]byte, isUUID bool, id
 		st.buckets[i] = b
 	}
 	if isUUID {
-		d.uuids[u] = int32(hour)
 		b.uuids = append(b.uuids, u)
 	} else {
 		// The id may share its backing array with the whole decoded
@@ -242,8 +301,8 @@ func (d *Deduper) advance(st *dedupeStream, hour int64) {
 func (d *Deduper) forget(b *dedupeBucket, hour int64) int {
 	n := 0
 	for _, u := range b.uuids[b.uHead:] {
-		if h, ok := d.uuids[u]; ok && int64(h) == hour {
-			delete(d.uuids, u)
+		if h, ok := d.uuids.get(u); ok && int64(h) == hour {
+			d.uuids.del(u)
 			n++
 		}
 	}
@@ -280,8 +339,8 @@ func (d *Deduper) evictOldest() {
 			live := false
 			if oldest.uHead < len(oldest.uuids) {
 				u := oldest.uuids[oldest.uHead]
-				if h, ok := d.uuids[u]; ok && int64(h) == oldestHour {
-					delete(d.uuids, u)
+				if h, ok := d.uuids.get(u); ok && int64(h) == oldestHour {
+					d.uuids.del(u)
 					live = true
 				}
 				oldest.uHead++
@@ -314,19 +373,28 @@ func (d *Deduper) evictOldest() {
 // events of a file whose output was rolled back after a decoding error,
 // so that a clean copy of those events read later is not dropped.
 func (d *Deduper) Forget(id string) bool {
-	u, isUUID := parseUUID(id)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	ok := d.forget1(id)
+	if ok && d.log != nil {
+		// The log may hold the id: the next SaveFile records the Forget.
+		d.log.forgotten = append(d.log.forgotten, strings.Clone(id))
+	}
+	return ok
+}
+
+// forget1 is Forget with the lock held.
+func (d *Deduper) forget1(id string) bool {
+	u, isUUID := parseUUID(id)
 	var ok bool
 	if isUUID {
-		if _, ok = d.uuids[u]; ok {
-			delete(d.uuids, u)
-		}
+		ok = d.uuids.del(u)
 	} else if _, ok = d.others[id]; ok {
 		delete(d.others, id)
 	}
 	if ok {
 		d.held--
+		d.stale = true
 	}
 	return ok
 }
@@ -358,30 +426,32 @@ func parseUUID(s string) (u [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := fromHexLower(s[i])
-		lo, ok2 := fromHexLower(s[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
+	// Every byte's value is ORed into bad, so one test at the end finds
+	// any character that is not a lower-case hex digit (0xff in the table).
+	var bad byte
+	for j, i := range uuidHexPos {
+		hi, lo := hexLower[s[i]], hexLower[s[i+1]]
+		bad |= hi | lo
 		u[j] = hi<<4 | lo
-		j++
-		i += 2
 	}
-	return u, true
+	return u, bad&0xf0 == 0
 }
 
-func fromHexLower(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
+// uuidHexPos is where each byte's two hex digits start in the canonical
+// form.
+var uuidHexPos = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexLower maps '0'-'9' and 'a'-'f' to their value and every other byte
+// to 0xff. Filled once at init and only read after.
+var hexLower = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()

@@ -5,15 +5,28 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
+	"strings"
 )
 
-// The Deduper's saved form:
+// The Deduper's saved form (WriteTo, ReadFrom):
 //
 //	magic "ampbraze-dedupe\x01"
+//	body
+//
+// and its log file (SaveFile, LoadFile):
+//
+//	magic "ampbraze-dedupe\x02"
+//	body, then 4 bytes: CRC-32C (little-endian) of the magic and body
+//	records appended by later commits, each:
+//	  uvarint n, n bytes of payload, 4 bytes: CRC-32C of the payload
+//	  payload: 'A', uvarint k, k forgotten ids (strings), body of the ids
+//	  added since the previous record
+//
+// where a body is:
+//
 //	uvarint window hours (informational: the loading Deduper keeps its own)
 //	uvarint number of event types, then for each:
 //	  string event type, varint first hour, uvarint number of hours, then
@@ -21,7 +34,12 @@ import (
 //
 // A string is a uvarint length and the bytes. Hours are consecutive from
 // the first, oldest first; the ids of an hour in the order they were seen.
-const dedupeMagic = "ampbraze-dedupe\x01"
+// A record's body holds only the event types and the span of hours that
+// gained ids.
+const (
+	dedupeMagic    = "ampbraze-dedupe\x01"
+	dedupeLogMagic = "ampbraze-dedupe\x02"
+)
 
 // maxSavedID bounds an id's length when loading, so a corrupt file cannot
 // make LoadFile allocate without limit. Braze ids are 36 bytes.
@@ -37,32 +55,70 @@ var ErrDedupeState = errors.New("currents: malformed saved deduplicator state")
 func (d *Deduper) WriteTo(w io.Writer) (int64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cw := &countingWriter{w: bufio.NewWriter(w)}
+	bw := bufio.NewWriter(w)
+	cw := &countingWriter{w: bw}
 	cw.str(dedupeMagic)
-	cw.uvarint(uint64(d.window))
-	types := make([]string, 0, len(d.streams))
-	for t := range d.streams {
-		types = append(types, t)
+	d.writeBody(cw, false)
+	if cw.flush() == nil {
+		cw.err = bw.Flush()
 	}
-	slices.Sort(types) // deterministic output
-	cw.uvarint(uint64(len(types)))
-	for _, t := range types {
-		st := d.streams[t]
-		cw.uvarint(uint64(len(t)))
-		cw.str(t)
-		cw.varint(st.base)
-		cw.uvarint(uint64(len(st.buckets)))
-		for i, b := range st.buckets {
+	return cw.n, cw.err
+}
+
+// writeBody writes the live ids held, or with onlyNew those after each
+// bucket's saved marks; it returns the number of event types written.
+func (d *Deduper) writeBody(cw *countingWriter, onlyNew bool) int {
+	cw.uvarint(uint64(d.window))
+	type span struct {
+		typ        string
+		st         *dedupeStream
+		first, end int // buckets written
+	}
+	var spans []span
+	for t, st := range d.streams {
+		first, end := 0, len(st.buckets)
+		if onlyNew {
+			first, end = -1, -1
+			for i, b := range st.buckets {
+				if b != nil && (len(b.uuids) > max(b.savedU, b.uHead) || len(b.others) > max(b.savedO, b.oHead)) {
+					if first < 0 {
+						first = i
+					}
+					end = i + 1
+				}
+			}
+			if first < 0 {
+				continue
+			}
+		}
+		spans = append(spans, span{t, st, first, end})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return strings.Compare(a.typ, b.typ) }) // deterministic output
+	cw.uvarint(uint64(len(spans)))
+	var uuids [][16]byte
+	var others []string
+	for _, sp := range spans {
+		st := sp.st
+		cw.uvarint(uint64(len(sp.typ)))
+		cw.str(sp.typ)
+		cw.varint(st.base + int64(sp.first))
+		cw.uvarint(uint64(sp.end - sp.first))
+		for i := sp.first; i < sp.end; i++ {
+			b := st.buckets[i]
 			if b == nil {
 				cw.uvarint(0)
 				cw.uvarint(0)
 				continue
 			}
+			uFrom, oFrom := b.uHead, b.oHead
+			if onlyNew {
+				uFrom, oFrom = max(uFrom, b.savedU), max(oFrom, b.savedO)
+			}
 			// Only live entries: not those Forget left behind.
 			hour := int32(st.base + int64(i))
-			var uuids [][16]byte
-			for _, u := range b.uuids[b.uHead:] {
-				if h, ok := d.uuids[u]; ok && h == hour {
+			uuids, others = uuids[:0], others[:0]
+			for _, u := range b.uuids[uFrom:] {
+				if h, ok := d.uuids.get(u); !d.stale || ok && h == hour {
 					uuids = append(uuids, u)
 				}
 			}
@@ -70,9 +126,8 @@ func (d *Deduper) WriteTo(w io.Writer) (int64, error) {
 			for _, u := range uuids {
 				cw.bytes(u[:])
 			}
-			var others []string
-			for _, s := range b.others[b.oHead:] {
-				if h, ok := d.others[s]; ok && h == hour {
+			for _, s := range b.others[oFrom:] {
+				if h, ok := d.others[s]; !d.stale || ok && h == hour {
 					others = append(others, s)
 				}
 			}
@@ -83,10 +138,18 @@ func (d *Deduper) WriteTo(w io.Writer) (int64, error) {
 			}
 		}
 	}
-	if cw.err == nil {
-		cw.err = cw.w.(*bufio.Writer).Flush()
+	return len(spans)
+}
+
+// markSaved records that the log file holds every id held.
+func (d *Deduper) markSaved() {
+	for _, st := range d.streams {
+		for _, b := range st.buckets {
+			if b != nil {
+				b.savedU, b.savedO = len(b.uuids), len(b.others)
+			}
+		}
 	}
-	return cw.n, cw.err
 }
 
 // ReadFrom adds the ids saved by WriteTo to the Deduper, as if Seen had
@@ -109,61 +172,10 @@ func (d *Deduper) ReadFrom(r io.Reader) (int64, error) {
 		}
 		return fail("header", err)
 	}
-	if _, err := binary.ReadUvarint(cr); err != nil { // the writer's window
-		return fail("window", err)
-	}
-	ntypes, err := binary.ReadUvarint(cr)
-	if err != nil {
-		return fail("type count", err)
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for range ntypes {
-		typ, err := readString(cr)
-		if err != nil {
-			return fail("event type", err)
-		}
-		base, err := binary.ReadVarint(cr)
-		if err != nil {
-			return fail("first hour", err)
-		}
-		// Hours since 1970 that time.Time can hold; beyond, the arithmetic
-		// on hours could overflow.
-		if base < -maxHour || base > maxHour {
-			return fail("first hour", fmt.Errorf("%d is out of range", base))
-		}
-		nhours, err := binary.ReadUvarint(cr)
-		if err != nil {
-			return fail("hour count", err)
-		}
-		if nhours > 2*maxHour || base+int64(nhours) > maxHour {
-			return fail("hour count", fmt.Errorf("%d is out of range", nhours))
-		}
-		for h := range nhours {
-			hour := base + int64(h)
-			nu, err := binary.ReadUvarint(cr)
-			if err != nil {
-				return fail("id count", err)
-			}
-			var u [16]byte
-			for range nu {
-				if _, err := io.ReadFull(cr, u[:]); err != nil {
-					return fail("UUID", err)
-				}
-				d.seen(typ, hour, u, true, "")
-			}
-			no, err := binary.ReadUvarint(cr)
-			if err != nil {
-				return fail("id count", err)
-			}
-			for range no {
-				s, err := readString(cr)
-				if err != nil {
-					return fail("id", err)
-				}
-				d.seen(typ, hour, [16]byte{}, false, s)
-			}
-		}
+	if what, err := d.readBody(cr); err != nil {
+		return fail(what, err)
 	}
 	if _, err := cr.r.ReadByte(); err != io.EOF {
 		return fail("end", errors.New("trailing data"))
@@ -171,34 +183,64 @@ func (d *Deduper) ReadFrom(r io.Reader) (int64, error) {
 	return cr.n, nil
 }
 
-// SaveFile writes the Deduper's state to path atomically (a temporary
-// file renamed over the old one), for LoadFile in the next run.
-func (d *Deduper) SaveFile(path string) error {
-	err := writeFileAtomic(path, func(w *bufio.Writer) error {
-		_, err := d.WriteTo(w)
-		return err
-	})
+// readBody reads a body (see above) into d, whose lock is held; on
+// failure it says what it was reading.
+func (d *Deduper) readBody(cr *countingReader) (string, error) {
+	if _, err := binary.ReadUvarint(cr); err != nil { // the writer's window
+		return "window", err
+	}
+	ntypes, err := binary.ReadUvarint(cr)
 	if err != nil {
-		return fmt.Errorf("currents: saving deduplicator state: %w", err)
+		return "type count", err
 	}
-	return nil
-}
-
-// LoadFile adds the state saved at path by SaveFile (see ReadFrom). A
-// missing file is not an error: the first run has none.
-func (d *Deduper) LoadFile(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	for range ntypes {
+		typ, err := readString(cr)
+		if err != nil {
+			return "event type", err
+		}
+		base, err := binary.ReadVarint(cr)
+		if err != nil {
+			return "first hour", err
+		}
+		// Hours since 1970 that time.Time can hold; beyond, the arithmetic
+		// on hours could overflow.
+		if base < -maxHour || base > maxHour {
+			return "first hour", fmt.Errorf("%d is out of range", base)
+		}
+		nhours, err := binary.ReadUvarint(cr)
+		if err != nil {
+			return "hour count", err
+		}
+		if nhours > 2*maxHour || base+int64(nhours) > maxHour {
+			return "hour count", fmt.Errorf("%d is out of range", nhours)
+		}
+		for h := range nhours {
+			hour := base + int64(h)
+			nu, err := binary.ReadUvarint(cr)
+			if err != nil {
+				return "id count", err
+			}
+			var u [16]byte
+			for range nu {
+				if _, err := io.ReadFull(cr, u[:]); err != nil {
+					return "UUID", err
+				}
+				d.seen(typ, hour, u, true, "")
+			}
+			no, err := binary.ReadUvarint(cr)
+			if err != nil {
+				return "id count", err
+			}
+			for range no {
+				s, err := readString(cr)
+				if err != nil {
+					return "id", err
+				}
+				d.seen(typ, hour, [16]byte{}, false, s)
+			}
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("currents: loading deduplicator state: %w", err)
-	}
-	defer f.Close()
-	if _, err := d.ReadFrom(f); err != nil {
-		return fmt.Errorf("currents: loading deduplicator state from %s: %w", path, err)
-	}
-	return nil
+	return "", nil
 }
 
 func readString(r *countingReader) (string, error) {
@@ -216,42 +258,65 @@ func readString(r *countingReader) (string, error) {
 	return string(b), nil
 }
 
+// countingWriter writes through a buffer of its own (ids are 16 bytes:
+// one Write call per id cost more than the copying), counts the bytes
+// and keeps the first error. Call flush at the end.
 type countingWriter struct {
 	w   io.Writer
 	n   int64
 	err error
-	buf [binary.MaxVarintLen64]byte
+	buf []byte
 }
 
 func (c *countingWriter) bytes(b []byte) {
-	if c.err != nil {
-		return
+	c.buf = append(c.buf, b...)
+	c.n += int64(len(b))
+	if len(c.buf) >= 64<<10 {
+		c.flush()
 	}
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	c.err = err
 }
 
 func (c *countingWriter) str(s string) {
-	if c.err != nil {
-		return
+	c.buf = append(c.buf, s...)
+	c.n += int64(len(s))
+	if len(c.buf) >= 64<<10 {
+		c.flush()
 	}
-	n, err := io.WriteString(c.w, s)
-	c.n += int64(n)
-	c.err = err
 }
 
-func (c *countingWriter) uvarint(v uint64) { c.bytes(c.buf[:binary.PutUvarint(c.buf[:], v)]) }
-func (c *countingWriter) varint(v int64)   { c.bytes(c.buf[:binary.PutVarint(c.buf[:], v)]) }
+// flush writes the buffered bytes and returns the first error.
+func (c *countingWriter) flush() error {
+	if c.err == nil && len(c.buf) > 0 {
+		_, c.err = c.w.Write(c.buf)
+	}
+	c.buf = c.buf[:0]
+	return c.err
+}
+
+func (c *countingWriter) uvarint(v uint64) {
+	n := len(c.buf)
+	c.buf = binary.AppendUvarint(c.buf, v)
+	c.n += int64(len(c.buf) - n)
+}
+
+func (c *countingWriter) varint(v int64) {
+	n := len(c.buf)
+	c.buf = binary.AppendVarint(c.buf, v)
+	c.n += int64(len(c.buf) - n)
+}
 
 type countingReader struct {
-	r *bufio.Reader
-	n int64
+	r   *bufio.Reader
+	n   int64
+	crc hash.Hash32 // when set, fed every byte read
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.crc != nil {
+		c.crc.Write(p[:n])
+	}
 	return n, err
 }
 
@@ -259,6 +324,9 @@ func (c *countingReader) ReadByte() (byte, error) {
 	b, err := c.r.ReadByte()
 	if err == nil {
 		c.n++
+		if c.crc != nil {
+			c.crc.Write([]byte{b})
+		}
 	}
 	return b, err
 }

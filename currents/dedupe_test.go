@@ -346,7 +346,7 @@ func ExampleDeduper() {
 	// Output:
 	// false
 	// true
-	// {Seen:2 Duplicates:1 Held:1 Late:0 Expired:0 EvictedEarly:0}
+	// {Seen:2 Duplicates:1 Held:1 Late:0 Expired:0 EvictedEarly:0 TornTail:0}
 }
 
 func TestDeduperForget(t *testing.T) {

@@ -2,6 +2,7 @@ package currents_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -11,13 +12,20 @@ import (
 
 // FuzzContainer feeds arbitrary bytes to the container reader: it must
 // never panic or hang, must fail only with a *currents.Error, and every
-// event it yields must have a JSON view.
+// event it yields must have a valid JSON view and answer Get for each of
+// its fields.
 func FuzzContainer(f *testing.F) {
 	recs := emailSendRecords(4)
 	for _, codec := range []string{"null", "deflate", "snappy", "zstandard"} {
 		f.Add(writeFile(f, emailSend, recs, currentstest.WithCodec(codec), currentstest.WithBlockRecords(2)))
 	}
 	f.Add(writeFile(f, emailSend, nil))
+	// Fields a newer release added, which the typed decoder skips and
+	// reads on demand.
+	f.Add(writeFile(f, emailSend, recs, currentstest.WithAddedFields(
+		currentstest.Field{Name: "n1", Type: "string"}, currentstest.Field{Name: "n2", Type: "int"},
+		currentstest.Field{Name: "n3", Type: "boolean"}, currentstest.Field{Name: "n4", Type: "double"},
+		currentstest.Field{Name: "n5", Type: "float"}, currentstest.Field{Name: "n6", Type: "bytes"})))
 	generic := `{"type":"record","name":"X","fields":[{"name":"id","type":"string"},
 		{"name":"a","type":["null",{"type":"array","items":["null","string"]}]},
 		{"name":"m","type":{"type":"map","values":"double"}},{"name":"f","type":{"type":"fixed","name":"F","size":2}},
@@ -36,8 +44,14 @@ func FuzzContainer(f *testing.F) {
 					break
 				}
 				fe := ev.(currents.FieldEvent)
-				if _, err := fe.MarshalJSON(); err != nil {
-					t.Fatalf("JSON view: %v", err)
+				b, err := fe.MarshalJSON()
+				if err != nil || !json.Valid(b) {
+					t.Fatalf("JSON view %q: %v", b, err)
+				}
+				for _, name := range fe.Fields() {
+					if _, ok := fe.Get(name); !ok {
+						t.Fatalf("Get(%q) reports no such field", name)
+					}
 				}
 				_ = ev.EventID()
 				_ = ev.Time()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,10 @@ func FuzzParseKey(f *testing.F) {
 		"dataexport.prod-01.S3.integration.a/event_type=t/date=2025-01-02-03/dataexport.prod-01.S3.integration.b+0+1.avro",
 		"a/event_type=t/date=2025-01-02-03/.avro",
 		"",
+		"currents/dataexport.prod-01.S3.integration.f/event_type=users.messages.landingpage.Click/date=2026-08-06-00/version=11/us-01/dataexport.prod-01.S3.integration.f+0+1.avro",
+		"currents/version=012/event_type=users.messages.email.Click/date=2026-09-03-10/us-01/f.avro",
+		"c/event_type=users.messages.email.Send/date=2018-01-01-00/3/version=12/us-01/f.avro",
+		"c/event_type=users.messages.email.Send/date=2018-01-01-00/1/f.avro",
 	} {
 		f.Add(k)
 	}
@@ -49,6 +54,9 @@ func FuzzParseKey(f *testing.F) {
 		if k.Version < -1 || k.Partition < -1 || k.Offset < -1 || (k.Partition < 0) != (k.Offset < 0) {
 			t.Fatalf("bad numbers in %+v", k)
 		}
+		if k.Version >= 0 && !versionSegment(segs, k.Version) {
+			t.Fatalf("version %d is neither a version= segment nor the bare integer after date= in %q", k.Version, key)
+		}
 		if k.Prefix != "" && !strings.HasPrefix(key, k.Prefix+"/") {
 			t.Fatalf("prefix %q does not start %q", k.Prefix, key)
 		}
@@ -65,4 +73,19 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("ParseKey is not deterministic on %q", key)
 		}
 	})
+}
+
+// versionSegment reports whether segs hold version=<v> (any zero padding)
+// or <v> as the bare segment right after date=.
+func versionSegment(segs []string, v int) bool {
+	for i, s := range segs[:len(segs)-1] {
+		n, named := strings.CutPrefix(s, "version=")
+		if !named && (i == 0 || !strings.HasPrefix(segs[i-1], "date=")) {
+			continue
+		}
+		if x, err := strconv.Atoi(n); err == nil && x == v && isDigits(n) {
+			return true
+		}
+	}
+	return false
 }

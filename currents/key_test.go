@@ -66,6 +66,32 @@ func TestParseKey(t *testing.T) {
 			Hour: hour("2025-01-02-03"), Version: 7, Environment: "us-01", Partition: 0, Offset: 0,
 			Extra: []string{"region=eu", "hour=3", "shard-9"},
 		}},
+		// Monthly releases (v11 2026-08, v12 2026-09) and later ones: any
+		// version number, leading zeros allowed, wherever the segment is.
+		{"currents/dataexport.prod-01.S3.integration.f/event_type=users.messages.landingpage.Click/date=2026-08-06-00/version=11/us-01/dataexport.prod-01.S3.integration.f+0+1.avro", Key{
+			Prefix: "currents", Cluster: "prod-01", Connection: ConnectionS3, IntegrationID: "f", EventType: "users.messages.landingpage.Click",
+			Hour: hour("2026-08-06-00"), Version: 11, Environment: "us-01", Partition: 0, Offset: 1,
+		}},
+		{"currents/version=012/event_type=users.messages.email.Click/date=2026-09-03-10/us-01/f.avro", Key{
+			Prefix: "currents/version=012", EventType: "users.messages.email.Click",
+			Hour: hour("2026-09-03-10"), Version: 12, Environment: "us-01", Partition: -1, Offset: -1,
+		}},
+		{"c/event_type=contentoptimizer.ComponentStore/date=2027-01-01-00/version=2147483647/release=next/f.avro", Key{
+			Prefix: "c", EventType: "contentoptimizer.ComponentStore", Hour: hour("2027-01-01-00"), Version: 2147483647,
+			Partition: -1, Offset: -1, Extra: []string{"release=next"},
+		}},
+		// The older layout: the bare schema id after date=, without
+		// environment; a bare integer elsewhere is an unknown segment.
+		{"c/event_type=users.messages.email.Send/date=2018-01-01-00/1/f.avro", Key{
+			Prefix: "c", EventType: "users.messages.email.Send", Hour: hour("2018-01-01-00"), Version: 1, Partition: -1, Offset: -1,
+		}},
+		{"c/7/event_type=users.messages.email.Send/date=2018-01-01-00/us-01/f.avro", Key{
+			Prefix: "c/7", EventType: "users.messages.email.Send", Hour: hour("2018-01-01-00"), Version: -1, Environment: "us-01", Partition: -1, Offset: -1,
+		}},
+		{"c/event_type=users.messages.email.Send/date=2018-01-01-00/3/version=12/us-01/f.avro", Key{
+			Prefix: "c", EventType: "users.messages.email.Send", Hour: hour("2018-01-01-00"), Version: 12, Environment: "us-01",
+			Partition: -1, Offset: -1, Extra: []string{"3"},
+		}},
 		// Offsets of any width.
 		{"event_type=t/date=2025-01-02-03/t+00000000000000000001+9223372036854775807.avro", Key{
 			EventType: "t", Hour: hour("2025-01-02-03"), Version: -1, Partition: 1, Offset: 9223372036854775807,
@@ -108,6 +134,8 @@ func TestParseKeyErrors(t *testing.T) {
 		{"event_type=a/date=2025-01-02-03/version=v6/f.avro", "version=v6", "version= is not"},
 		{"event_type=a/date=2025-01-02-03/version=-1/f.avro", "version=-1", "version= is not"},
 		{"event_type=a/date=2025-01-02-03/version=1/version=2/f.avro", "version=2", "second version="},
+		{"event_type=a/date=2025-01-02-03/version=/f.avro", "version=", "version= is not"},
+		{"event_type=a/date=2025-01-02-03/version=2147483648/f.avro", "version=2147483648", "version= is not"},
 		{"event_type=a/date=2025-01-02-03/99999999999/f.avro", "99999999999", "schema id is not an integer"},
 		{"event_type=a/date=2025-01-02-03/t+1.avro", "t+1.avro", "file name is not"},
 		{"event_type=a/date=2025-01-02-03/t+1+2+3.avro", "t+1+2+3.avro", "file name is not"},

@@ -83,6 +83,14 @@ type step struct {
 	extra  int    // slot in Record.extra, or -1
 	fmt32  bool   // Avro float: print with float32 precision
 	null   bool   // the field may be null
+	// lazy marks a field of a typed event that its Go struct lacks (one a
+	// newer Currents release added) and whose writer type is a primitive
+	// or ["null", primitive]: decoding only skips it, and Get and the JSON
+	// view read it from Record.raw when asked. Newer files then decode as
+	// fast as older ones.
+	lazy bool
+	// untyped is extra >= 0 || lazy: the one test on the per-record path.
+	untyped bool
 }
 
 // plan is a precompiled mapping from one writer schema to one Go event
@@ -96,6 +104,7 @@ type plan struct {
 	index     map[string]int // field name -> step
 	names     []string
 	nExtra    int
+	nLazy     int       // steps with lazy set; when 0, Record.raw stays empty
 	minSize   int       // lower bound on a record's encoded size
 	strOffs   []uintptr // offsets of typed string fields, to move onto the record copy
 	raw       string
@@ -201,7 +210,8 @@ func compilePlan(ws *writerSchema, eventType string) *plan {
 			goFields[p.ti.fields[i].name] = &p.ti.fields[i]
 		}
 	}
-	for i, f := range ws.record.Fields() {
+	nbit := 0
+	for _, f := range ws.record.Fields() {
 		st := step{name: f.Name(), schema: f.Type(), extra: -1}
 		st.w, st.union, st.nullBr, st.valBr, st.null = classify(f.Type())
 		st.fmt32 = st.w == wFloat
@@ -211,16 +221,26 @@ func compilePlan(ws *writerSchema, eventType string) *plan {
 			// Arrays are rare: decode generically (keeping null items for
 			// the JSON view) and copy into the []string field.
 			st.kind, st.off = kStrings, gf.off
-		case gf != nil && compatible(st.w, gf.kind) && (!st.union || i < 64):
+		case gf != nil && compatible(st.w, gf.kind) && (!st.union || nbit < 64):
 			st.kind, st.off = gf.kind, gf.off
 			if st.union {
-				st.bit = 1 << uint(i)
+				// Null bits go to the nullable typed fields only, so that
+				// fields a newer schema adds before them cannot push a
+				// typed field past the 64 bits of Record.nulls.
+				st.bit = 1 << nbit
+				nbit++
 			}
 		}
-		if st.kind == 0 || st.kind == kStrings {
-			st.extra = p.nExtra
+		switch {
+		case st.kind == 0 && p.ti != nil && st.w != wOther:
+			st.lazy, st.untyped = true, true
+			p.nLazy++
+		case st.kind == 0 || st.kind == kStrings:
+			// Generic events, arrays and other complex values are decoded
+			// into plain Go values with the record.
+			st.extra, st.untyped = p.nExtra, true
 			p.nExtra++
-		} else if st.kind == kString {
+		case st.kind == kString:
 			p.strOffs = append(p.strOffs, st.off)
 		}
 		switch st.w {
@@ -273,7 +293,11 @@ func (p *plan) decode(b *bin) (Event, error) {
 	extraPos := posBuf[:0]
 	for i := range p.steps {
 		st := &p.steps[i]
-		if st.extra >= 0 {
+		if st.untyped {
+			if st.lazy {
+				b.skipPrimitive(st)
+				continue
+			}
 			extraPos = append(extraPos, b.p)
 			b.skipValue(st.schema, 0)
 			continue
@@ -311,6 +335,9 @@ func (p *plan) decode(b *bin) (Event, error) {
 		return nil, b.err
 	}
 	rec := strings.Clone(b.s[start:b.p])
+	if p.nLazy > 0 {
+		r.raw = rec
+	}
 	if len(rec) > 0 {
 		from := uintptr(unsafe.Pointer(unsafe.StringData(b.s))) + uintptr(start)
 		for _, off := range p.strOffs {

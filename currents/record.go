@@ -17,8 +17,9 @@ import (
 // that allocation alive. Use strings.Clone to keep a field on its own.
 type Record struct {
 	plan  *plan
-	nulls uint64 // bit i set: writer field i was null
-	extra []any  // values of writer fields with no typed Go field
+	nulls uint64 // a step's bit set: that nullable typed field was null
+	extra []any  // values of writer fields decoded into plain Go values
+	raw   string // the record's bytes, kept when the plan has lazy fields
 }
 
 // recordPlan returns the plan describing r: the one it was decoded with,
@@ -60,10 +61,14 @@ func (r *Record) get(ti *typeInfo, name string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return r.stepValue(p, &p.steps[i]), true
+	return r.stepValue(p, i), true
 }
 
-func (r *Record) stepValue(p *plan, st *step) any {
+func (r *Record) stepValue(p *plan, i int) any {
+	st := &p.steps[i]
+	if st.lazy {
+		return r.lazyValue(p, i)
+	}
 	if st.extra >= 0 {
 		if st.extra < len(r.extra) {
 			return r.extra[st.extra]
@@ -111,12 +116,22 @@ func (r *Record) appendJSON(buf []byte, ti *typeInfo) ([]byte, error) {
 	}
 	buf = append(buf, '{')
 	keys := p.keys()
+	var lazy lazyCursor
+	if p.nLazy > 0 {
+		lazy.b.s = r.raw
+	}
 	for i := range p.steps {
 		st := &p.steps[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, keys[i]...)
+		if st.lazy {
+			lazy.seek(p, i)
+			buf = lazy.b.appendPrimitiveJSON(buf, st)
+			lazy.next = i + 1
+			continue
+		}
 		if st.extra < 0 && st.kind != kStrings && !(st.bit != 0 && r.nulls&st.bit != 0) {
 			// Typed field: format without boxing.
 			ptr := unsafe.Add(unsafe.Pointer(r), st.off)
@@ -133,7 +148,7 @@ func (r *Record) appendJSON(buf []byte, ti *typeInfo) ([]byte, error) {
 			continue
 		}
 		var err error
-		buf, err = appendJSONValue(buf, r.stepValue(p, st), 0)
+		buf, err = appendJSONValue(buf, r.stepValue(p, i), 0)
 		if err != nil {
 			return nil, err
 		}

@@ -62,6 +62,30 @@ func KnownEventTypes() []string {
 	return out
 }
 
+// AnnouncedEventTypes lists, sorted, event types that Braze has announced
+// or shown but for which this package has no writer schema and so no Go
+// struct; their files decode into *Generic, with every field. They are
+// the types Currents v11 added (2026-08-05, Braze's Currents changelog:
+// contentoptimizer.ComponentStore, users.canvas.costep.Conversion,
+// users.messages.landingpage.{Click,FormSubmission,Impression} and
+// users.messages.survey.Response) and those named in Braze's sample data
+// outside v10 (users.campaigns.UniqueReceipt,
+// users.canvas.sendtodestination.{Sent,NotSent}). Programs that check a
+// user's list of event types accept these as well as KnownEventTypes.
+func AnnouncedEventTypes() []string {
+	return []string{
+		"contentoptimizer.ComponentStore",
+		"users.campaigns.UniqueReceipt",
+		"users.canvas.costep.Conversion",
+		"users.canvas.sendtodestination.NotSent",
+		"users.canvas.sendtodestination.Sent",
+		"users.messages.landingpage.Click",
+		"users.messages.landingpage.FormSubmission",
+		"users.messages.landingpage.Impression",
+		"users.messages.survey.Response",
+	}
+}
+
 // NewEvent returns a new, empty typed event for eventType (for example
 // *EmailSend for "users.messages.email.Send"), or a *Generic for a type
 // the package does not know. It is useful to build events by hand, for

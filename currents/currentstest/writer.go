@@ -4,7 +4,10 @@
 //
 // Files use this module's own schemas (currents.SyntheticSchema) unless
 // WithSchema supplies another, any of the four standard codecs, and as
-// many blocks as asked for.
+// many blocks as asked for. WithAddedFields writes a schema as a later
+// Currents release does (v10 plus added optional fields, or a stand-in
+// for a new event type), and AddedFields lists what releases 11 and 12
+// added, so that tests can check what a newer file decodes to.
 package currentstest
 
 import (
@@ -37,6 +40,8 @@ type config struct {
 	sync         [16]byte
 	meta         map[string][]byte
 	level        int
+	added        []Field
+	addedSet     bool // WithAddedFields given, even with no fields
 }
 
 // Option configures WriteFile and WriteEvents.
@@ -79,10 +84,19 @@ func WriteFile(w io.Writer, eventType string, records []map[string]any, opts ...
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.schema == "" {
+	switch {
+	case c.schema != "" && c.addedSet:
+		return errors.New("currentstest: WithSchema and WithAddedFields both given")
+	case c.addedSet:
+		s, err := Schema(eventType, c.added...)
+		if err != nil {
+			return err
+		}
+		c.schema = s
+	case c.schema == "":
 		s, ok := currents.SyntheticSchema(eventType)
 		if !ok {
-			return fmt.Errorf("currentstest: unknown event type %q: give WithSchema", eventType)
+			return fmt.Errorf("currentstest: unknown event type %q: give WithSchema or WithAddedFields", eventType)
 		}
 		c.schema = s
 	}
