@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // BenchmarkExportVsDecode exports a corpus of 300 synthetic Currents files
@@ -34,7 +35,7 @@ func BenchmarkExportVsDecode(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		// Baseline: the decode-only loop.
 		t0, c0 := time.Now(), processCPU()
-		src := currents.NewSource(currents.NewFSStore(os.DirFS(in)), "currents/")
+		src := currents.NewSource(objstore.NewFSStore(os.DirFS(in)), "currents/")
 		n := 0
 		for ke, err := range src.All(ctx) {
 			if err != nil {

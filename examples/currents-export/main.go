@@ -1,4 +1,4 @@
-// Command currents-export turns Braze Currents Avro files into NDJSON or CSV
+// Command currents-export turns Braze Currents Avro files into NDJSON, CSV or Parquet
 // files, one set per event type, ready for an Amperity feed or a warehouse
 // load.
 //
@@ -10,15 +10,19 @@
 // order; keeps the events of the given types whose event time is in
 // [-from, -to); drops events already seen (Currents delivers at least once:
 // the same event id can arrive twice); and writes <out>/<event_type>/
-// part-<run time>[-<n>].ndjson (or .csv). A checkpoint file lists the
+// part-<run time>[-<n>].ndjson (or .csv, .parquet). A checkpoint file lists the
 // Currents files done, so a rerun reads only new ones. A corrupt file is
 // reported, its events are left out of the output (so that a rerun, which
 // tries it again, cannot duplicate them), and the other files go on.
 //
 // Files outside Braze's key layout (a flat folder of .avro files) are read
 // too: the writer schema names their event type. Symbolic links to files
-// are followed; a link to a directory, or a dangling one, is reported. An
-// unknown event type in -types is an error that lists the known ones.
+// are followed; a link to a directory, or a dangling one, is reported.
+// -types accepts the event types the currents package knows, those Braze
+// has announced without a schema (Currents v11's landing page, survey and
+// Content Optimizer types, exported from their own fields), and any other
+// users.* type the input has files of; anything else is an error that
+// lists the known ones.
 //
 // Work is committed in batches (-commit-events, -commit-interval): a
 // commit closes the batch's output parts, each synced once, then saves the
@@ -28,9 +32,17 @@
 // Braze's at-least-once delivery requires anyway. Ctrl-C commits the files
 // done and ends with "interrupted" and the counts.
 //
-// CSV parts of an event type share one column set: the type's current
-// Currents fields, so every older writer schema fits; a newer schema's
-// extra fields start one wider part. -columns pins the columns.
+// Several workers share one bucket with -workers-db postgres://...: the
+// objects are claimed and the deduplicator's ids kept in PostgreSQL, and a
+// batch's parts are published (renamed into <out>/<event_type>/) only once
+// its transaction committed, so every event is written exactly once, also
+// when a worker is killed (see workers.go).
+//
+// CSV and Parquet parts of an event type share one column set (for
+// Parquet, one schema): the type's current Currents fields, so every older
+// writer schema fits; a newer schema's extra fields start one wider part.
+// -columns pins the columns. Parquet columns are typed (timestamps, INT64,
+// DOUBLE, BOOLEAN, lists) and optional; see parquet.go.
 //
 // Exit status: 0 when every file was read, 1 when some were corrupt, 2 on a
 // fatal error or when interrupted.
@@ -47,14 +59,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ampbraze/ampbraze/currents"
-	"github.com/ampbraze/ampbraze/examples/internal/objstore"
+	"github.com/ampbraze/ampbraze/examples/internal/input"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 const (
@@ -75,6 +87,7 @@ func main() {
 type config struct {
 	input, out, format, checkpoint, s3Endpoint string
 	types                                      []string
+	unlisted                                   []string // -types to look for in the input (findTypes)
 	columns                                    []string
 	from, to                                   time.Time
 	late                                       time.Duration
@@ -85,6 +98,7 @@ type config struct {
 	// syncFile, when set, replaces (*os.File).Sync for the output parts:
 	// the benchmark counts the syncs with it.
 	syncFile func(*os.File) error
+	workers  workerFlags // -workers-db and its companions (workers.go)
 }
 
 // errVersion is parseFlags' answer to -version.
@@ -94,11 +108,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{now: time.Now}
 	fs := flag.NewFlagSet("currents-export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.input, "input", "", "Currents files: a local `directory` or s3://bucket/prefix/")
+	fs.StringVar(&c.input, "input", "", "Currents files: a local `directory`, s3://bucket/prefix/, gs://bucket/prefix/ or an Azure folder (https://<account>.blob.core.windows.net/<container>/prefix/, azure://<container>/prefix/)")
 	fs.StringVar(&c.out, "out", "", "output `directory`")
-	fs.StringVar(&c.format, "format", "ndjson", "output format: ndjson or csv")
+	fs.StringVar(&c.format, "format", "ndjson", "output format: ndjson, csv or parquet")
 	types := fs.String("types", "", "comma-separated event types to export (default: all)")
-	columns := fs.String("columns", "", "comma-separated CSV `fields`, the same for every event type (default: each type's current fields, plus any newer ones its files carry)")
+	columns := fs.String("columns", "", "comma-separated CSV or Parquet `fields`, the same for every event type (default: each type's current fields, plus any newer ones its files carry)")
 	from := fs.String("from", "", "keep events at or after this `time` (YYYY-MM-DD or RFC 3339, UTC)")
 	to := fs.String("to", "", "keep events before this `time` (YYYY-MM-DD or RFC 3339, UTC)")
 	fs.DurationVar(&c.late, "late", 24*time.Hour, "how long after -to Braze may still queue an event of the range (bounds the files read)")
@@ -108,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "checkpoint `file` (default: <out>/.currents-checkpoint)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", os.Getenv("AWS_ENDPOINT_URL_S3"), "S3-compatible endpoint `URL` (path-style), for MinIO and tests")
 	showVersion := fs.Bool("version", false, "print the program's version and exit")
+	c.workers.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -117,18 +132,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.input == "" || c.out == "" {
 		return nil, errors.New("-input and -out are required")
 	}
-	if c.format != "ndjson" && c.format != "csv" {
-		return nil, fmt.Errorf("-format %q: use ndjson or csv", c.format)
+	if c.format != "ndjson" && c.format != "csv" && c.format != "parquet" {
+		return nil, fmt.Errorf("-format %q: use ndjson, csv or parquet", c.format)
 	}
 	if *types != "" {
 		c.types = strings.Split(*types, ",")
-		if err := checkTypes(c.types); err != nil {
+		unlisted, err := checkTypes(c.types)
+		if err != nil {
 			return nil, err
 		}
+		c.unlisted = unlisted
 	}
 	if *columns != "" {
-		if c.format != "csv" {
-			return nil, errors.New("-columns applies to -format csv")
+		if c.format == "ndjson" {
+			return nil, errors.New("-columns applies to -format csv and parquet")
 		}
 		c.columns = strings.Split(*columns, ",")
 		if slices.Contains(c.columns, "") {
@@ -148,27 +165,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if !c.from.IsZero() && !c.to.IsZero() && !c.from.Before(c.to) {
 		return nil, errors.New("-from must be before -to")
 	}
+	if err := c.workers.check(c.checkpoint); err != nil {
+		return nil, err
+	}
 	if c.checkpoint == "" {
 		c.checkpoint = filepath.Join(c.out, ".currents-checkpoint")
 	}
 	return c, nil
-}
-
-// checkTypes refuses event types the currents package does not know, so
-// that a misspelt type is not a silent run over no files.
-func checkTypes(types []string) error {
-	known := currents.KnownEventTypes()
-	var unknown []string
-	for _, t := range types {
-		if _, ok := slices.BinarySearch(known, t); !ok {
-			unknown = append(unknown, strconv.Quote(t))
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	return fmt.Errorf("-types: unknown event type %s; known types:\n  %s",
-		strings.Join(unknown, ", "), strings.Join(known, "\n  "))
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -191,6 +194,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, version.String("currents-export"))
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "currents-export:", err)
+		return exitFatal
+	}
+	if err := findTypes(ctx, c); err != nil {
 		fmt.Fprintln(stderr, "currents-export:", err)
 		return exitFatal
 	}
@@ -245,7 +252,7 @@ func (r *report) print(w io.Writer) {
 }
 
 func export(ctx context.Context, c *config, log *slog.Logger, progress *progress) (*report, error) {
-	loc, err := objstore.Open(ctx, c.input, objstore.S3Options{Endpoint: c.s3Endpoint})
+	loc, err := input.Open(ctx, c.input, input.Options{S3Endpoint: c.s3Endpoint})
 	if err != nil {
 		return nil, err
 	}
@@ -255,26 +262,14 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return nil, err
 	}
-	cp, err := currents.OpenFileCheckpoint(c.checkpoint)
+	if c.workers.db != "" {
+		return exportWorkers(ctx, c, loc.Store, loc.Prefix, log, progress)
+	}
+	cp, err := objstore.OpenFileCheckpoint(c.checkpoint, objstore.WithCheckpointLogger(log))
 	if err != nil {
 		return nil, err
 	}
-	opts := []currents.SourceOption{currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log)}
-	if len(c.types) > 0 {
-		opts = append(opts, currents.WithEventTypes(c.types...))
-	}
-	if !c.from.IsZero() || !c.to.IsZero() {
-		// Files are named by the hour Braze queued their events, which is
-		// at or after the event time, and at most -late after it.
-		var from, to time.Time
-		if !c.from.IsZero() {
-			from = c.from.Truncate(time.Hour)
-		}
-		if !c.to.IsZero() {
-			to = c.to.Add(c.late)
-		}
-		opts = append(opts, currents.WithHours(from, to))
-	}
+	opts := append(sourceFilters(c), currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log))
 	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
 	// The deduplicator's ids persist beside the checkpoint and commit with
 	// it, so a copy of an event delivered again in a later run is caught
@@ -283,6 +278,9 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	dedupePath := c.checkpoint + ".dedupe"
 	if err := dedupe.LoadFile(dedupePath); err != nil {
 		return nil, err
+	}
+	if n := dedupe.Stats().TornTail; n > 0 {
+		log.Warn("the deduplicator's last commit was cut short by a crash; its files are read again", "file", dedupePath, "bytes ignored", n)
 	}
 	outs := newOutputs(c.out, c.format, c.now().UTC())
 	if c.syncFile != nil {
@@ -310,6 +308,28 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	return rep, errors.Join(err, cerr)
 }
 
+// sourceFilters returns the Source options of -types, -from, -to and
+// -late.
+func sourceFilters(c *config) []currents.SourceOption {
+	var opts []currents.SourceOption
+	if len(c.types) > 0 {
+		opts = append(opts, currents.WithEventTypes(c.types...))
+	}
+	if !c.from.IsZero() || !c.to.IsZero() {
+		// Files are named by the hour Braze queued their events, which is
+		// at or after the event time, and at most -late after it.
+		var from, to time.Time
+		if !c.from.IsZero() {
+			from = c.from.Truncate(time.Hour)
+		}
+		if !c.to.IsZero() {
+			to = c.to.Add(c.late)
+		}
+		opts = append(opts, currents.WithHours(from, to))
+	}
+	return opts
+}
+
 // outputError is a failure to write the output: the batch cannot be
 // committed.
 type outputError struct{ err error }
@@ -330,7 +350,7 @@ type batch struct {
 	outs       *outputs
 	dedupe     *currents.Deduper
 	dedupePath string
-	cp         *currents.FileCheckpoint
+	cp         *objstore.FileCheckpoint
 	limit      int64         // events per batch
 	interval   time.Duration // longest time between commits
 	last       time.Time
@@ -460,6 +480,8 @@ func startFile(f currents.File, c *config, dedupe *currents.Deduper, outs *outpu
 
 func (x *fileExport) write(events []currents.Event) error {
 	c := x.c
+	s := &x.outs.seen
+	kept := s.kept[:0]
 	for _, ev := range events {
 		x.events++
 		t := ev.Time()
@@ -467,16 +489,15 @@ func (x *fileExport) write(events []currents.Event) error {
 			x.outside++
 			continue
 		}
-		// A file outside the key layout has no queue hour: its event time
-		// stands in.
-		hour := x.f.Key.Hour
-		if hour.IsZero() {
-			hour = t
-		}
-		if x.dedupe.Seen(x.f.Key.EventType, ev.EventID(), hour) {
+		kept = append(kept, ev)
+	}
+	defer func() { clear(kept); s.kept = kept[:0] }()
+	for i, dup := range s.duplicates(x.dedupe, x.f, kept) {
+		if dup {
 			x.dups++
 			continue
 		}
+		ev := kept[i]
 		x.added = append(x.added, ev.EventID())
 		if err := x.outs.write(ev); err != nil {
 			return err

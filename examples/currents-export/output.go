@@ -31,17 +31,27 @@ type outputs struct {
 	buf      []byte   // one event's JSON, reused
 	cur      *part    // the part written last, found without a map lookup
 	batch    []*part  // the parts opened since the last commit
-	columns  []string // -columns: the CSV columns of every part, or nil
+	columns  []string // -columns: the CSV or Parquet columns of every part, or nil
+	// csvLast and pqLast hold each event type's widest layout so far in
+	// the run, which its next part starts from (after a commit too).
+	csvLast map[string][]string
+	pqLast  map[string][]pqColumn
+	// pqSchemas caches the Parquet kinds of each writer schema seen.
+	pqSchemas map[string]*writerKinds
+	// seen is the scratch of the batched deduplication (fileExport.write).
+	seen seenBatch
 }
 
-// part is one output file. A CSV part's columns are chosen when it opens
-// (see columnsFor); an event with a field outside them starts a new part.
+// part is one output file. A CSV or Parquet part's columns are chosen when
+// it opens (see columnsFor, parquetLayout); an event with a field outside
+// them starts a new part.
 type part struct {
 	eventType string
 	path      string
 	f         *os.File
 	bw        *bufio.Writer // ndjson
 	cw        *csv.Writer   // csv
+	pq        *pqPart       // parquet
 	columns   []string
 	n         int // part number within the run
 	rows      int // events in the part
@@ -56,6 +66,7 @@ func newOutputs(dir, format string, now time.Time) *outputs {
 	return &outputs{
 		dir: dir, format: format, stamp: now.Format("20060102T150405Z"),
 		parts: map[string]*part{}, next: map[string]int{}, syncFile: (*os.File).Sync,
+		csvLast: map[string][]string{}, pqLast: map[string][]pqColumn{}, pqSchemas: map[string]*writerKinds{},
 	}
 }
 
@@ -73,6 +84,9 @@ func (o *outputs) mark(eventType string) (mark, error) {
 	if p == nil {
 		return mark{eventType: eventType}, nil
 	}
+	if p.pq != nil {
+		return mark{eventType: eventType, part: p, rows: p.rows}, p.pq.mark()
+	}
 	if err := p.flush(); err != nil {
 		return mark{}, err
 	}
@@ -86,6 +100,13 @@ func (o *outputs) rollback(m mark) error {
 	p := o.parts[m.eventType]
 	if p == nil {
 		return nil
+	}
+	if p.pq != nil {
+		p.rows = m.rows
+		if p != m.part {
+			p.rows = 0
+		}
+		return p.pq.rollback(p != m.part)
 	}
 	if err := p.flush(); err != nil {
 		return err
@@ -115,6 +136,9 @@ func (o *outputs) write(ev currents.Event) error {
 	if p == nil || p.eventType != t {
 		p = o.parts[t]
 	}
+	if o.format == "parquet" {
+		return o.writeParquet(t, p, fe)
+	}
 	if p == nil || (p.cw != nil && !p.covers(fe.Fields())) {
 		var err error
 		if p, err = o.open(t, p, o.columnsFor(t, p, fe.Fields())); err != nil {
@@ -140,6 +164,33 @@ func (o *outputs) write(ev currents.Event) error {
 	return err
 }
 
+// writeParquet writes an event to its type's Parquet part p (nil if none
+// is open), opening a new part when the event's writer schema does not fit
+// p's columns.
+func (o *outputs) writeParquet(t string, p *part, fe currents.FieldEvent) error {
+	fields := fe.Fields()
+	if p == nil || !p.pq.fitsFast(fields) {
+		wk, err := o.eventKinds(fe)
+		if err != nil {
+			return err
+		}
+		if p == nil || !p.pq.fits(fields, wk, p.pinned) {
+			var prev []pqColumn
+			if p != nil {
+				prev = p.pq.layout
+			}
+			cols := o.parquetLayout(t, prev, wk)
+			if p, err = o.open(t, p, nil); err != nil {
+				return err
+			}
+			p.pq = newPQPart(p, cols)
+		}
+	}
+	o.cur = p
+	p.rows++
+	return p.pq.write(fe)
+}
+
 // columnsFor returns the CSV columns of a new part of eventType whose
 // event has the given writer fields: the pinned -columns if any; else the
 // current part's columns (or, for a first part, the fields of the type's
@@ -147,7 +198,8 @@ func (o *outputs) write(ev currents.Event) error {
 // writer fields they lack. So every writer schema of a type whose fields
 // are within the current schema's (the older ones: fields are only ever
 // added) shares one layout, and a newer schema's extra fields start one
-// wider part rather than a part per schema.
+// wider part rather than a part per schema. The next part of the type in
+// the run (after a commit) starts from the widest columns so far.
 func (o *outputs) columnsFor(eventType string, cur *part, fields []string) []string {
 	if o.format != "csv" {
 		return nil
@@ -158,6 +210,8 @@ func (o *outputs) columnsFor(eventType string, cur *part, fields []string) []str
 	var cols []string
 	if cur != nil {
 		cols = slices.Clone(cur.columns)
+	} else if last := o.csvLast[eventType]; last != nil {
+		cols = slices.Clone(last)
 	} else if fe, ok := currents.NewEvent(eventType).(currents.FieldEvent); ok {
 		cols = slices.Clone(fe.Fields())
 	}
@@ -166,6 +220,7 @@ func (o *outputs) columnsFor(eventType string, cur *part, fields []string) []str
 			cols = append(cols, f)
 		}
 	}
+	o.csvLast[eventType] = cols
 	return cols
 }
 
@@ -222,12 +277,14 @@ func (o *outputs) open(eventType string, prev *part, columns []string) (*part, e
 	}
 	o.next[eventType] = n + 1
 	p := &part{eventType: eventType, path: path, f: f, n: n, columns: slices.Clone(columns), sync: o.syncFile, pinned: o.columns != nil}
-	if o.format == "csv" {
+	switch o.format {
+	case "parquet": // the caller sets p.pq
+	case "csv":
 		p.cw = csv.NewWriter(f)
 		if err := p.cw.Write(p.columns); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		p.bw = bufio.NewWriterSize(f, 256<<10)
 	}
 	o.parts[eventType] = p
@@ -249,6 +306,9 @@ type countWriter int64
 func (c *countWriter) Write(b []byte) (int, error) { *c += countWriter(len(b)); return len(b), nil }
 
 func (p *part) flush() error {
+	if p.pq != nil {
+		return nil // written at close
+	}
 	if p.cw != nil {
 		p.cw.Flush()
 		return p.cw.Error()
@@ -267,6 +327,9 @@ func (p *part) close() error {
 		return errors.Join(p.f.Close(), os.Remove(p.path))
 	}
 	err := p.flush()
+	if err == nil && p.pq != nil {
+		err = p.pq.close()
+	}
 	if err == nil {
 		err = p.sync(p.f)
 	}

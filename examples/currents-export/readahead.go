@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // chunkEvents is the number of events a chunk carries: enough to make the
@@ -90,7 +91,7 @@ func readAhead(ctx context.Context, src *currents.Source) (<-chan chunk, func())
 // lookupOnly is a checkpoint whose MarkDone does nothing, so that the
 // Source skips the files done in earlier runs while the writer marks a
 // file done itself once its events are written.
-type lookupOnly struct{ *currents.FileCheckpoint }
+type lookupOnly struct{ *objstore.FileCheckpoint }
 
 // MarkDone leaves the marking to the writer.
 func (lookupOnly) MarkDone(context.Context, string) error { return nil }
