@@ -24,7 +24,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,16 +33,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ampbraze/ampbraze"
 	"github.com/ampbraze/ampbraze/amperity"
 	"github.com/ampbraze/ampbraze/braze"
 	"github.com/ampbraze/ampbraze/braze/redislimit"
-	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/diff"
-	"github.com/ampbraze/ampbraze/examples/internal/objstore"
+	"github.com/ampbraze/ampbraze/examples/internal/input"
 	"github.com/ampbraze/ampbraze/examples/internal/version"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // Exit statuses.
@@ -82,6 +80,7 @@ type config struct {
 	s3Endpoint                                        string
 	verbose                                           bool
 	allStrings, force, resetState, resendRejected     bool
+	updateExistingOnly                                bool
 	logFormat, summaryJSON                            string
 	checkpointDefault                                 bool // -checkpoint not given
 	redisURL                                          string
@@ -111,7 +110,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.input, "input", "", "export `file`, s3://bucket/key, or a folder (directory or s3://bucket/prefix/) of exports")
+	fs.StringVar(&c.input, "input", "", "export `file`, s3://bucket/key, gs://bucket/key, an Azure blob URL, or a folder (directory, or such a URL ending in /) of exports")
 	fs.StringVar(&c.format, "format", "", "csv, tsv, psv, ndjson or parquet (default: from the file extension; .gz is detected)")
 	fs.StringVar(&c.delimiter, "delimiter", "", "field delimiter of delimited text, one ASCII `char`acter (\\t for tab)")
 	fs.StringVar(&c.schemaPath, "schema", "", "schema `file` of column:type lines (required for delimited text and NDJSON, unless -all-strings; Parquet carries its own)")
@@ -131,6 +130,7 @@ Flags:
 	fs.BoolVar(&c.force, "force", false, "lift -max-removed and -max-changed and allow an empty -full-snapshot export")
 	fs.BoolVar(&c.resetState, "reset-state", false, "accept a state that lost data (see the error that names this flag): what it lost is sent again as new")
 	fs.BoolVar(&c.resendRejected, "resend-rejected", false, "send again values Braze rejected before, although they have not changed")
+	fs.BoolVar(&c.updateExistingOnly, "update-existing-only", false, "update only users Braze already holds, create none (_update_existing_only). Braze does not say which users it skipped, so each run sends every user of the export in full and records nothing in the state: a user created in Braze later gets its attributes at the next run. Needs a -scope of its own; not with -full-snapshot, -max-removed or -max-changed")
 	fs.StringVar(&c.instance, "instance", os.Getenv("BRAZE_INSTANCE"), "Braze `instance` (US-03, EU-01, ...; default $BRAZE_INSTANCE)")
 	fs.StringVar(&c.endpoint, "endpoint", os.Getenv("BRAZE_REST_ENDPOINT"), "Braze REST endpoint `URL` (default $BRAZE_REST_ENDPOINT)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan summary and a sample of changes; send and record nothing")
@@ -169,6 +169,9 @@ Flags:
 		return nil, err
 	}
 	if c.maxChanged, err = parseLimit("-max-changed", *maxChanged); err != nil {
+		return nil, err
+	}
+	if err := checkUpdateExistingOnly(c, *maxRemoved, *maxChanged); err != nil {
 		return nil, err
 	}
 	if c.fullSnapshot && c.scope == "braze:users" {
@@ -292,11 +295,11 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 			return nil, nil, errors.New("BRAZE_API_KEY is not set (the key is read from the environment only)")
 		}
 		opts := []braze.Option{braze.WithLogger(log), braze.WithRateLimit(c.rate, c.rateWindow)}
-		if c.endpoint != "" {
-			opts = append(opts, braze.WithBaseURL(c.endpoint))
-		} else {
-			opts = append(opts, braze.WithInstance(c.instance))
+		where, err := endpointOption(c)
+		if err != nil {
+			return nil, nil, err
 		}
+		opts = append(opts, where)
 		if c.httpClient != nil {
 			opts = append(opts, braze.WithHTTPClient(c.httpClient))
 		}
@@ -321,7 +324,14 @@ func setup(ctx context.Context, c *config, log *slog.Logger, stdout, stderr io.W
 	if s.engine, err = openState(ctx, c, log); err != nil {
 		return nil, nil, stateError(redactURL(c.statePath), err)
 	}
-	closers = append(closers, func() { s.engine.Close() })
+	eng := s.engine // s is nil once setup returns an error
+	closers = append(closers, func() { eng.Close() })
+	if c.updateExistingOnly {
+		if err := checkScopeForUpdateOnly(ctx, s.engine, c.scope); err != nil {
+			return nil, nil, err
+		}
+		s.mapOpts = append(s.mapOpts, amperity.UpdateExistingOnly())
+	}
 
 	if c.rejectsPath != "" && !c.dryRun { // a dry run writes nothing but what it prints
 		f, err := os.OpenFile(c.rejectsPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -340,12 +350,12 @@ func (s *syncer) runOnce(ctx context.Context) int {
 	c := s.cfg
 	run := runInfo{ID: newRunID(), Started: time.Now()}
 	s.rejects.setRun(run.ID)
-	s.log.Info("run started", "run_id", run.ID, "input", c.input, "scope", c.scope, "dry_run", c.dryRun)
-	loc, err := objstore.Open(ctx, c.input, objstore.S3Options{Endpoint: c.s3Endpoint, HTTPClient: c.httpClient})
+	s.log.Info("run started", "run_id", run.ID, "input", input.Redact(c.input), "scope", c.scope, "dry_run", c.dryRun)
+	loc, err := input.Open(ctx, c.input, input.Options{S3Endpoint: c.s3Endpoint, HTTPClient: c.httpClient})
 	if err != nil {
 		return s.fatal(err)
 	}
-	var cp *currents.FileCheckpoint
+	var cp *objstore.FileCheckpoint
 	if loc.Folder && !c.dryRun {
 		if cp, err = s.openCheckpoint(ctx); err != nil {
 			return s.fatal(err)
@@ -429,10 +439,11 @@ func (s *syncer) fatal(err error) int {
 }
 
 // openCheckpoint opens the list of processed exports. A list that cannot
-// be read, or that holds a line no export key has, is an error: an empty
-// list would re-sync every export of the folder. A missing list while the
-// state holds users is said out loud, since that is what happens next.
-func (s *syncer) openCheckpoint(ctx context.Context) (*currents.FileCheckpoint, error) {
+// be read, or that holds a line no save writes or a torn one, is an error
+// naming the line: an export read again after later ones would be applied
+// over them. A missing or empty list while the state holds users is said
+// out loud, since that is what happens next.
+func (s *syncer) openCheckpoint(ctx context.Context) (*objstore.FileCheckpoint, error) {
 	path := s.cfg.checkpoint
 	if path == "" {
 		return nil, errors.New("a folder input with a postgres:// -state needs -checkpoint FILE (the list of processed exports; one per -partition)")
@@ -440,24 +451,21 @@ func (s *syncer) openCheckpoint(ctx context.Context) (*currents.FileCheckpoint, 
 	if err := s.moveOldCheckpoint(); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	cp, err := objstore.OpenFileCheckpoint(path, objstore.RefuseTornLines())
+	var ce *objstore.CheckpointError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &ce) && ce.Line > 0:
+		return nil, fmt.Errorf("checkpoint %s is damaged at line %d (%v): fix it, or delete it to sync every export of the folder again", path, ce.Line, ce.Err)
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint %s cannot be read: %w", path, err)
+	}
+	if cp.Len() == 0 {
 		if n, err := s.engine.ScopeKeys(ctx, s.cfg.scope); err == nil && n > 0 {
 			s.log.Warn("no checkpoint of processed exports: every export in the folder is synced again, oldest first (the state makes that correct, but it resends what changed between them); if the checkpoint was deleted by mistake, stop and restore it",
 				"checkpoint", path, "scope", s.cfg.scope, "users_in_state", n)
 		}
-	case err != nil:
-		return nil, fmt.Errorf("checkpoint %s cannot be read: %w", path, err)
-	default:
-		for i, line := range strings.SplitAfter(string(b), "\n") {
-			key := strings.TrimSuffix(line, "\n")
-			if !utf8.ValidString(key) || strings.ContainsAny(key, "\x00\r") || (key == "" && line != "" && line != "\n") {
-				return nil, fmt.Errorf("checkpoint %s is damaged at line %d: fix it, or delete it to sync every export of the folder again", path, i+1)
-			}
-		}
 	}
-	return currents.OpenFileCheckpoint(path)
+	return cp, nil
 }
 
 // explain turns the error that ended a file into one line in the
@@ -504,7 +512,7 @@ func isLimit(err error) bool {
 	return errors.Is(err, diff.ErrLimitExceeded) || errors.Is(err, diff.ErrEmptySnapshot)
 }
 
-func (s *syncer) syncObject(ctx context.Context, loc *objstore.Location, obj currents.Object, name string) (*fileResult, error) {
+func (s *syncer) syncObject(ctx context.Context, loc *input.Location, obj objstore.Object, name string) (*fileResult, error) {
 	rc, err := loc.Open(ctx, obj.Key)
 	if err != nil {
 		return nil, err

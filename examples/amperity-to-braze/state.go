@@ -23,7 +23,11 @@ func isStateURL(s string) bool {
 // only for a dry run), or PostgreSQL.
 func openState(ctx context.Context, c *config, log *slog.Logger) (*diff.Engine, error) {
 	if isStateURL(c.statePath) {
-		st, err := pgstore.Open(ctx, c.statePath, pgstore.WithLogger(log))
+		opts := []pgstore.Option{pgstore.WithLogger(log)}
+		if c.dryRun {
+			opts = append(opts, pgstore.ReadOnly()) // a dry run creates no table and writes no row
+		}
+		st, err := pgstore.Open(ctx, c.statePath, opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ampbraze/ampbraze"
@@ -49,7 +50,9 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 		return nil, err
 	}
 	bar := s.progress(name, size)
-	defer bar.done()
+	var last diff.Progress
+	complete := false
+	defer func() { bar.done(last, complete) }()
 	start := time.Now()
 	if fmtOf.kind != "parquet" { // Parquet needs the file itself (io.ReaderAt)
 		r = bar.reader(r)
@@ -59,6 +62,11 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 		return nil, err
 	}
 	defer closeRows()
+	if col := s.cfg.idColumn; col != "" {
+		if _, ok := rows.Schema().Lookup(col); !ok {
+			return nil, fmt.Errorf("-id-column %q: the export has no such column; its columns are %s", col, strings.Join(rows.Schema().Names(), ", "))
+		}
+	}
 	mapper, err := amperity.NewMapper(rows.Schema(), s.mapOpts...)
 	if err != nil {
 		return nil, err
@@ -102,6 +110,7 @@ func (s *syncer) syncFile(ctx context.Context, name string, r io.Reader, size in
 	}
 	res.Summary = plan.Summary()
 	res.Interrupted = ctx.Err() != nil
+	last, complete = plan.Progress(), err == nil && !res.Interrupted
 	res.Duration = time.Since(start)
 	if werr := s.rejects.flush(); werr != nil {
 		return res, fmt.Errorf("writing the rejects file %s: %w", s.cfg.rejectsPath, werr)
@@ -128,7 +137,9 @@ func (s *syncer) planOptions(m *amperity.Mapper) []diff.PlanOption {
 	if s.cfg.fullSnapshot {
 		opts = append(opts, diff.WithMode(diff.FullSnapshot))
 	}
-	if s.cfg.dryRun {
+	if s.cfg.dryRun || s.cfg.updateExistingOnly {
+		// -update-existing-only: a plan that records nothing, so that
+		// every run sends every user in full (see updateonly.go).
 		opts = append(opts, diff.WithDryRun())
 	}
 	if s.cfg.maxRemoved != nil {
