@@ -138,10 +138,10 @@ func Sync(ctx context.Context, client *braze.Client, plan *diff.Plan, opts ...Sy
 	for res := range client.TrackAll(ctx, s.updates(), s.cfg.send...) {
 		r := res.Ref.(ref)
 		o := Outcome{Change: r.ch, Err: res.Err, DataPoints: r.dataPoints}
-		switch res.Status() {
-		case braze.Accepted:
+		switch res.Kind() {
+		case braze.ResultAccepted:
 			o.Kind = OutcomeAccepted
-		case braze.Rejected:
+		case braze.ResultRejected:
 			o.Kind = OutcomeRejected
 		default:
 			o.Kind = OutcomeFailed

@@ -18,8 +18,8 @@ func records(n int, tier string) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
 		for i := range n {
 			r := diff.Record{Key: fmt.Sprintf("C-%03d", i), Attrs: []diff.Attr{
-				{Name: "first_name", Value: diff.String("Ada")},
-				{Name: "loyalty_tier", Value: diff.String(tier)},
+				{Name: "first_name", Value: diff.StringValue("Ada")},
+				{Name: "loyalty_tier", Value: diff.StringValue(tier)},
 			}}
 			if !yield(r, nil) {
 				return
@@ -73,13 +73,13 @@ func TestSyncRejectionsAndBadRecords(t *testing.T) {
 	srv := brazetest.NewServer(t)
 	e := newEngine(t)
 	input := func(yield func(diff.Record, error) bool) {
-		if !yield(diff.Record{Key: "C-1", Attrs: []diff.Attr{{Name: "email", Value: diff.String("not an email")}}}, nil) {
+		if !yield(diff.Record{Key: "C-1", Attrs: []diff.Attr{{Name: "email", Value: diff.StringValue("not an email")}}}, nil) {
 			return
 		}
 		if !yield(diff.Record{Key: "C-2"}, errors.New(`row 3, column "order_count": not an Integer`)) {
 			return
 		}
-		yield(diff.Record{Key: "C-3", Attrs: []diff.Attr{{Name: "email", Value: diff.String("c3@example.com")}}}, nil)
+		yield(diff.Record{Key: "C-3", Attrs: []diff.Attr{{Name: "email", Value: diff.StringValue("c3@example.com")}}}, nil)
 	}
 	rep, outs, err := sync(t, e, srv.Client(), input)
 	if err != nil || rep.Accepted != 1 || rep.Rejected != 1 || rep.BadRecords != 1 || len(outs) != 3 {

@@ -41,63 +41,63 @@ func noJSON(c Cell) error {
 // attributes.
 func typedConverter(t Type, loc *time.Location) converter {
 	switch t {
-	case Boolean:
+	case TypeBoolean:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			b, err := parseBoolean(c.Text)
-			return diff.Bool(b), err
+			return diff.BoolValue(b), err
 		}
-	case Date:
+	case TypeDate:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			return dateValue(parseDate(c.Text))
 		}
-	case Datetime:
+	case TypeDatetime:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			t, err := parseDatetime(c.Text, loc)
-			return diff.Time(t), err
+			return diff.TimeValue(t), err
 		}
-	case Decimal:
+	case TypeDecimal:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			n, err := parseDecimal(c.Text)
-			return diff.Number(n), err
+			return diff.NumberValue(n), err
 		}
-	case Float:
+	case TypeFloat:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			f, err := parseFloat(c.Text)
-			return diff.Float(f), err
+			return diff.FloatValue(f), err
 		}
-	case Integer:
+	case TypeInteger:
 		return func(c Cell) (diff.Value, error) {
 			if err := noJSON(c); err != nil {
 				return diff.Value{}, err
 			}
 			n, err := parseInteger(c.Text)
-			return diff.Int(n), err
+			return diff.IntValue(n), err
 		}
 	}
 	return func(c Cell) (diff.Value, error) {
 		if c.JSON {
 			v, err := decodeJSONCell(c.Text)
-			return diff.Of(v), err
+			return diff.AnyValue(v), err
 		}
 		if err := checkLength(c.Text); err != nil {
 			return diff.Value{}, err
 		}
-		return diff.String(c.Text), nil
+		return diff.StringValue(c.Text), nil
 	}
 }
 
@@ -107,7 +107,7 @@ func dateValue(d braze.Date, err error) (diff.Value, error) {
 	if err != nil {
 		return diff.Value{}, err
 	}
-	return diff.Of(d), nil
+	return diff.AnyValue(d), nil
 }
 
 // decodeJSONCell turns an NDJSON array or object into the value model: an
@@ -191,22 +191,22 @@ func textOf(t Type, c Cell, loc *time.Location) (string, error) {
 		return "", err
 	}
 	switch t {
-	case Boolean:
+	case TypeBoolean:
 		b, err := parseBoolean(c.Text)
 		return strconv.FormatBool(b), err
-	case Date:
+	case TypeDate:
 		d, err := parseDate(c.Text)
 		return d.String(), err
-	case Datetime:
+	case TypeDatetime:
 		tm, err := parseDatetime(c.Text, loc)
 		return tm.Format(time.RFC3339Nano), err
-	case Decimal:
+	case TypeDecimal:
 		n, err := parseDecimal(c.Text)
 		return string(n), err
-	case Float:
+	case TypeFloat:
 		f, err := parseFloat(c.Text)
 		return strconv.FormatFloat(f, 'g', -1, 64), err
-	case Integer:
+	case TypeInteger:
 		n, err := parseInteger(c.Text)
 		return strconv.FormatInt(n, 10), err
 	}
@@ -218,16 +218,16 @@ func textOf(t Type, c Cell, loc *time.Location) (string, error) {
 func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (converter, error) {
 	loc := cfg.loc
 	switch f.Kind {
-	case braze.KindDate:
+	case braze.FieldDate:
 		switch t {
-		case Date:
+		case TypeDate:
 			return func(c Cell) (diff.Value, error) {
 				if err := noJSON(c); err != nil {
 					return diff.Value{}, err
 				}
 				return dateValue(parseDate(c.Text))
 			}, nil
-		case Datetime, String:
+		case TypeDatetime, TypeString:
 			return func(c Cell) (diff.Value, error) {
 				if err := noJSON(c); err != nil {
 					return diff.Value{}, err
@@ -235,22 +235,22 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 				return dateValue(parseDOB(c.Text))
 			}, nil
 		}
-	case braze.KindTime:
+	case braze.FieldTime:
 		switch t {
-		case Date:
-			return typedConverter(Date, loc), nil
-		case Datetime, String:
-			return typedConverter(Datetime, loc), nil
+		case TypeDate:
+			return typedConverter(TypeDate, loc), nil
+		case TypeDatetime, TypeString:
+			return typedConverter(TypeDatetime, loc), nil
 		}
-	case braze.KindBool:
-		if t == Boolean || t == String {
-			return typedConverter(Boolean, loc), nil
+	case braze.FieldBool:
+		if t == TypeBoolean || t == TypeString {
+			return typedConverter(TypeBoolean, loc), nil
 		}
-	case braze.KindLocation, braze.KindObject, braze.KindObjectArray:
-		if t != String {
+	case braze.FieldLocation, braze.FieldObject, braze.FieldObjectArray:
+		if t != TypeString {
 			break
 		}
-		wantArray := f.Kind == braze.KindObjectArray
+		wantArray := f.Kind == braze.FieldObjectArray
 		return func(c Cell) (diff.Value, error) {
 			v, err := decodeJSON(c.Text)
 			if err != nil {
@@ -259,7 +259,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			switch v := v.(type) {
 			case map[string]any:
 				if !wantArray {
-					if f.Kind == braze.KindLocation {
+					if f.Kind == braze.FieldLocation {
 						if _, ok := v["latitude"].(json.Number); !ok {
 							return diff.Value{}, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
 						}
@@ -267,7 +267,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 							return diff.Value{}, fmt.Errorf("%w: a location needs numeric latitude and longitude", ErrInvalidValue)
 						}
 					}
-					return diff.Of(v), nil
+					return diff.AnyValue(v), nil
 				}
 			case []any:
 				if wantArray {
@@ -276,12 +276,12 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 							return diff.Value{}, fmt.Errorf("%w: %s takes an array of objects", ErrInvalidValue, f.Name)
 						}
 					}
-					return diff.Of(v), nil
+					return diff.AnyValue(v), nil
 				}
 			}
 			return diff.Value{}, fmt.Errorf("%w: %s takes a JSON %s", ErrInvalidValue, f.Name, map[bool]string{true: "array of objects", false: "object"}[wantArray])
 		}, nil
-	case braze.KindEnum:
+	case braze.FieldEnum:
 		if f.Name == "gender" && !raw {
 			return func(c Cell) (diff.Value, error) {
 				s, err := textOf(t, c, loc)
@@ -292,7 +292,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 				if err != nil || g == "" {
 					return diff.Value{}, err
 				}
-				return diff.String(g), nil
+				return diff.StringValue(g), nil
 			}, nil
 		}
 		values := f.Values
@@ -307,9 +307,9 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			if !slices.Contains(values, s) {
 				return diff.Value{}, fmt.Errorf("%w: %s takes one of %s", ErrInvalidValue, f.Name, strings.Join(values, ", "))
 			}
-			return diff.String(s), nil
+			return diff.StringValue(s), nil
 		}, nil
-	case braze.KindString:
+	case braze.FieldString:
 		var norm func(string) (string, error)
 		var index map[string]string // fast path for closed code lists
 		switch {
@@ -333,7 +333,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 					key = languagePrimary(s)
 				}
 				if v, ok := lookupIndex(index, key); ok {
-					return diff.String(v), nil
+					return diff.StringValue(v), nil
 				}
 			}
 			if norm != nil {
@@ -344,7 +344,7 @@ func standardConverter(f braze.FieldInfo, t Type, raw bool, cfg *mapperConfig) (
 			if err := checkLength(s); err != nil {
 				return diff.Value{}, err
 			}
-			return diff.String(s), nil
+			return diff.StringValue(s), nil
 		}, nil
 	}
 	return nil, fmt.Errorf("%w: a %s column cannot feed a %s field", ErrUnsupportedField, t, f.Kind)
@@ -365,7 +365,7 @@ func languageCodes() []string {
 // did not type it) would be checked row by row, and a column of "Y"/"N" or
 // of segment names would reject every row of the export.
 func audienceConverter(t Type) (converter, error) {
-	if t != Boolean {
+	if t != TypeBoolean {
 		return nil, fmt.Errorf("%w: an audience column must be Boolean, not %s (declare it column:Boolean in the schema)", ErrUnsupportedField, t)
 	}
 	return func(c Cell) (diff.Value, error) {
@@ -373,6 +373,6 @@ func audienceConverter(t Type) (converter, error) {
 			return diff.Value{}, err
 		}
 		b, err := parseBoolean(strings.TrimSpace(c.Text))
-		return diff.Bool(b), err
+		return diff.BoolValue(b), err
 	}, nil
 }

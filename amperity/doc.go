@@ -56,7 +56,7 @@
 //   - two columns landing on one attribute is an error unless Precedence
 //     orders them.
 //
-// Mapper.Plan and Mapper.Explain describe that plan, and MapColumn,
+// Mapper.Decisions and Mapper.Explain describe that plan, and MapColumn,
 // IgnoreColumns and KeepAsWritten override any decision.
 //
 // Values follow the value model of ARCHITECTURE.md: diff.Values holding a

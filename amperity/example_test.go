@@ -70,9 +70,9 @@ vip:Boolean
 // precedence is set.
 func ExampleNewMapper_precedence() {
 	schema, _ := amperity.NewSchema(
-		amperity.Column{Name: "external_id", Type: amperity.String},
-		amperity.Column{Name: "birthdate", Type: amperity.Date},
-		amperity.Column{Name: "dob", Type: amperity.Date},
+		amperity.Column{Name: "external_id", Type: amperity.TypeString},
+		amperity.Column{Name: "birthdate", Type: amperity.TypeDate},
+		amperity.Column{Name: "dob", Type: amperity.TypeDate},
 	)
 	_, err := amperity.NewMapper(schema)
 	fmt.Println(err)

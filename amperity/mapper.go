@@ -266,7 +266,7 @@ func (m *Mapper) plan() error {
 			if d.Action == ActionAudience {
 				t.audience = true
 			}
-			if d.Type == String && cfg.emptyAsNull {
+			if d.Type == TypeString && cfg.emptyAsNull {
 				t.emptyNull = true
 			}
 			if d.Action == ActionStandard {
@@ -428,7 +428,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 	for ti := range l.targets {
 		t := &l.targets[ti]
 		if t.constant {
-			rec.Attrs = append(rec.Attrs, diff.Attr{Name: t.name, Value: diff.Bool(true)})
+			rec.Attrs = append(rec.Attrs, diff.Attr{Name: t.name, Value: diff.BoolValue(true)})
 			continue
 		}
 		var v diff.Value
@@ -448,7 +448,7 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 		if !found || v.IsNull() {
 			switch {
 			case t.audience:
-				v = diff.Bool(false)
+				v = diff.BoolValue(false)
 			case t.omitNull:
 				continue
 			}
@@ -474,10 +474,10 @@ func (m *Mapper) mapRow(row Row, attrs []diff.Attr) (diff.Record, error) {
 				in = append(in, a.name)
 			}
 		}
-		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: diff.Of(in)})
+		rec.Attrs = append(rec.Attrs, diff.Attr{Name: m.cfg.audienceArray, Value: diff.AnyValue(in)})
 	}
 	if m.cfg.updateOnly {
-		rec.Attrs = append(rec.Attrs, diff.Attr{Name: updateExistingOnlyFlag, Value: diff.Bool(true)})
+		rec.Attrs = append(rec.Attrs, diff.Attr{Name: updateExistingOnlyFlag, Value: diff.BoolValue(true)})
 	}
 	return rec, nil
 }

@@ -226,7 +226,7 @@ func TestMapperConsentAndIgnored(t *testing.T) {
 	if got := formatRecord(recs[0]); got != "u1" {
 		t.Errorf("default record = %s", got)
 	}
-	plan := m.Plan()
+	plan := m.Decisions()
 	wantActions := []Action{ActionIdentifier, ActionIgnored, ActionConsentDisabled, ActionIgnored, ActionIgnored}
 	for i, w := range wantActions {
 		if plan[i].Action != w {
@@ -362,7 +362,7 @@ func TestMapperConcurrentUse(t *testing.T) {
 					done <- err
 					return
 				}
-				if !rec.Attrs[0].Value.Equal(diff.String("DE")) || !rec.Attrs[1].Value.Equal(diff.String("F")) || rec.Attrs[2].Value.String() != "1.5" {
+				if !rec.Attrs[0].Value.Equal(diff.StringValue("DE")) || !rec.Attrs[1].Value.Equal(diff.StringValue("F")) || rec.Attrs[2].Value.String() != "1.5" {
 					done <- fmt.Errorf("record %v", rec)
 					return
 				}

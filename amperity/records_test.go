@@ -280,7 +280,7 @@ func TestRecordsParallelRecordsOutliveBatches(t *testing.T) {
 		rendered = append(rendered, fmt.Sprint(rec.Key, rec.Attrs))
 	}
 	for i := range kept {
-		kept[i].Attrs = append(kept[i].Attrs, diff.Attr{Name: "extra", Value: diff.Int(int64(i))})
+		kept[i].Attrs = append(kept[i].Attrs, diff.Attr{Name: "extra", Value: diff.IntValue(int64(i))})
 	}
 	for i, rec := range kept {
 		if got := fmt.Sprint(rec.Key, rec.Attrs[:len(rec.Attrs)-1]); got != rendered[i] {
@@ -338,7 +338,7 @@ func TestRecordsBadRowKeepsKey(t *testing.T) {
 					errs++
 					continue
 				}
-				if ch.Status == diff.Removed {
+				if ch.Delta == diff.DeltaRemoved {
 					removed = append(removed, ch.Key)
 				}
 				p.Ack(ch, nil)

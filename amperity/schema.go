@@ -13,17 +13,17 @@ type Type uint8
 
 // The Amperity data types.
 const (
-	String Type = iota + 1
-	Boolean
-	Date
-	Datetime
-	Decimal
-	Float
-	Integer
+	TypeString Type = iota + 1
+	TypeBoolean
+	TypeDate
+	TypeDatetime
+	TypeDecimal
+	TypeFloat
+	TypeInteger
 )
 
-var typeNames = [...]string{String: "String", Boolean: "Boolean", Date: "Date", Datetime: "Datetime",
-	Decimal: "Decimal", Float: "Float", Integer: "Integer"}
+var typeNames = [...]string{TypeString: "String", TypeBoolean: "Boolean", TypeDate: "Date", TypeDatetime: "Datetime",
+	TypeDecimal: "Decimal", TypeFloat: "Float", TypeInteger: "Integer"}
 
 // String returns Amperity's name for the type.
 func (t Type) String() string {
@@ -42,19 +42,19 @@ func ParseType(s string) (Type, error) {
 	}
 	switch strings.ToLower(name) {
 	case "string", "varchar":
-		return String, nil
+		return TypeString, nil
 	case "boolean":
-		return Boolean, nil
+		return TypeBoolean, nil
 	case "date":
-		return Date, nil
+		return TypeDate, nil
 	case "datetime":
-		return Datetime, nil
+		return TypeDatetime, nil
 	case "decimal":
-		return Decimal, nil
+		return TypeDecimal, nil
 	case "float":
-		return Float, nil
+		return TypeFloat, nil
 	case "integer":
-		return Integer, nil
+		return TypeInteger, nil
 	}
 	return 0, &ConfigError{Err: ErrInvalidSchema, Detail: fmt.Sprintf("unknown type %q (want Boolean, Date, Datetime, Decimal, Float, Integer, String or Varchar)", s)}
 }
@@ -83,7 +83,7 @@ func NewSchema(cols ...Column) (Schema, error) {
 		if seen[c.Name] {
 			return Schema{}, &ConfigError{Column: c.Name, Err: ErrDuplicateColumn}
 		}
-		if c.Type < String || c.Type > Integer {
+		if c.Type < TypeString || c.Type > TypeInteger {
 			return Schema{}, &ConfigError{Column: c.Name, Err: ErrInvalidSchema, Detail: fmt.Sprintf("unknown type %d", c.Type)}
 		}
 		seen[c.Name] = true
@@ -215,7 +215,7 @@ func checkHeader(header []string) error {
 func stringSchema(names []string) Schema {
 	cols := make([]Column, len(names))
 	for i, n := range names {
-		cols[i] = Column{Name: n, Type: String}
+		cols[i] = Column{Name: n, Type: TypeString}
 	}
 	return Schema{cols: cols}
 }

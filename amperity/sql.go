@@ -31,7 +31,7 @@ func (m *Mapper) SQL(from string) string {
 		for _, s := range t.sources {
 			col := m.schema.cols[s.col]
 			expr := quoteIdent(col.Name)
-			if t.name == "dob" && col.Type == Datetime {
+			if t.name == "dob" && col.Type == TypeDatetime {
 				expr = "TO_DATE(" + expr + ")"
 			}
 			cols = append(cols, expr)

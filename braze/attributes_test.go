@@ -48,7 +48,7 @@ func TestStandardFields(t *testing.T) {
 		}
 	}
 	dob, _ := StandardField("dob")
-	if dob.Kind != KindDate {
+	if dob.Kind != FieldDate {
 		t.Errorf("dob kind %v", dob.Kind)
 	}
 	g, _ := StandardField("gender")
@@ -82,13 +82,13 @@ func TestSetStandardFields(t *testing.T) {
 		}
 	}
 	want := UserAttributes{
-		ExternalID: "u1", BrazeID: "b1", UserAlias: &UserAlias{"n", "l"}, Email: Value("e@x.com"), Phone: Value("+1555"),
-		Country: Value("US"), FirstName: Value("Jon"), LastName: Value("Doe"), HomeCity: Value("Paris"), ImageURL: Value("https://x"),
-		Language: Value("fr"), TimeZone: Value("Europe/Paris"), EmailClickTrackingDisabled: Value(true), EmailOpenTrackingDisabled: Value(false),
-		DateOfFirstSession: Value(ts), DateOfLastSession: Value(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)), MarkedEmailAsSpamAt: Value(ts),
-		DOB: Value(Date{1980, 12, 21}), Gender: Value(GenderFemale), EmailSubscribe: Value(OptedIn), PushSubscribe: Value(Subscribed),
-		CurrentLocation: Value(Location{1.5, 2}), Facebook: Value(Facebook{"f", []string{"a"}, 3}), Twitter: Value(Twitter{9, "s", 1, 2, 3}),
-		PushTokens: Value([]PushToken{{"a", "t", "d"}}), SubscriptionGroups: Value([]SubscriptionGroupState{{"g", GroupUnsubscribed}}),
+		ExternalID: "u1", BrazeID: "b1", UserAlias: &UserAlias{"n", "l"}, Email: FieldOf("e@x.com"), Phone: FieldOf("+1555"),
+		Country: FieldOf("US"), FirstName: FieldOf("Jon"), LastName: FieldOf("Doe"), HomeCity: FieldOf("Paris"), ImageURL: FieldOf("https://x"),
+		Language: FieldOf("fr"), TimeZone: FieldOf("Europe/Paris"), EmailClickTrackingDisabled: FieldOf(true), EmailOpenTrackingDisabled: FieldOf(false),
+		DateOfFirstSession: FieldOf(ts), DateOfLastSession: FieldOf(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)), MarkedEmailAsSpamAt: FieldOf(ts),
+		DOB: FieldOf(Date{1980, 12, 21}), Gender: FieldOf(GenderFemale), EmailSubscribe: FieldOf(OptedIn), PushSubscribe: FieldOf(Subscribed),
+		CurrentLocation: FieldOf(Location{1.5, 2}), Facebook: FieldOf(Facebook{"f", []string{"a"}, 3}), Twitter: FieldOf(Twitter{9, "s", 1, 2, 3}),
+		PushTokens: FieldOf([]PushToken{{"a", "t", "d"}}), SubscriptionGroups: FieldOf([]SubscriptionGroupState{{"g", GroupUnsubscribed}}),
 		UpdateExistingOnly: ptr(true), MergeObjects: true,
 	}
 	got, _ := json.Marshal(&a)

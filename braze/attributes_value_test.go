@@ -16,14 +16,14 @@ func TestSetUnwrapsTypedValues(t *testing.T) {
 		name string
 		v    diff.Value
 	}{
-		{"external_id", diff.String("u1")},
-		{"first_name", diff.String("Ann")},
-		{"dob", diff.Of(braze.Date{Year: 1990, Month: 5, Day: 17})},
-		{"points", diff.Int(10)},
-		{"ratio", diff.Number("1.50")},
-		{"vip", diff.Bool(true)},
-		{"last_seen", diff.Time(time.Date(2024, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600)))},
-		{"tier", diff.Null()},
+		{"external_id", diff.StringValue("u1")},
+		{"first_name", diff.StringValue("Ann")},
+		{"dob", diff.AnyValue(braze.Date{Year: 1990, Month: 5, Day: 17})},
+		{"points", diff.IntValue(10)},
+		{"ratio", diff.NumberValue("1.50")},
+		{"vip", diff.BoolValue(true)},
+		{"last_seen", diff.TimeValue(time.Date(2024, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600)))},
+		{"tier", diff.NullValue()},
 	}
 	for _, s := range sets {
 		if err := a.Set(s.name, s.v); err != nil {
@@ -38,7 +38,7 @@ func TestSetUnwrapsTypedValues(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
-	if err := a.Set("email_subscribe", diff.Int(3)); err == nil {
+	if err := a.Set("email_subscribe", diff.IntValue(3)); err == nil {
 		t.Error("a typed value of the wrong type was accepted")
 	}
 }

@@ -73,7 +73,7 @@ func BenchmarkTrackAll(b *testing.B) {
 		for b.Loop() {
 			updates := func(yield func(Update) bool) {
 				for i := range n {
-					a := &UserAttributes{ExternalID: "user-" + strconv.Itoa(i), FirstName: Value("Jon"), Email: Value("jon@example.com")}
+					a := &UserAttributes{ExternalID: "user-" + strconv.Itoa(i), FirstName: FieldOf("Jon"), Email: FieldOf("jon@example.com")}
 					a.Set("loyalty_tier", tiers[i%3])
 					a.Set("points", int64(i))
 					if !yield(Update{Attributes: a, Ref: i}) {
@@ -207,7 +207,7 @@ func BenchmarkTrackAllRateLimited(b *testing.B) {
 		start := time.Now()
 		updates := func(yield func(Update) bool) {
 			for i := range n {
-				if !yield(Update{Attributes: &UserAttributes{ExternalID: "user-" + strconv.Itoa(i), FirstName: Value("Jon")}, Ref: i}) {
+				if !yield(Update{Attributes: &UserAttributes{ExternalID: "user-" + strconv.Itoa(i), FirstName: FieldOf("Jon")}, Ref: i}) {
 					return
 				}
 			}

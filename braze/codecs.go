@@ -27,7 +27,7 @@ func nullErr(f *FieldInfo) error {
 // identifierString is the entry of external_id or braze_id: a plain
 // string, sent when not empty.
 func identifierString(name string, get func(*UserAttributes) *string) attrField {
-	info := FieldInfo{Name: name, Kind: KindString, Identifier: true}
+	info := FieldInfo{Name: name, Kind: FieldString, Identifier: true}
 	return attrField{
 		FieldInfo: info,
 		present:   func(a *UserAttributes) bool { return *get(a) != "" },
@@ -48,7 +48,7 @@ func identifierString(name string, get func(*UserAttributes) *string) attrField 
 }
 
 var userAliasField = attrField{
-	FieldInfo: FieldInfo{Name: "user_alias", Kind: KindObject, Identifier: true},
+	FieldInfo: FieldInfo{Name: "user_alias", Kind: FieldObject, Identifier: true},
 	present:   func(a *UserAttributes) bool { return a.UserAlias != nil },
 	set: func(a *UserAttributes, v any) error {
 		const name = "user_alias"
@@ -87,7 +87,7 @@ var userAliasField = attrField{
 }
 
 var updateExistingOnlyField = attrField{
-	FieldInfo: FieldInfo{Name: "_update_existing_only", Kind: KindBool},
+	FieldInfo: FieldInfo{Name: "_update_existing_only", Kind: FieldBool},
 	control:   true,
 	present:   func(a *UserAttributes) bool { return a.UpdateExistingOnly != nil },
 	set: func(a *UserAttributes, v any) error {
@@ -106,7 +106,7 @@ var updateExistingOnlyField = attrField{
 // controlFlag is the entry of a request flag sent as true when set.
 func controlFlag(name string, get func(*UserAttributes) *bool) attrField {
 	return attrField{
-		FieldInfo: FieldInfo{Name: name, Kind: KindBool},
+		FieldInfo: FieldInfo{Name: name, Kind: FieldBool},
 		control:   true,
 		present:   func(a *UserAttributes) bool { return *get(a) },
 		set: func(a *UserAttributes, v any) error {

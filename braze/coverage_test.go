@@ -139,8 +139,8 @@ func TestTrackAllDuplicateUsersByIdentifier(t *testing.T) {
 	mk := []func() *UserAttributes{
 		func() *UserAttributes { return &UserAttributes{BrazeID: "b1"} },
 		func() *UserAttributes { return &UserAttributes{UserAlias: &UserAlias{Name: "n", Label: "l"}} },
-		func() *UserAttributes { return &UserAttributes{Email: Value("a@example.com")} },
-		func() *UserAttributes { return &UserAttributes{Phone: Value("+15550000")} },
+		func() *UserAttributes { return &UserAttributes{Email: FieldOf("a@example.com")} },
+		func() *UserAttributes { return &UserAttributes{Phone: FieldOf("+15550000")} },
 	}
 	ups := func(yield func(Update) bool) {
 		for i := range 8 {

@@ -29,9 +29,9 @@ func TestRegression_Issue13_DataPoints(t *testing.T) {
 		{"braze_id is free", &UserAttributes{BrazeID: "b1"}, 0},
 		{"user_alias is free", &UserAttributes{UserAlias: &UserAlias{"n", "l"}}, 0},
 		{"control flags are free", attrs(func(a *UserAttributes) { a.UpdateExistingOnly, a.MergeObjects = &yes, true }), 0},
-		{"standard field", attrs(func(a *UserAttributes) { a.FirstName = Value("Ann") }), 1},
-		{"two standard fields", attrs(func(a *UserAttributes) { a.FirstName, a.DOB = Value("Ann"), Value(Date{1990, 1, 2}) }), 2},
-		{"null removal counts", attrs(func(a *UserAttributes) { a.LastName = Null[string]() }), 1},
+		{"standard field", attrs(func(a *UserAttributes) { a.FirstName = FieldOf("Ann") }), 1},
+		{"two standard fields", attrs(func(a *UserAttributes) { a.FirstName, a.DOB = FieldOf("Ann"), FieldOf(Date{1990, 1, 2}) }), 2},
+		{"null removal counts", attrs(func(a *UserAttributes) { a.LastName = NullField[string]() }), 1},
 		{"custom scalar", set("tier", "gold"), 1},
 		{"custom null", set("tier", nil), 1},
 		{"custom time", set("seen", time.Unix(0, 0)), 1},
@@ -48,15 +48,15 @@ func TestRegression_Issue13_DataPoints(t *testing.T) {
 			Update: []ObjectUpdate{{Key: "name", Value: "b", NewObject: map[string]any{"kind": "cat"}}},
 		}), 4},
 		{"subscription states are free", attrs(func(a *UserAttributes) {
-			a.EmailSubscribe, a.PushSubscribe = Value(OptedIn), Value(Unsubscribed)
-			a.SubscriptionGroups = Value([]SubscriptionGroupState{{"g", GroupSubscribed}})
+			a.EmailSubscribe, a.PushSubscribe = FieldOf(OptedIn), FieldOf(Unsubscribed)
+			a.SubscriptionGroups = FieldOf([]SubscriptionGroupState{{"g", GroupSubscribed}})
 		}), 0},
-		{"email next to a primary id is an update", attrs(func(a *UserAttributes) { a.Email = Value("a@x.com") }), 1},
-		{"email as the identifier is free", &UserAttributes{Email: Value("a@x.com"), FirstName: Value("A")}, 1},
-		{"phone beside an identifying email is an update", &UserAttributes{Email: Value("a@x.com"), Phone: Value("+15555550100")}, 1},
-		{"phone as the identifier is free", &UserAttributes{Phone: Value("+15555550100")}, 0},
-		{"country and language count", attrs(func(a *UserAttributes) { a.Country, a.Language = Value("FR"), Value("fr") }), 2},
-		{"structured standard field counts one", attrs(func(a *UserAttributes) { a.CurrentLocation = Value(Location{1, 2}) }), 1},
+		{"email next to a primary id is an update", attrs(func(a *UserAttributes) { a.Email = FieldOf("a@x.com") }), 1},
+		{"email as the identifier is free", &UserAttributes{Email: FieldOf("a@x.com"), FirstName: FieldOf("A")}, 1},
+		{"phone beside an identifying email is an update", &UserAttributes{Email: FieldOf("a@x.com"), Phone: FieldOf("+15555550100")}, 1},
+		{"phone as the identifier is free", &UserAttributes{Phone: FieldOf("+15555550100")}, 0},
+		{"country and language count", attrs(func(a *UserAttributes) { a.Country, a.Language = FieldOf("FR"), FieldOf("fr") }), 2},
+		{"structured standard field counts one", attrs(func(a *UserAttributes) { a.CurrentLocation = FieldOf(Location{1, 2}) }), 1},
 		{"nil", nil, 0},
 	} {
 		if got := tc.a.DataPoints(); got != tc.want {
@@ -67,7 +67,7 @@ func TestRegression_Issue13_DataPoints(t *testing.T) {
 	if ev.DataPoints() != 1 || pu.DataPoints() != 1 {
 		t.Errorf("event %d, purchase %d, want 1 each", ev.DataPoints(), pu.DataPoints())
 	}
-	u := Update{Attributes: attrs(func(a *UserAttributes) { a.FirstName = Value("A") })}
+	u := Update{Attributes: attrs(func(a *UserAttributes) { a.FirstName = FieldOf("A") })}
 	if u.DataPoints() != 1 || (Update{Event: ev}).DataPoints() != 1 || (Update{}).DataPoints() != 0 {
 		t.Error("Update.DataPoints")
 	}

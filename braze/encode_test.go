@@ -14,21 +14,21 @@ func benchObjects() []struct {
 	sdk  *UserAttributes
 	base map[string]any
 } {
-	typical := &UserAttributes{ExternalID: "user-12345", FirstName: Value("Jon"), Email: Value("jon@example.com")}
+	typical := &UserAttributes{ExternalID: "user-12345", FirstName: FieldOf("Jon"), Email: FieldOf("jon@example.com")}
 	_ = typical.Set("loyalty_tier", "gold")
 	_ = typical.Set("points", int64(12345))
 	ts := time.Date(2013, 7, 16, 19, 20, 45, 0, time.UTC)
 	full := &UserAttributes{
-		ExternalID: "u1", Country: Value("US"), CurrentLocation: Value(Location{Latitude: 40.75, Longitude: -73.99}),
-		DateOfFirstSession: Value(ts), DateOfLastSession: Value(ts), DOB: Value(Date{1988, time.February, 14}),
-		Email: Value("jon@example.com"), EmailClickTrackingDisabled: Value(false), EmailOpenTrackingDisabled: Value(true),
-		EmailSubscribe: Value(OptedIn), Facebook: Value(Facebook{ID: "fb1", Likes: []string{"golf"}, NumFriends: 12}),
-		FirstName: Value("Jon"), Gender: Value(GenderMale), HomeCity: Value("New Orleans"),
-		ImageURL: Value("https://example.com/a.png"), Language: Value("en"), LastName: Value("Doe"),
-		MarkedEmailAsSpamAt: Value(ts), Phone: Value("+15043277269"), PushSubscribe: Value(Unsubscribed),
-		PushTokens:         Value([]PushToken{{AppID: "app", Token: "tok", DeviceID: "dev"}}),
-		SubscriptionGroups: Value([]SubscriptionGroupState{{GroupID: "sg_1", State: GroupSubscribed}}),
-		TimeZone:           Value("America/New_York"), Twitter: Value(Twitter{ID: 1234567890123, ScreenName: "jon"}),
+		ExternalID: "u1", Country: FieldOf("US"), CurrentLocation: FieldOf(Location{Latitude: 40.75, Longitude: -73.99}),
+		DateOfFirstSession: FieldOf(ts), DateOfLastSession: FieldOf(ts), DOB: FieldOf(Date{1988, time.February, 14}),
+		Email: FieldOf("jon@example.com"), EmailClickTrackingDisabled: FieldOf(false), EmailOpenTrackingDisabled: FieldOf(true),
+		EmailSubscribe: FieldOf(OptedIn), Facebook: FieldOf(Facebook{ID: "fb1", Likes: []string{"golf"}, NumFriends: 12}),
+		FirstName: FieldOf("Jon"), Gender: FieldOf(GenderMale), HomeCity: FieldOf("New Orleans"),
+		ImageURL: FieldOf("https://example.com/a.png"), Language: FieldOf("en"), LastName: FieldOf("Doe"),
+		MarkedEmailAsSpamAt: FieldOf(ts), Phone: FieldOf("+15043277269"), PushSubscribe: FieldOf(Unsubscribed),
+		PushTokens:         FieldOf([]PushToken{{AppID: "app", Token: "tok", DeviceID: "dev"}}),
+		SubscriptionGroups: FieldOf([]SubscriptionGroupState{{GroupID: "sg_1", State: GroupSubscribed}}),
+		TimeZone:           FieldOf("America/New_York"), Twitter: FieldOf(Twitter{ID: 1234567890123, ScreenName: "jon"}),
 	}
 	_ = full.Set("loyalty_tier", "gold")
 	return []struct {

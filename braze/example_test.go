@@ -45,9 +45,9 @@ func ExampleClient_Track() {
 
 	user := &braze.UserAttributes{
 		ExternalID: "u1",
-		FirstName:  braze.Value("Jon"),
-		DOB:        braze.Value(braze.Date{Year: 1988, Month: time.February, Day: 14}),
-		HomeCity:   braze.Null[string](), // sent as null: clears the field
+		FirstName:  braze.FieldOf("Jon"),
+		DOB:        braze.FieldOf(braze.Date{Year: 1988, Month: time.February, Day: 14}),
+		HomeCity:   braze.NullField[string](), // sent as null: clears the field
 	}
 	_ = user.Set("loyalty_tier", "gold")
 	_ = user.Increment("logins", 1)
@@ -94,9 +94,9 @@ func ExampleClient_TrackAll() {
 			}
 		}
 	}
-	accepted := map[string]braze.Status{}
+	accepted := map[string]braze.ResultKind{}
 	for res := range client.TrackAll(context.Background(), updates) {
-		accepted[res.Ref.(string)] = res.Status() // e.g. plan.Ack(res.Ref, res.Err)
+		accepted[res.Ref.(string)] = res.Kind() // e.g. plan.Ack(res.Ref, res.Err)
 	}
 	fmt.Println(accepted["u1"], accepted["u2"], accepted["u3"])
 	// Output: accepted accepted rejected

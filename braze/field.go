@@ -17,11 +17,11 @@ const (
 	fieldSet
 )
 
-// Value returns a Field set to v.
-func Value[T any](v T) Field[T] { return Field[T]{value: v, state: fieldSet} }
+// FieldOf returns a Field set to v.
+func FieldOf[T any](v T) Field[T] { return Field[T]{value: v, state: fieldSet} }
 
-// Null returns a Field that is sent as JSON null, clearing the value in Braze.
-func Null[T any]() Field[T] { return Field[T]{state: fieldNull} }
+// NullField returns a Field that is sent as JSON null, clearing the value in Braze.
+func NullField[T any]() Field[T] { return Field[T]{state: fieldNull} }
 
 // Get returns the value and whether the field holds one (false for unset and
 // null fields).

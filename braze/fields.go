@@ -15,29 +15,29 @@ type FieldKind uint8
 
 // The kinds of standard profile fields.
 const (
-	// KindString takes a string (or nil to clear, where allowed).
-	KindString FieldKind = iota + 1
-	// KindDate takes a braze.Date (or a "YYYY-MM-DD" string); sent as "YYYY-MM-DD".
-	KindDate
-	// KindTime takes a time.Time (or a braze.Date, meaning midnight UTC).
-	KindTime
-	// KindEnum takes a string from FieldInfo.Values.
-	KindEnum
-	// KindBool takes a bool.
-	KindBool
-	// KindLocation takes a braze.Location or a map with "latitude" and "longitude".
-	KindLocation
-	// KindObject takes a typed struct (braze.Facebook, braze.Twitter,
+	// FieldString takes a string (or nil to clear, where allowed).
+	FieldString FieldKind = iota + 1
+	// FieldDate takes a braze.Date (or a "YYYY-MM-DD" string); sent as "YYYY-MM-DD".
+	FieldDate
+	// FieldTime takes a time.Time (or a braze.Date, meaning midnight UTC).
+	FieldTime
+	// FieldEnum takes a string from FieldInfo.Values.
+	FieldEnum
+	// FieldBool takes a bool.
+	FieldBool
+	// FieldLocation takes a braze.Location or a map with "latitude" and "longitude".
+	FieldLocation
+	// FieldObject takes a typed struct (braze.Facebook, braze.Twitter,
 	// braze.UserAlias) or the equivalent map[string]any.
-	KindObject
-	// KindObjectArray takes a typed slice ([]braze.PushToken,
+	FieldObject
+	// FieldObjectArray takes a typed slice ([]braze.PushToken,
 	// []braze.SubscriptionGroupState) or the equivalent []any of maps.
-	KindObjectArray
+	FieldObjectArray
 )
 
 var kindNames = [...]string{
-	KindString: "string", KindDate: "date", KindTime: "time", KindEnum: "enum",
-	KindBool: "bool", KindLocation: "location", KindObject: "object", KindObjectArray: "object array",
+	FieldString: "string", FieldDate: "date", FieldTime: "time", FieldEnum: "enum",
+	FieldBool: "bool", FieldLocation: "location", FieldObject: "object", FieldObjectArray: "object array",
 }
 
 // String returns the kind's lower-case name.
@@ -154,51 +154,51 @@ var attrFields = []attrField{
 	updateExistingOnlyField,
 	controlFlag("_merge_objects", func(a *UserAttributes) *bool { return &a.MergeObjects }),
 	controlFlag("push_token_import", func(a *UserAttributes) *bool { return &a.PushTokenImport }),
-	field(FieldInfo{Name: "country", Kind: KindString, Nullable: true, Format: "ISO-3166-1 alpha-2"},
+	field(FieldInfo{Name: "country", Kind: FieldString, Nullable: true, Format: "ISO-3166-1 alpha-2"},
 		func(a *UserAttributes) *Field[string] { return &a.Country }, countryCodec),
-	field(FieldInfo{Name: "current_location", Kind: KindLocation, Nullable: true},
+	field(FieldInfo{Name: "current_location", Kind: FieldLocation, Nullable: true},
 		func(a *UserAttributes) *Field[Location] { return &a.CurrentLocation }, locationCodec),
-	field(FieldInfo{Name: "date_of_first_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+	field(FieldInfo{Name: "date_of_first_session", Kind: FieldTime, Nullable: true, Format: "ISO-8601"},
 		func(a *UserAttributes) *Field[time.Time] { return &a.DateOfFirstSession }, timeCodec),
-	field(FieldInfo{Name: "date_of_last_session", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+	field(FieldInfo{Name: "date_of_last_session", Kind: FieldTime, Nullable: true, Format: "ISO-8601"},
 		func(a *UserAttributes) *Field[time.Time] { return &a.DateOfLastSession }, timeCodec),
-	field(FieldInfo{Name: "dob", Kind: KindDate, Nullable: true, Format: "YYYY-MM-DD"},
+	field(FieldInfo{Name: "dob", Kind: FieldDate, Nullable: true, Format: "YYYY-MM-DD"},
 		func(a *UserAttributes) *Field[Date] { return &a.DOB }, dateCodec),
-	field(FieldInfo{Name: "email", Kind: KindString, Identifier: true, Nullable: true},
+	field(FieldInfo{Name: "email", Kind: FieldString, Identifier: true, Nullable: true},
 		func(a *UserAttributes) *Field[string] { return &a.Email }, stringCodec),
-	field(FieldInfo{Name: "email_click_tracking_disabled", Kind: KindBool, Nullable: true},
+	field(FieldInfo{Name: "email_click_tracking_disabled", Kind: FieldBool, Nullable: true},
 		func(a *UserAttributes) *Field[bool] { return &a.EmailClickTrackingDisabled }, boolCodec),
-	field(FieldInfo{Name: "email_open_tracking_disabled", Kind: KindBool, Nullable: true},
+	field(FieldInfo{Name: "email_open_tracking_disabled", Kind: FieldBool, Nullable: true},
 		func(a *UserAttributes) *Field[bool] { return &a.EmailOpenTrackingDisabled }, boolCodec),
-	field(FieldInfo{Name: "email_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
+	field(FieldInfo{Name: "email_subscribe", Kind: FieldEnum, Consent: true, Values: subscribeValues},
 		func(a *UserAttributes) *Field[SubscriptionStatus] { return &a.EmailSubscribe }, enumCodec[SubscriptionStatus]("a subscription status string")),
-	field(FieldInfo{Name: "facebook", Kind: KindObject, Nullable: true},
+	field(FieldInfo{Name: "facebook", Kind: FieldObject, Nullable: true},
 		func(a *UserAttributes) *Field[Facebook] { return &a.Facebook }, facebookCodec),
-	field(FieldInfo{Name: "first_name", Kind: KindString, Nullable: true},
+	field(FieldInfo{Name: "first_name", Kind: FieldString, Nullable: true},
 		func(a *UserAttributes) *Field[string] { return &a.FirstName }, stringCodec),
-	field(FieldInfo{Name: "gender", Kind: KindEnum, Nullable: true, Values: genderValues},
+	field(FieldInfo{Name: "gender", Kind: FieldEnum, Nullable: true, Values: genderValues},
 		func(a *UserAttributes) *Field[Gender] { return &a.Gender }, enumCodec[Gender]("a gender string")),
-	field(FieldInfo{Name: "home_city", Kind: KindString, Nullable: true},
+	field(FieldInfo{Name: "home_city", Kind: FieldString, Nullable: true},
 		func(a *UserAttributes) *Field[string] { return &a.HomeCity }, stringCodec),
-	field(FieldInfo{Name: "image_url", Kind: KindString, Nullable: true, Format: "URL"},
+	field(FieldInfo{Name: "image_url", Kind: FieldString, Nullable: true, Format: "URL"},
 		func(a *UserAttributes) *Field[string] { return &a.ImageURL }, stringCodec),
-	field(FieldInfo{Name: "language", Kind: KindString, Nullable: true, Format: "ISO-639-1"},
+	field(FieldInfo{Name: "language", Kind: FieldString, Nullable: true, Format: "ISO-639-1"},
 		func(a *UserAttributes) *Field[string] { return &a.Language }, languageCodec),
-	field(FieldInfo{Name: "last_name", Kind: KindString, Nullable: true},
+	field(FieldInfo{Name: "last_name", Kind: FieldString, Nullable: true},
 		func(a *UserAttributes) *Field[string] { return &a.LastName }, stringCodec),
-	field(FieldInfo{Name: "marked_email_as_spam_at", Kind: KindTime, Nullable: true, Format: "ISO-8601"},
+	field(FieldInfo{Name: "marked_email_as_spam_at", Kind: FieldTime, Nullable: true, Format: "ISO-8601"},
 		func(a *UserAttributes) *Field[time.Time] { return &a.MarkedEmailAsSpamAt }, timeCodec),
-	field(FieldInfo{Name: "phone", Kind: KindString, Identifier: true, Nullable: true, Format: "E.164"},
+	field(FieldInfo{Name: "phone", Kind: FieldString, Identifier: true, Nullable: true, Format: "E.164"},
 		func(a *UserAttributes) *Field[string] { return &a.Phone }, stringCodec),
-	field(FieldInfo{Name: "push_subscribe", Kind: KindEnum, Consent: true, Values: subscribeValues},
+	field(FieldInfo{Name: "push_subscribe", Kind: FieldEnum, Consent: true, Values: subscribeValues},
 		func(a *UserAttributes) *Field[SubscriptionStatus] { return &a.PushSubscribe }, enumCodec[SubscriptionStatus]("a subscription status string")),
-	field(FieldInfo{Name: "push_tokens", Kind: KindObjectArray},
+	field(FieldInfo{Name: "push_tokens", Kind: FieldObjectArray},
 		func(a *UserAttributes) *Field[[]PushToken] { return &a.PushTokens }, pushTokensCodec),
-	field(FieldInfo{Name: "subscription_groups", Kind: KindObjectArray, Consent: true},
+	field(FieldInfo{Name: "subscription_groups", Kind: FieldObjectArray, Consent: true},
 		func(a *UserAttributes) *Field[[]SubscriptionGroupState] { return &a.SubscriptionGroups }, subscriptionGroupsCodec),
-	field(FieldInfo{Name: "time_zone", Kind: KindString, Nullable: true, Format: "IANA time zone"},
+	field(FieldInfo{Name: "time_zone", Kind: FieldString, Nullable: true, Format: "IANA time zone"},
 		func(a *UserAttributes) *Field[string] { return &a.TimeZone }, timeZoneCodec),
-	field(FieldInfo{Name: "twitter", Kind: KindObject, Nullable: true},
+	field(FieldInfo{Name: "twitter", Kind: FieldObject, Nullable: true},
 		func(a *UserAttributes) *Field[Twitter] { return &a.Twitter }, twitterCodec),
 }
 
@@ -254,7 +254,7 @@ func field[T any](info FieldInfo, get func(*UserAttributes) *Field[T], c fieldCo
 			if !info.Nullable {
 				return nullErr(&info)
 			}
-			*get(a) = Null[T]()
+			*get(a) = NullField[T]()
 			return nil
 		}
 		t, ok, err := c.from(&info, v)
@@ -264,7 +264,7 @@ func field[T any](info FieldInfo, get func(*UserAttributes) *Field[T], c fieldCo
 		if !ok {
 			return typeErr(info.Name, v, c.want)
 		}
-		*get(a) = Value(t)
+		*get(a) = FieldOf(t)
 		return nil
 	}
 	f.write = func(b []byte, a *UserAttributes, keys *[]string) ([]byte, error) {

@@ -22,34 +22,34 @@ func goldenCases(t *testing.T) map[string]any {
 	full := &UserAttributes{
 		ExternalID:                 "u1",
 		UpdateExistingOnly:         ptr(false),
-		Country:                    Value("US"),
-		CurrentLocation:            Value(Location{Latitude: 40.75, Longitude: -73.99}),
-		DateOfFirstSession:         Value(ts),
-		DateOfLastSession:          Value(time.Date(2024, 1, 2, 3, 4, 5, 600_000_000, time.UTC)),
-		DOB:                        Value(Date{1988, time.February, 14}),
-		Email:                      Value("jon@example.com"),
-		EmailClickTrackingDisabled: Value(false),
-		EmailOpenTrackingDisabled:  Value(true),
-		EmailSubscribe:             Value(OptedIn),
-		Facebook:                   Value(Facebook{ID: "fb1", Likes: []string{"golf"}, NumFriends: 12}),
-		FirstName:                  Value("Jon"),
-		Gender:                     Value(GenderMale),
-		HomeCity:                   Value("New Orleans"),
-		ImageURL:                   Value("https://example.com/a.png"),
-		Language:                   Value("en"),
-		LastName:                   Value("Doe \"Jr\" <x>"),
-		MarkedEmailAsSpamAt:        Value(time.Date(2020, 5, 1, 0, 0, 0, 0, time.UTC)),
-		Phone:                      Value("+15043277269"),
-		PushSubscribe:              Value(Unsubscribed),
-		PushTokens:                 Value([]PushToken{{AppID: "app", Token: "tok", DeviceID: "dev"}, {AppID: "app", Token: "tok2"}}),
-		SubscriptionGroups:         Value([]SubscriptionGroupState{{GroupID: "sg_1", State: GroupSubscribed}}),
-		TimeZone:                   Value("America/New_York"),
-		Twitter:                    Value(Twitter{ID: 1234567890123, ScreenName: "jon", FollowersCount: 5, FriendsCount: 6, StatusesCount: 7}),
+		Country:                    FieldOf("US"),
+		CurrentLocation:            FieldOf(Location{Latitude: 40.75, Longitude: -73.99}),
+		DateOfFirstSession:         FieldOf(ts),
+		DateOfLastSession:          FieldOf(time.Date(2024, 1, 2, 3, 4, 5, 600_000_000, time.UTC)),
+		DOB:                        FieldOf(Date{1988, time.February, 14}),
+		Email:                      FieldOf("jon@example.com"),
+		EmailClickTrackingDisabled: FieldOf(false),
+		EmailOpenTrackingDisabled:  FieldOf(true),
+		EmailSubscribe:             FieldOf(OptedIn),
+		Facebook:                   FieldOf(Facebook{ID: "fb1", Likes: []string{"golf"}, NumFriends: 12}),
+		FirstName:                  FieldOf("Jon"),
+		Gender:                     FieldOf(GenderMale),
+		HomeCity:                   FieldOf("New Orleans"),
+		ImageURL:                   FieldOf("https://example.com/a.png"),
+		Language:                   FieldOf("en"),
+		LastName:                   FieldOf("Doe \"Jr\" <x>"),
+		MarkedEmailAsSpamAt:        FieldOf(time.Date(2020, 5, 1, 0, 0, 0, 0, time.UTC)),
+		Phone:                      FieldOf("+15043277269"),
+		PushSubscribe:              FieldOf(Unsubscribed),
+		PushTokens:                 FieldOf([]PushToken{{AppID: "app", Token: "tok", DeviceID: "dev"}, {AppID: "app", Token: "tok2"}}),
+		SubscriptionGroups:         FieldOf([]SubscriptionGroupState{{GroupID: "sg_1", State: GroupSubscribed}}),
+		TimeZone:                   FieldOf("America/New_York"),
+		Twitter:                    FieldOf(Twitter{ID: 1234567890123, ScreenName: "jon", FollowersCount: 5, FriendsCount: 6, StatusesCount: 7}),
 	}
 	nulls := &UserAttributes{
-		BrazeID: "b1", Country: Null[string](), CurrentLocation: Null[Location](), DOB: Null[Date](),
-		Gender: Null[Gender](), FirstName: Null[string](), Facebook: Null[Facebook](), Twitter: Null[Twitter](),
-		DateOfFirstSession: Null[time.Time](), EmailOpenTrackingDisabled: Null[bool](),
+		BrazeID: "b1", Country: NullField[string](), CurrentLocation: NullField[Location](), DOB: NullField[Date](),
+		Gender: NullField[Gender](), FirstName: NullField[string](), Facebook: NullField[Facebook](), Twitter: NullField[Twitter](),
+		DateOfFirstSession: NullField[time.Time](), EmailOpenTrackingDisabled: NullField[bool](),
 	}
 	custom := &UserAttributes{UserAlias: &UserAlias{Name: "a1", Label: "crm"}, UpdateExistingOnly: ptr(false), MergeObjects: true}
 	for _, kv := range []struct {
@@ -74,8 +74,8 @@ func goldenCases(t *testing.T) map[string]any {
 	must(t, ops.RemoveObjects("pets", "id", int64(1)))
 	must(t, ops.UpdateObjects("pets", "id", int64(4), map[string]any{"name": "Rex"}))
 	must(t, ops.Increment("visits", -2))
-	emailOnly := &UserAttributes{Email: Value("a@example.com"), PushTokenImport: false, HomeCity: Value("Paris")}
-	tokenImport := &UserAttributes{PushTokenImport: true, PushTokens: Value([]PushToken{{AppID: "app", Token: "t"}})}
+	emailOnly := &UserAttributes{Email: FieldOf("a@example.com"), PushTokenImport: false, HomeCity: FieldOf("Paris")}
+	tokenImport := &UserAttributes{PushTokenImport: true, PushTokens: FieldOf([]PushToken{{AppID: "app", Token: "t"}})}
 	ev := &Event{UserRef: UserRef{ExternalID: "u1"}, AppID: "app", Name: "rented_movie", Time: ts,
 		Properties: map[string]any{"movie": "The Sad Egg", "at": ts, "n": int64(3), "obj": map[string]any{"x": []any{int64(1), "y"}}}, UpdateExistingOnly: ptr(false)}
 	evAlias := &Event{UserRef: UserRef{UserAlias: &UserAlias{Name: "n", Label: "l"}}, Name: "e", Time: ts}

@@ -19,35 +19,35 @@ type Update struct {
 	Ref        any
 }
 
-// Status classifies a Result.
-type Status uint8
+// ResultKind classifies a Result.
+type ResultKind uint8
 
 const (
 	// Accepted: Braze queued the object.
-	Accepted Status = iota
+	ResultAccepted ResultKind = iota
 	// Rejected: Braze rejected this object alone (an *ItemError), or the
 	// client did before sending (a *ValidationError). Resending the same
 	// data fails again.
-	Rejected
+	ResultRejected
 	// Failed: the object's request failed as a whole (an *APIError,
 	// *RateLimitError or *RequestError after retries, or the context's
 	// error), or TrackAll stopped before finishing it (a *StoppedError).
 	// The object may be sent again later; after an ambiguous
 	// *RequestError, or a *StoppedError with Sent, Braze may already have
 	// applied it.
-	Failed
+	ResultFailed
 )
 
-func (s Status) String() string {
+func (s ResultKind) String() string {
 	switch s {
-	case Accepted:
+	case ResultAccepted:
 		return "accepted"
-	case Rejected:
+	case ResultRejected:
 		return "rejected"
-	case Failed:
+	case ResultFailed:
 		return "failed"
 	}
-	return fmt.Sprintf("Status(%d)", uint8(s))
+	return fmt.Sprintf("ResultKind(%d)", uint8(s))
 }
 
 // Result is the outcome of one Update.
@@ -65,15 +65,15 @@ type Result struct {
 	Seq int64
 }
 
-// Status classifies the result by its error.
-func (r Result) Status() Status {
+// Kind classifies the result by its error.
+func (r Result) Kind() ResultKind {
 	if r.Err == nil {
-		return Accepted
+		return ResultAccepted
 	}
 	if errors.Is(r.Err, ErrRejected) || errors.Is(r.Err, ErrValidation) {
-		return Rejected
+		return ResultRejected
 	}
-	return Failed
+	return ResultFailed
 }
 
 // SendOption configures one TrackAll call.

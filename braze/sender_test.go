@@ -17,7 +17,7 @@ import (
 func attrUpdates(n int, id func(i int) string) func(func(Update) bool) {
 	return func(yield func(Update) bool) {
 		for i := range n {
-			if !yield(Update{Attributes: &UserAttributes{ExternalID: id(i), FirstName: Value("A")}, Ref: i}) {
+			if !yield(Update{Attributes: &UserAttributes{ExternalID: id(i), FirstName: FieldOf("A")}, Ref: i}) {
 				return
 			}
 		}
@@ -60,7 +60,7 @@ func TestTrackAllBatching(t *testing.T) {
 		t.Fatalf("%d results", len(got))
 	}
 	for i, r := range got {
-		if r.Err != nil || r.Status() != Accepted || r.Seq != int64(i) {
+		if r.Err != nil || r.Kind() != ResultAccepted || r.Seq != int64(i) {
 			t.Fatalf("result %d: %+v", i, r)
 		}
 	}
@@ -162,7 +162,7 @@ func TestTrackAllByteCap(t *testing.T) {
 			t.Errorf("body of %d bytes", len(b))
 		}
 	}
-	if len(got) != 41 || got[40].Status() != Rejected {
+	if len(got) != 41 || got[40].Kind() != ResultRejected {
 		t.Errorf("oversized object: %+v", got[40])
 	}
 }
@@ -188,7 +188,7 @@ func TestTrackAllItemErrors(t *testing.T) {
 	for i, r := range got {
 		if w, ok := want[i]; ok {
 			var ie *ItemError
-			if !errors.As(r.Err, &ie) || ie.Type != w || r.Status() != Rejected {
+			if !errors.As(r.Err, &ie) || ie.Type != w || r.Kind() != ResultRejected {
 				t.Errorf("update %d: %v, want %q", i, r.Err, w)
 			}
 		} else if r.Err != nil {
@@ -214,14 +214,14 @@ func TestTrackAllFatalWithItemErrors(t *testing.T) {
 	for i, r := range got {
 		if w, ok := want[i]; ok {
 			var ie *ItemError
-			if !errors.As(r.Err, &ie) || ie.Type != w || r.Status() != Rejected {
-				t.Errorf("update %d: %v (%s), want rejected with %q", i, r.Err, r.Status(), w)
+			if !errors.As(r.Err, &ie) || ie.Type != w || r.Kind() != ResultRejected {
+				t.Errorf("update %d: %v (%s), want rejected with %q", i, r.Err, r.Kind(), w)
 			}
 			continue
 		}
 		var ae *APIError
-		if !errors.As(r.Err, &ae) || ae.StatusCode != 400 || r.Status() != Failed {
-			t.Errorf("update %d: %v (%s), want failed with the request's 400", i, r.Err, r.Status())
+		if !errors.As(r.Err, &ae) || ae.StatusCode != 400 || r.Kind() != ResultFailed {
+			t.Errorf("update %d: %v (%s), want failed with the request's 400", i, r.Err, r.Kind())
 		}
 	}
 	if len(got) != 6 {
@@ -247,7 +247,7 @@ func TestTrackAllRequestFailure(t *testing.T) {
 	for _, r := range got {
 		if r.Err != nil {
 			var ae *APIError
-			if !errors.As(r.Err, &ae) || r.Status() != Failed {
+			if !errors.As(r.Err, &ae) || r.Kind() != ResultFailed {
 				t.Errorf("err %v", r.Err)
 			}
 			failed++
@@ -263,7 +263,7 @@ func TestTrackAllInvalidUpdates(t *testing.T) {
 	ups := func(yield func(Update) bool) {
 		yield(Update{Ref: 0})
 		yield(Update{Ref: 1, Attributes: &UserAttributes{ExternalID: "a"}, Event: &Event{}})
-		yield(Update{Ref: 2, Attributes: &UserAttributes{FirstName: Value("x")}})
+		yield(Update{Ref: 2, Attributes: &UserAttributes{FirstName: FieldOf("x")}})
 		yield(Update{Ref: 3, Attributes: &UserAttributes{ExternalID: "ok"}})
 	}
 	got := collect(t, c, context.Background(), ups)

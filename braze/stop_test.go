@@ -22,7 +22,7 @@ func counted(n int, pulled *int) iter.Seq[braze.Update] {
 	return func(yield func(braze.Update) bool) {
 		for i := range n {
 			*pulled++
-			u := braze.Update{Attributes: &braze.UserAttributes{ExternalID: fmt.Sprint("u", i), FirstName: braze.Value("A")}, Ref: i}
+			u := braze.Update{Attributes: &braze.UserAttributes{ExternalID: fmt.Sprint("u", i), FirstName: braze.FieldOf("A")}, Ref: i}
 			if !yield(u) {
 				return
 			}
@@ -95,7 +95,7 @@ func TestRegression_Issue13_WrongKeyStopsTrackAll(t *testing.T) {
 			notSent := 0
 			for i, r := range got {
 				var ae *braze.APIError
-				if !errors.Is(r.Err, tc.sentinel) || !errors.As(r.Err, &ae) || ae.StatusCode != tc.status || r.Status() != braze.Failed {
+				if !errors.Is(r.Err, tc.sentinel) || !errors.As(r.Err, &ae) || ae.StatusCode != tc.status || r.Kind() != braze.ResultFailed {
 					t.Fatalf("update %d: err %v, want a %d matching %v", i, r.Err, tc.status, tc.sentinel)
 				}
 				if errors.Is(r.Err, braze.ErrCircuitOpen) {
@@ -235,7 +235,7 @@ func TestRegression_Issue13_CircuitBreakerIgnoresRejects(t *testing.T) {
 	c := srv.Client(quickRetries, braze.WithoutValidation())
 	ups := func(yield func(braze.Update) bool) {
 		for i := range 1000 {
-			a := &braze.UserAttributes{ExternalID: fmt.Sprint("u", i), Gender: braze.Value(braze.Gender("x"))}
+			a := &braze.UserAttributes{ExternalID: fmt.Sprint("u", i), Gender: braze.FieldOf(braze.Gender("x"))}
 			if !yield(braze.Update{Attributes: a, Ref: i}) {
 				return
 			}
@@ -246,7 +246,7 @@ func TestRegression_Issue13_CircuitBreakerIgnoresRejects(t *testing.T) {
 		t.Fatalf("%d results", len(got))
 	}
 	for i, r := range got {
-		if r.Status() != braze.Rejected || errors.Is(r.Err, braze.ErrCircuitOpen) {
+		if r.Kind() != braze.ResultRejected || errors.Is(r.Err, braze.ErrCircuitOpen) {
 			t.Fatalf("update %d: %v", i, r.Err)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 func attrsReq(ids ...string) TrackRequest {
 	var r TrackRequest
 	for _, id := range ids {
-		r.Attributes = append(r.Attributes, &UserAttributes{ExternalID: id, FirstName: Value("A")})
+		r.Attributes = append(r.Attributes, &UserAttributes{ExternalID: id, FirstName: FieldOf("A")})
 	}
 	return r
 }
@@ -236,18 +236,18 @@ func TestValidationBeforeSend(t *testing.T) {
 	c, _ := newTestClient(t, rec)
 	long := strings.Repeat("x", 256)
 	cases := map[string]*UserAttributes{
-		"":                      {FirstName: Value("no id")},
-		"dob":                   {ExternalID: "u", DOB: Value(Date{2023, 2, 30})},
-		"gender":                {ExternalID: "u", Gender: Value(Gender("X"))},
-		"email_subscribe":       {ExternalID: "u", EmailSubscribe: Value(SubscriptionStatus("yes"))},
-		"push_subscribe":        {ExternalID: "u", PushSubscribe: Value(SubscriptionStatus("maybe"))},
-		"country":               {ExternalID: "u", Country: Value("USA")},
-		"language":              {ExternalID: "u", Language: Value("english")},
-		"time_zone":             {ExternalID: "u", TimeZone: Value("Mars/Olympus Mons")},
-		"first_name":            {ExternalID: "u", FirstName: Value(long)},
-		"subscription_groups":   {ExternalID: "u", SubscriptionGroups: Value([]SubscriptionGroupState{{GroupID: "g", State: "maybe"}})},
-		"current_location":      {ExternalID: "u", CurrentLocation: Value(Location{Latitude: 91})},
-		"date_of_first_session": {ExternalID: "u", DateOfFirstSession: Value(time.Date(3001, 1, 1, 0, 0, 0, 0, time.UTC))},
+		"":                      {FirstName: FieldOf("no id")},
+		"dob":                   {ExternalID: "u", DOB: FieldOf(Date{2023, 2, 30})},
+		"gender":                {ExternalID: "u", Gender: FieldOf(Gender("X"))},
+		"email_subscribe":       {ExternalID: "u", EmailSubscribe: FieldOf(SubscriptionStatus("yes"))},
+		"push_subscribe":        {ExternalID: "u", PushSubscribe: FieldOf(SubscriptionStatus("maybe"))},
+		"country":               {ExternalID: "u", Country: FieldOf("USA")},
+		"language":              {ExternalID: "u", Language: FieldOf("english")},
+		"time_zone":             {ExternalID: "u", TimeZone: FieldOf("Mars/Olympus Mons")},
+		"first_name":            {ExternalID: "u", FirstName: FieldOf(long)},
+		"subscription_groups":   {ExternalID: "u", SubscriptionGroups: FieldOf([]SubscriptionGroupState{{GroupID: "g", State: "maybe"}})},
+		"current_location":      {ExternalID: "u", CurrentLocation: FieldOf(Location{Latitude: 91})},
+		"date_of_first_session": {ExternalID: "u", DateOfFirstSession: FieldOf(time.Date(3001, 1, 1, 0, 0, 0, 0, time.UTC))},
 	}
 	for field, a := range cases {
 		_, err := c.Track(context.Background(), TrackRequest{Attributes: []*UserAttributes{{ExternalID: "ok"}, a}})

@@ -10,7 +10,7 @@ type UserAlias struct {
 // Gender is the value of the gender profile field.
 type Gender string
 
-// The gender values Braze accepts. A null gender (Null[Gender]()) means
+// The gender values Braze accepts. A null gender (NullField[Gender]()) means
 // unknown.
 const (
 	GenderMale           Gender = "M"

@@ -29,9 +29,9 @@ func TestRegression_Issue17_TwoPrimaryIdentifiers(t *testing.T) {
 		}
 	}
 	for _, ok := range []*UserAttributes{
-		{ExternalID: "u", Email: Value("a@x.com"), Phone: Value("+15555550100")},
-		{UserAlias: alias, Email: Value("a@x.com")},
-		{Email: Value("a@x.com"), Phone: Value("+15555550100")},
+		{ExternalID: "u", Email: FieldOf("a@x.com"), Phone: FieldOf("+15555550100")},
+		{UserAlias: alias, Email: FieldOf("a@x.com")},
+		{Email: FieldOf("a@x.com"), Phone: FieldOf("+15555550100")},
 	} {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v: %v", ok, err)
@@ -42,9 +42,9 @@ func TestRegression_Issue17_TwoPrimaryIdentifiers(t *testing.T) {
 	rec := &recorder{}
 	c, _ := newTestClient(t, rec)
 	for r := range c.TrackAll(context.Background(), func(yield func(Update) bool) {
-		yield(Update{Attributes: &UserAttributes{ExternalID: "u", BrazeID: "b", FirstName: Value("A")}})
+		yield(Update{Attributes: &UserAttributes{ExternalID: "u", BrazeID: "b", FirstName: FieldOf("A")}})
 	}) {
-		if r.Status() != Rejected || !errors.Is(r.Err, ErrValidation) {
+		if r.Kind() != ResultRejected || !errors.Is(r.Err, ErrValidation) {
 			t.Errorf("result %+v", r)
 		}
 	}

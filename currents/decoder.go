@@ -78,7 +78,7 @@ func (d *Decoder) schema(raw []byte) (*writerSchema, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if prev, ok := d.cache[ws.raw]; ok {
-		return prev, nil // another goroutine won the race; share its plans
+		return prev, nil // another goroutine won the race; share its programs
 	}
 	if len(d.cache) >= d.cacheSize {
 		for k := range d.cache {
@@ -140,7 +140,7 @@ type Scanner struct {
 	ev      Event
 
 	ws        *writerSchema
-	plan      *plan
+	program   *program
 	view      string // current block's data (aliases a reused buffer)
 	b         bin
 	remaining int64
@@ -180,7 +180,7 @@ func (s *Scanner) finish() {
 	s.c.close()
 }
 
-// header reads the file header and resolves the schema and plan.
+// header reads the file header and resolves the schema and program.
 func (s *Scanner) header() error {
 	if err := s.c.readHeader(); err != nil {
 		return err
@@ -198,7 +198,7 @@ func (s *Scanner) header() error {
 	if et == "" {
 		et = inferEventType(ws.fullName)
 	}
-	s.plan = ws.planFor(et)
+	s.program = ws.programFor(et)
 	return nil
 }
 
@@ -224,10 +224,10 @@ func (s *Scanner) Next() bool {
 		}
 	}
 	s.record++
-	if s.b.p == len(s.view) && s.plan.minSize > 0 {
+	if s.b.p == len(s.view) && s.program.minSize > 0 {
 		return s.fail(errorf(ErrBlockCount, "block declares %d records but its data ends after %d", s.declared, s.record))
 	}
-	ev, err := s.plan.decode(&s.b)
+	ev, err := s.program.decode(&s.b)
 	if err != nil {
 		return s.fail(errorf(ErrRecord, "%v", err))
 	}
@@ -254,7 +254,7 @@ func (s *Scanner) nextBlock() bool {
 	if err != nil {
 		return s.fail(err)
 	}
-	if s.plan.minSize == 0 && count > int64(len(data))+4096 {
+	if s.program.minSize == 0 && count > int64(len(data))+4096 {
 		// Records of a schema that can encode in zero bytes: bound the
 		// count so a few bytes cannot declare billions of empty records.
 		return s.fail(errorf(ErrBlockCount, "block declares %d records in %d bytes", count, len(data)))
@@ -290,10 +290,10 @@ func (s *Scanner) Codec() string { return s.c.codec }
 // EventType returns the event type events are decoded as (given or
 // inferred), known after the first call to Next.
 func (s *Scanner) EventType() string {
-	if s.plan == nil {
+	if s.program == nil {
 		return s.eventType
 	}
-	return s.plan.eventType
+	return s.program.eventType
 }
 
 // Metadata returns the file header's metadata (avro.schema, avro.codec

@@ -35,11 +35,11 @@ func appendTestVarint(b []byte, v int64) []byte {
 }
 
 // TestSchemaCache: files with identical schema bytes share one parsed
-// schema and one plan per event type.
+// schema and one program per event type.
 func TestSchemaCache(t *testing.T) {
 	schema := `{"type":"record","name":"Send","namespace":"users.messages.email","fields":[{"name":"id","type":"string"},{"name":"time","type":"int"}]}`
 	d := NewDecoder(WithSchemaCacheSize(2))
-	var plans []*plan
+	var programs []*program
 	for range 3 {
 		s := d.NewScanner(bytes.NewReader(minimalFile(schema)), "")
 		for s.Next() {
@@ -50,10 +50,10 @@ func TestSchemaCache(t *testing.T) {
 		if s.Err() != nil {
 			t.Fatal(s.Err())
 		}
-		plans = append(plans, s.plan)
+		programs = append(programs, s.program)
 	}
-	if len(d.cache) != 1 || plans[0] != plans[1] || plans[1] != plans[2] {
-		t.Errorf("cache holds %d schemas; plans shared: %v", len(d.cache), plans[0] == plans[2])
+	if len(d.cache) != 1 || programs[0] != programs[1] || programs[1] != programs[2] {
+		t.Errorf("cache holds %d schemas; programs shared: %v", len(d.cache), programs[0] == programs[2])
 	}
 	// The cache is bounded.
 	for i := range 5 {

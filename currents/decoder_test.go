@@ -184,3 +184,41 @@ func TestErrorIsTyped(t *testing.T) {
 func withSchema(s string) currentstest.Option { return currentstest.WithSchema(s) }
 
 type bytesBuffer = bytes.Buffer
+
+func TestScannerReportsHeader(t *testing.T) {
+	marker := [16]byte{'a', 'm', 'p', 'b', 'r', 'a', 'z', 'e', 0, 1, 2, 3, 4, 5, 6, 7}
+	data := writeFile(t, emailSend, emailSendRecords(3), currentstest.WithCodec("deflate"),
+		currentstest.WithSyncMarker(marker), currentstest.WithMetadata("writer", []byte("test")))
+	if !bytes.Contains(data, marker[:]) {
+		t.Fatal("the written file does not carry the sync marker given to WithSyncMarker")
+	}
+	s := currents.NewDecoder().NewScanner(bytes.NewReader(data), "")
+	n := 0
+	for s.Next() {
+		n++
+	}
+	if err := s.Err(); err != nil || n != 3 {
+		t.Fatalf("read %d events, err %v; want 3, nil", n, err)
+	}
+	if s.EventType() != emailSend {
+		t.Errorf("EventType() = %q, want %q (inferred from the writer schema)", s.EventType(), emailSend)
+	}
+	meta := s.Metadata()
+	if string(meta["avro.codec"]) != "deflate" || string(meta["writer"]) != "test" || len(meta["avro.schema"]) == 0 {
+		t.Errorf("Metadata() = codec %q, writer %q, schema %d bytes; want deflate, test, the schema",
+			meta["avro.codec"], meta["writer"], len(meta["avro.schema"]))
+	}
+}
+
+func TestJSONObjectParsesAJSONField(t *testing.T) {
+	m, err := currents.JSONObject(`{"plan":"gold","n":2}`)
+	if err != nil || m["plan"] != "gold" || m["n"] != float64(2) {
+		t.Fatalf("JSONObject = %v, %v", m, err)
+	}
+	if m, err := currents.JSONObject(""); m != nil || err != nil {
+		t.Fatalf(`JSONObject("") = %v, %v; want nil, nil`, m, err)
+	}
+	if _, err := currents.JSONObject(`{"cut`); err == nil {
+		t.Fatal("JSONObject of broken JSON: no error")
+	}
+}

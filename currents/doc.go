@@ -71,7 +71,7 @@
 // the decompressed size). Memory is bounded by one block plus the events
 // the caller keeps. Parsed writer schemas are cached by their exact
 // bytes, and each (schema, event type) pair is compiled once into a
-// plan that decodes Avro binary straight into the struct fields, with
+// program that decodes Avro binary straight into the struct fields, with
 // one allocation for the event and one for all of its strings.
 //
 // Braze's own sample files and schemas may not be redistributed; the

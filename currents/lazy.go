@@ -110,14 +110,14 @@ type lazyCursor struct {
 }
 
 // seek positions c at step i of p (i >= c.next).
-func (c *lazyCursor) seek(p *plan, i int) {
+func (c *lazyCursor) seek(p *program, i int) {
 	for ; c.next < i && c.b.err == nil; c.next++ {
 		c.b.skipStep(&p.steps[c.next])
 	}
 }
 
 // lazyValue returns the value of lazy step i.
-func (r *Record) lazyValue(p *plan, i int) any {
+func (r *Record) lazyValue(p *program, i int) any {
 	c := lazyCursor{b: bin{s: r.raw}}
 	c.seek(p, i)
 	v := c.b.readPrimitive(&p.steps[i])

@@ -16,17 +16,17 @@ import (
 // record's bytes; keeping any one string (such as the event id) keeps
 // that allocation alive. Use strings.Clone to keep a field on its own.
 type Record struct {
-	plan  *plan
-	nulls uint64 // a step's bit set: that nullable typed field was null
-	extra []any  // values of writer fields decoded into plain Go values
-	raw   string // the record's bytes, kept when the plan has lazy fields
+	program *program
+	nulls   uint64 // a step's bit set: that nullable typed field was null
+	extra   []any  // values of writer fields decoded into plain Go values
+	raw     string // the record's bytes, kept when the program has lazy fields
 }
 
-// recordPlan returns the plan describing r: the one it was decoded with,
+// recordPlan returns the program describing r: the one it was decoded with,
 // or the current schema for a hand-built event.
-func (r *Record) recordPlan(ti *typeInfo) *plan {
-	if r.plan != nil {
-		return r.plan
+func (r *Record) recordProgram(ti *typeInfo) *program {
+	if r.program != nil {
+		return r.program
 	}
 	if ti != nil {
 		return ti.defaultPlan
@@ -37,14 +37,14 @@ func (r *Record) recordPlan(ti *typeInfo) *plan {
 // WriterSchema returns the avro.schema JSON of the file the event was
 // decoded from, or "" for a hand-built event.
 func (r *Record) WriterSchema() string {
-	if r.plan == nil {
+	if r.program == nil {
 		return ""
 	}
-	return r.plan.raw
+	return r.program.raw
 }
 
 func (r *Record) fields(ti *typeInfo) []string {
-	p := r.recordPlan(ti)
+	p := r.recordProgram(ti)
 	if p == nil {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (r *Record) fields(ti *typeInfo) []string {
 
 // get returns the value of the named writer field.
 func (r *Record) get(ti *typeInfo, name string) (any, bool) {
-	p := r.recordPlan(ti)
+	p := r.recordProgram(ti)
 	if p == nil {
 		return nil, false
 	}
@@ -64,7 +64,7 @@ func (r *Record) get(ti *typeInfo, name string) (any, bool) {
 	return r.stepValue(p, i), true
 }
 
-func (r *Record) stepValue(p *plan, i int) any {
+func (r *Record) stepValue(p *program, i int) any {
 	st := &p.steps[i]
 	if st.lazy {
 		return r.lazyValue(p, i)
@@ -110,7 +110,7 @@ func (r *Record) marshalJSON(ti *typeInfo) ([]byte, error) {
 
 // appendJSON appends the JSON view to buf.
 func (r *Record) appendJSON(buf []byte, ti *typeInfo) ([]byte, error) {
-	p := r.recordPlan(ti)
+	p := r.recordProgram(ti)
 	if p == nil {
 		return append(buf, "{}"...), nil
 	}
@@ -157,7 +157,7 @@ func (r *Record) appendJSON(buf []byte, ti *typeInfo) ([]byte, error) {
 }
 
 // decodedRecord returns the Record of an event decoded by a Decoder, which
-// carries its own plan; it is promoted to every event type.
+// carries its own program; it is promoted to every event type.
 func (r *Record) decodedRecord() *Record { return r }
 
 // AppendJSON appends the JSON view of ev, the bytes its MarshalJSON
@@ -166,11 +166,11 @@ func (r *Record) decodedRecord() *Record { return r }
 // JSON, where MarshalJSON allocates a new slice each time.
 func AppendJSON(dst []byte, ev Event) ([]byte, error) {
 	if d, ok := ev.(interface{ decodedRecord() *Record }); ok {
-		if r := d.decodedRecord(); r.plan != nil {
-			return r.appendJSON(dst, r.plan.ti)
+		if r := d.decodedRecord(); r.program != nil {
+			return r.appendJSON(dst, r.program.ti)
 		}
 	}
-	// A hand-built event (no plan of its own) or another implementation.
+	// A hand-built event (no program of its own) or another implementation.
 	m, ok := ev.(json.Marshaler)
 	if !ok {
 		return dst, fmt.Errorf("currents: event %s (%T) has no JSON view", ev.EventID(), ev)
@@ -193,8 +193,8 @@ type Generic struct {
 // EventType returns the event type given to the decoder (the object key's
 // event_type=) or else the one inferred from the schema name.
 func (g *Generic) EventType() string {
-	if g.plan != nil {
-		return g.plan.eventType
+	if g.program != nil {
+		return g.program.eventType
 	}
 	return g.eventType
 }

@@ -294,7 +294,7 @@ func (s *Source) looseFile(ctx context.Context, obj objstore.Object) (File, erro
 		sc.fail(err)
 		return File{}, &FileError{Key: obj.Key, Err: sc.err}
 	}
-	k.EventType = sc.plan.eventType
+	k.EventType = sc.program.eventType
 	sc.finish()
 	if !s.wanted(k) {
 		s.log.DebugContext(ctx, "currents: skipping file outside the filters", "key", obj.Key, "event_type", k.EventType)

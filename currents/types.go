@@ -38,14 +38,14 @@ type typeInfo struct {
 	event     func(unsafe.Pointer) Event
 	// defaultPlan describes events built by hand (not by a Decoder): the
 	// current schema's fields in order.
-	defaultPlan *plan
+	defaultPlan *program
 }
 
 // knownTypes maps each Currents event type to its generated Go type.
 var knownTypes = func() map[string]*typeInfo {
 	m := make(map[string]*typeInfo, len(generatedTypes))
 	for _, ti := range generatedTypes {
-		ti.defaultPlan = defaultPlan(ti)
+		ti.defaultPlan = defaultProgram(ti)
 		m[ti.eventType] = ti
 	}
 	return m

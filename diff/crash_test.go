@@ -161,15 +161,15 @@ func randomSnapshot(rng *rand.Rand) []Record {
 			case 0: // absent
 			case 1:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, Attr{name, Of(true)})
+					r.Attrs = append(r.Attrs, Attr{name, AnyValue(true)})
 				} else {
-					r.Attrs = append(r.Attrs, Attr{name, Of(nil)})
+					r.Attrs = append(r.Attrs, Attr{name, AnyValue(nil)})
 				}
 			default:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, Attr{name, Of(rng.IntN(2) == 0)})
+					r.Attrs = append(r.Attrs, Attr{name, AnyValue(rng.IntN(2) == 0)})
 				} else {
-					r.Attrs = append(r.Attrs, Attr{name, Of(int64(rng.IntN(3)))})
+					r.Attrs = append(r.Attrs, Attr{name, AnyValue(int64(rng.IntN(3)))})
 				}
 			}
 		}

@@ -41,7 +41,7 @@
 // until its input has been read, then ends with a *LimitError that says
 // how many keys and how to override.
 //
-// A Record's values are Values (see Value and Of): the common scalars
+// A Record's values are Values (see Value and AnyValue): the common scalars
 // held unboxed, so a producer fills a record without allocating per value,
 // and any other value of the model held as given. Change.All yields them
 // as plain Go values for the destination's client.

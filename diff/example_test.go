@@ -59,12 +59,12 @@ func Example() {
 
 	fmt.Println("-- first sync")
 	sync(ctx, eng, snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("10.50"))}, {Name: "aud_vip", Value: diff.Of(true)}}},
-		diff.Record{Key: "u2", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("3"))}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.AnyValue(json.Number("10.50"))}, {Name: "aud_vip", Value: diff.AnyValue(true)}}},
+		diff.Record{Key: "u2", Attrs: []diff.Attr{{Name: "ltv", Value: diff.AnyValue(json.Number("3"))}}},
 	))
 	fmt.Println("-- second sync")
 	s := sync(ctx, eng, snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.Of(json.Number("10.5"))}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "ltv", Value: diff.AnyValue(json.Number("10.5"))}}},
 	))
 	fmt.Printf("new %d, changed %d, removed %d, unchanged %d\n", s.New, s.Changed, s.Removed, s.Unchanged)
 	// Output:
@@ -83,30 +83,30 @@ func ExamplePlan_Explain() {
 	eng, _ := diff.NewEngine(ctx, diff.NewMemoryStore())
 	defer eng.Close()
 	plan, _ := eng.Plan(ctx, "braze:customer-attributes", snapshot(
-		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "city", Value: diff.Of("Lyon")}}},
+		diff.Record{Key: "u1", Attrs: []diff.Attr{{Name: "city", Value: diff.AnyValue("Lyon")}}},
 	), diff.WithDryRun(), diff.WithExplain("u1"))
 	defer plan.Close()
 	for range plan.Changes() {
 	}
 	ex, _ := plan.Explain("u1")
 	for _, a := range ex.Attrs {
-		fmt.Printf("%s %s: %s (%v)\n", ex.Key, a.Name, a.Status, a.Reason)
+		fmt.Printf("%s %s: %s (%v)\n", ex.Key, a.Name, a.Delta, a.Reason)
 	}
 	// Output:
 	// u1 city: new (not in state)
 }
 
-// A Value holds the common scalars unboxed; Of takes any value of the
+// A Value holds the common scalars unboxed; AnyValue takes any value of the
 // model, and Any gives it back as a plain Go value, as a Braze client
 // takes it. Values compare as Braze would hold them.
 func ExampleValue() {
-	price := diff.Number("10.50")
-	fmt.Println(price.Kind(), price.Any(), price.Equal(diff.Float(10.5)))
+	price := diff.NumberValue("10.50")
+	fmt.Println(price.Kind(), price.Any(), price.Equal(diff.FloatValue(10.5)))
 
-	when := diff.Of(time.Date(2024, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600)))
-	fmt.Println(when.Kind(), when.Equal(diff.Time(time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC))))
+	when := diff.AnyValue(time.Date(2024, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600)))
+	fmt.Println(when.Kind(), when.Equal(diff.TimeValue(time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC))))
 
-	fmt.Println(diff.Of([]string{"vip"}).Kind(), diff.Value{}.IsNull())
+	fmt.Println(diff.AnyValue([]string{"vip"}).Kind(), diff.Value{}.IsNull())
 	// Output:
 	// number 10.50 true
 	// time true

@@ -21,10 +21,10 @@ const (
 	KindNumber             // an exact decimal, kept as its text (json.Number)
 	KindString             // a string
 	KindTime               // an instant
-	KindOther              // any other value of the model, held as given (see Of)
+	KindOther              // any other value of the model, held as given (see AnyValue)
 )
 
-// String returns the kind's name ("null", "bool", "int", ...).
+// StringValue returns the kind's name ("null", "bool", "int", ...).
 func (k Kind) String() string {
 	switch k {
 	case KindNull:
@@ -54,7 +54,8 @@ func (k Kind) String() string {
 // or another encoding.TextMarshaler, []string, map[string]any, []any)
 // is held as given (KindOther).
 //
-// Build values with Bool, Int, Float, Number, String, Time or Of; the zero
+// Build values with BoolValue, IntValue, FloatValue, NumberValue,
+// StringValue, TimeValue or AnyValue; the zero
 // Value is null. Compare them with Equal: == does not compile, because
 // two equal strings may be held at different addresses.
 type Value struct {
@@ -68,7 +69,7 @@ type Value struct {
 }
 
 // The types any holds for the unboxed kinds. They are unexported, so no
-// value given to Of can be mistaken for one of them.
+// value given to AnyValue can be mistaken for one of them.
 type (
 	kindTag   Kind                  // KindBool, KindInt, KindFloat: the value is in num
 	stringPtr *byte                 // KindString: the bytes; num is the length
@@ -81,11 +82,11 @@ type (
 // (math.MaxInt64 nanoseconds is 9,223,372,036.85 seconds).
 const maxUnixNanoSec = math.MaxInt64 / int64(time.Second)
 
-// Null returns the null Value (the zero Value).
-func Null() Value { return Value{} }
+// NullValue returns the null Value (the zero Value).
+func NullValue() Value { return Value{} }
 
-// Bool returns a boolean Value.
-func Bool(b bool) Value {
+// BoolValue returns a boolean Value.
+func BoolValue(b bool) Value {
 	v := Value{any: kindTag(KindBool)}
 	if b {
 		v.num = 1
@@ -93,80 +94,82 @@ func Bool(b bool) Value {
 	return v
 }
 
-// Int returns an integer Value.
-func Int(i int64) Value { return Value{num: uint64(i), any: kindTag(KindInt)} }
+// IntValue returns an integer Value.
+func IntValue(i int64) Value { return Value{num: uint64(i), any: kindTag(KindInt)} }
 
-// Float returns a floating-point Value. NaN and infinities are kept, but
+// FloatValue returns a floating-point Value. NaN and infinities are kept, but
 // Braze cannot take them (JSON has no such numbers).
-func Float(f float64) Value { return Value{num: math.Float64bits(f), any: kindTag(KindFloat)} }
+func FloatValue(f float64) Value { return Value{num: math.Float64bits(f), any: kindTag(KindFloat)} }
 
-// Number returns an exact decimal Value, kept as its text (money, for
+// NumberValue returns an exact decimal Value, kept as its text (money, for
 // example, is never rounded through a float). The text is checked when
 // the value is hashed.
-func Number(n json.Number) Value {
+func NumberValue(n json.Number) Value {
 	return Value{num: uint64(len(n)), any: numberPtr(unsafe.StringData(string(n)))}
 }
 
-// String returns a string Value.
-func String(s string) Value { return Value{num: uint64(len(s)), any: stringPtr(unsafe.StringData(s))} }
+// StringValue returns a string Value.
+func StringValue(s string) Value {
+	return Value{num: uint64(len(s)), any: stringPtr(unsafe.StringData(s))}
+}
 
-// Time returns an instant. The monotonic clock reading is dropped; the
+// TimeValue returns an instant. The monotonic clock reading is dropped; the
 // location is kept for Any.
-func Time(t time.Time) Value {
+func TimeValue(t time.Time) Value {
 	if sec := t.Unix(); sec > -maxUnixNanoSec && sec < maxUnixNanoSec {
 		return Value{num: uint64(t.UnixNano()), any: timeLoc(t.Location())}
 	}
 	return Value{any: timeWide{t.Round(0)}}
 }
 
-// Of returns the Value of v, a value of the model: nil, bool, any Go
+// AnyValue returns the Value of v, a value of the model: nil, bool, any Go
 // integer or float type, json.Number, string and time.Time become the
 // corresponding kind (an unsigned integer beyond int64 stays KindOther);
 // a Value is returned as it is; anything else (a calendar date or another
 // encoding.TextMarshaler, []string, map[string]any, []any) is held as
 // given, KindOther, and checked when hashed.
-func Of(v any) Value {
+func AnyValue(v any) Value {
 	switch x := v.(type) {
 	case nil:
 		return Value{}
 	case Value:
 		return x
 	case bool:
-		return Bool(x)
+		return BoolValue(x)
 	case string:
-		return String(x)
+		return StringValue(x)
 	case int64:
-		return Int(x)
+		return IntValue(x)
 	case int:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case int32:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case int16:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case int8:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case uint64:
 		if x <= math.MaxInt64 {
-			return Int(int64(x))
+			return IntValue(int64(x))
 		}
 	case uint:
 		if uint64(x) <= math.MaxInt64 {
-			return Int(int64(x))
+			return IntValue(int64(x))
 		}
 	case uint32:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case uint16:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case uint8:
-		return Int(int64(x))
+		return IntValue(int64(x))
 	case float64:
-		return Float(x)
+		return FloatValue(x)
 	case float32:
-		return Float(float64(x))
+		return FloatValue(float64(x))
 	case json.Number:
-		return Number(x)
+		return NumberValue(x)
 	case time.Time:
-		return Time(x)
+		return TimeValue(x)
 	}
 	return Value{any: v}
 }
@@ -193,7 +196,7 @@ func (v Value) IsNull() bool { return v.any == nil }
 
 // Any returns v as a plain Go value, as braze.UserAttributes.Set takes
 // it: nil, bool, int64, float64, json.Number, string, time.Time, or the
-// value given to Of for KindOther. It allocates for most kinds: call it
+// value given to AnyValue for KindOther. It allocates for most kinds: call it
 // when sending, not when planning.
 func (v Value) Any() any {
 	switch x := v.any.(type) {

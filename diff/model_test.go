@@ -43,7 +43,7 @@ var storedHashes = []struct {
 
 func TestValueHashesMatchStoredState(t *testing.T) {
 	for _, c := range storedHashes {
-		for _, v := range []any{c.v, diff.Of(c.v)} {
+		for _, v := range []any{c.v, diff.AnyValue(c.v)} {
 			h, err := diff.Hash(v)
 			if err != nil || h != c.hash {
 				t.Errorf("Hash(%#v) = %#x, %v; stored state holds %#x", v, h, err, c.hash)
@@ -60,26 +60,26 @@ func TestValueConstructorsAndAny(t *testing.T) {
 		any  any
 	}{
 		{diff.Value{}, diff.KindNull, nil},
-		{diff.Null(), diff.KindNull, nil},
-		{diff.Bool(true), diff.KindBool, true},
-		{diff.Bool(false), diff.KindBool, false},
-		{diff.Int(-7), diff.KindInt, int64(-7)},
-		{diff.Float(2.5), diff.KindFloat, 2.5},
-		{diff.Number("10.50"), diff.KindNumber, json.Number("10.50")},
-		{diff.String("Lyon"), diff.KindString, "Lyon"},
-		{diff.Time(at), diff.KindTime, at},
-		{diff.Of(int32(3)), diff.KindInt, int64(3)},
-		{diff.Of(uint8(200)), diff.KindInt, int64(200)},
-		{diff.Of(uint64(math.MaxUint64)), diff.KindOther, uint64(math.MaxUint64)},
-		{diff.Of(float32(0.5)), diff.KindFloat, 0.5},
-		{diff.Of([]string{"a"}), diff.KindOther, []string{"a"}},
-		{diff.Of(braze.Date{Year: 2000, Month: 1, Day: 2}), diff.KindOther, braze.Date{Year: 2000, Month: 1, Day: 2}},
-		{diff.Of(diff.String("x")), diff.KindString, "x"},
-		{diff.String(""), diff.KindString, ""},
-		{diff.Number("0"), diff.KindNumber, json.Number("0")},
-		{diff.Time(time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)), diff.KindTime, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
-		{diff.Time(time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)), diff.KindTime, time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
-		{diff.Time(time.Date(1969, 12, 31, 23, 59, 59, 5, time.UTC)), diff.KindTime, time.Date(1969, 12, 31, 23, 59, 59, 5, time.UTC)},
+		{diff.NullValue(), diff.KindNull, nil},
+		{diff.BoolValue(true), diff.KindBool, true},
+		{diff.BoolValue(false), diff.KindBool, false},
+		{diff.IntValue(-7), diff.KindInt, int64(-7)},
+		{diff.FloatValue(2.5), diff.KindFloat, 2.5},
+		{diff.NumberValue("10.50"), diff.KindNumber, json.Number("10.50")},
+		{diff.StringValue("Lyon"), diff.KindString, "Lyon"},
+		{diff.TimeValue(at), diff.KindTime, at},
+		{diff.AnyValue(int32(3)), diff.KindInt, int64(3)},
+		{diff.AnyValue(uint8(200)), diff.KindInt, int64(200)},
+		{diff.AnyValue(uint64(math.MaxUint64)), diff.KindOther, uint64(math.MaxUint64)},
+		{diff.AnyValue(float32(0.5)), diff.KindFloat, 0.5},
+		{diff.AnyValue([]string{"a"}), diff.KindOther, []string{"a"}},
+		{diff.AnyValue(braze.Date{Year: 2000, Month: 1, Day: 2}), diff.KindOther, braze.Date{Year: 2000, Month: 1, Day: 2}},
+		{diff.AnyValue(diff.StringValue("x")), diff.KindString, "x"},
+		{diff.StringValue(""), diff.KindString, ""},
+		{diff.NumberValue("0"), diff.KindNumber, json.Number("0")},
+		{diff.TimeValue(time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)), diff.KindTime, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{diff.TimeValue(time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)), diff.KindTime, time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+		{diff.TimeValue(time.Date(1969, 12, 31, 23, 59, 59, 5, time.UTC)), diff.KindTime, time.Date(1969, 12, 31, 23, 59, 59, 5, time.UTC)},
 	}
 	for _, c := range cases {
 		if c.v.Kind() != c.kind {
@@ -99,20 +99,20 @@ func TestValueConstructorsAndAny(t *testing.T) {
 		if !reflect.DeepEqual(got, c.any) {
 			t.Errorf("%v: Any() = %#v, want %#v", c.v, got, c.any)
 		}
-		if back := diff.Of(got); back.Kind() != c.v.Kind() || !back.Equal(c.v) {
+		if back := diff.AnyValue(got); back.Kind() != c.v.Kind() || !back.Equal(c.v) {
 			t.Errorf("Of(%#v) = %v (%v), want %v (%v)", got, back, back.Kind(), c.v, c.v.Kind())
 		}
 	}
 	// Times in two zones are the same instant, and hash alike.
-	h1, _ := diff.Hash(diff.Time(at))
-	h2, _ := diff.Hash(diff.Time(at.UTC()))
+	h1, _ := diff.Hash(diff.TimeValue(at))
+	h2, _ := diff.Hash(diff.TimeValue(at.UTC()))
 	if h1 != h2 {
 		t.Error("the same instant in two zones hashes apart")
 	}
-	if s := diff.String("Lyon").String(); s != "Lyon" {
+	if s := diff.StringValue("Lyon").String(); s != "Lyon" {
 		t.Errorf("String() = %q", s)
 	}
-	if s := diff.Int(5).String(); s != "5" {
+	if s := diff.IntValue(5).String(); s != "5" {
 		t.Errorf("String() = %q", s)
 	}
 }
@@ -123,12 +123,12 @@ func TestValueEqual(t *testing.T) {
 	b := []byte("Lyon")
 	other := string(b)
 	equal := [][2]diff.Value{
-		{diff.String("Lyon"), diff.String(other)},
-		{diff.Int(5), diff.Number("5.00")},
-		{diff.Float(1.5), diff.Number("1.50")},
-		{diff.Time(at), diff.Time(at.In(time.FixedZone("x", -7200)))},
-		{diff.Null(), diff.Value{}},
-		{diff.Of([]string{"a"}), diff.Of([]string{"a"})},
+		{diff.StringValue("Lyon"), diff.StringValue(other)},
+		{diff.IntValue(5), diff.NumberValue("5.00")},
+		{diff.FloatValue(1.5), diff.NumberValue("1.50")},
+		{diff.TimeValue(at), diff.TimeValue(at.In(time.FixedZone("x", -7200)))},
+		{diff.NullValue(), diff.Value{}},
+		{diff.AnyValue([]string{"a"}), diff.AnyValue([]string{"a"})},
 	}
 	for _, p := range equal {
 		if !p[0].Equal(p[1]) {
@@ -136,11 +136,11 @@ func TestValueEqual(t *testing.T) {
 		}
 	}
 	differ := [][2]diff.Value{
-		{diff.String("Lyon"), diff.String("Lyom")},
-		{diff.String("5"), diff.Int(5)},
-		{diff.Bool(false), diff.Null()},
-		{diff.Time(at), diff.Time(at.Add(time.Nanosecond))},
-		{diff.Number("not a number"), diff.Number("not a number")}, // cannot be encoded
+		{diff.StringValue("Lyon"), diff.StringValue("Lyom")},
+		{diff.StringValue("5"), diff.IntValue(5)},
+		{diff.BoolValue(false), diff.NullValue()},
+		{diff.TimeValue(at), diff.TimeValue(at.Add(time.Nanosecond))},
+		{diff.NumberValue("not a number"), diff.NumberValue("not a number")}, // cannot be encoded
 	}
 	for _, p := range differ {
 		if p[0].Equal(p[1]) {

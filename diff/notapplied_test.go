@@ -60,8 +60,8 @@ func TestAckNotAppliedKeepsState(t *testing.T) {
 				}
 				return got
 			}
-			x := Record{Key: "x", Attrs: []Attr{{Name: "tier", Value: Of("platinum+")}}}
-			y := Record{Key: "y", Attrs: []Attr{{Name: "tier", Value: Of("gold")}}}
+			x := Record{Key: "x", Attrs: []Attr{{Name: "tier", Value: AnyValue("platinum+")}}}
+			y := Record{Key: "y", Attrs: []Attr{{Name: "tier", Value: AnyValue("gold")}}}
 			sync([]Record{x, y}, func(ch Change) error {
 				if ch.Key == "x" {
 					return tc.err
@@ -80,7 +80,7 @@ func TestAckNotAppliedKeepsState(t *testing.T) {
 			}
 			// x leaves the snapshot.
 			gone := sync([]Record{y}, func(Change) error { return nil })
-			removal := len(gone) == 1 && gone[0].Key == "x" && gone[0].Status == Removed
+			removal := len(gone) == 1 && gone[0].Key == "x" && gone[0].Delta == DeltaRemoved
 			if removal != tc.wantRemoval || (!tc.wantRemoval && len(gone) != 0) {
 				t.Errorf("after x left: planned %+v, want removal of x: %v", gone, tc.wantRemoval)
 			}

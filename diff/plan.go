@@ -12,27 +12,27 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// Status says what a plan found for a key or an attribute.
-type Status int
+// Delta says what a plan found for a key or an attribute.
+type Delta int
 
 const (
-	// Unchanged: the state already holds this value.
-	Unchanged Status = iota
-	// New: the state holds nothing for this key or attribute.
-	New
-	// Changed: the state holds a different value.
-	Changed
-	// Removed: the state holds a value the input no longer has.
-	Removed
+	// DeltaUnchanged: the state already holds this value.
+	DeltaUnchanged Delta = iota
+	// DeltaNew: the state holds nothing for this key or attribute.
+	DeltaNew
+	// DeltaChanged: the state holds a different value.
+	DeltaChanged
+	// DeltaRemoved: the state holds a value the input no longer has.
+	DeltaRemoved
 )
 
-func (s Status) String() string {
+func (s Delta) String() string {
 	switch s {
-	case New:
+	case DeltaNew:
 		return "new"
-	case Changed:
+	case DeltaChanged:
 		return "changed"
-	case Removed:
+	case DeltaRemoved:
 		return "removed"
 	}
 	return "unchanged"
@@ -43,14 +43,14 @@ func (s Status) String() string {
 // with WithRemoveAs). Pass it back to Plan.Ack once the destination
 // answered.
 type Change struct {
-	Key    string
-	Attrs  []Attr
-	Status Status // New, Changed or Removed (the key vanished from a full snapshot)
+	Key   string
+	Attrs []Attr
+	Delta Delta // DeltaNew, DeltaChanged or DeltaRemoved (the key vanished from a full snapshot)
 	// Index is the position of the record in the input, counting from 0
 	// and counting the input's errors too (as RecordError.Index does), so
 	// a caller whose input yields one record or error per source row can
 	// name the row of a change the destination rejected. It is -1 for a
-	// Removed change, whose key is not in the input.
+	// DeltaRemoved change, whose key is not in the input.
 	Index int64
 
 	plan  *Plan
@@ -85,7 +85,7 @@ type Progress struct {
 	Committed int64 // accepted changes durably written to the store
 }
 
-// Summary counts keys and attributes by Status. Per attribute, Unchanged
+// Summary counts keys and attributes by Delta. Per attribute, Unchanged
 // counts records that carried the attribute with the value already held.
 type Summary struct {
 	Scope      string
@@ -116,23 +116,23 @@ type Summary struct {
 	Attrs map[string]AttrSummary
 }
 
-// AttrSummary counts one attribute by Status.
+// AttrSummary counts one attribute by Delta.
 type AttrSummary struct {
 	New, Changed, Removed, Unchanged int64
 }
 
 // Explanation tells why a key was or was not planned.
 type Explanation struct {
-	Key    string
-	Status Status
-	Attrs  []AttrExplanation
+	Key   string
+	Delta Delta
+	Attrs []AttrExplanation
 }
 
 // AttrExplanation tells what the state held for one attribute, what the
 // input has, and the verdict.
 type AttrExplanation struct {
-	Name   string
-	Status Status
+	Name  string
+	Delta Delta
 	// Previous is what the state held: the hash of the value accepted last
 	// (or the number itself, for attributes compared with a tolerance).
 	// HasPrevious is false when the state held nothing.
@@ -290,12 +290,12 @@ func (p *Plan) configLocked(id uint32) (*attrConfig, error) {
 	name := p.names[id]
 	c := &attrConfig{cmp: p.cfg.compare[name], keep: p.cfg.keep[name]}
 	// A null removal (nil or a null Value) is the default: c.removal stays nil.
-	if v, ok := p.cfg.removeAs[name]; ok && !Of(v).IsNull() {
+	if v, ok := p.cfg.removeAs[name]; ok && !AnyValue(v).IsNull() {
 		h, err := Hash(v)
 		if err != nil {
 			return nil, fmt.Errorf("diff: removal value of attribute %q: %w", name, err)
 		}
-		c.removal, c.removalValue, c.removalHash = Of(v).Any(), Of(v), h
+		c.removal, c.removalValue, c.removalHash = AnyValue(v).Any(), AnyValue(v), h
 	}
 	for len(p.attrCfg) <= int(id) {
 		p.attrCfg = append(p.attrCfg, nil)

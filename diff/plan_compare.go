@@ -134,7 +134,7 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			it.s.v, err = w.enc.hash(a.Value)
 		case c.cmp.kind == cmpTruncate:
 			if a.Value.Kind() == KindTime {
-				it.s.v, err = w.enc.hash(Time(a.Value.time().Truncate(c.cmp.truncate)))
+				it.s.v, err = w.enc.hash(TimeValue(a.Value.time().Truncate(c.cmp.truncate)))
 				break
 			}
 			it.s.v, err = w.enc.hash(a.Value)
@@ -207,14 +207,14 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 	// what the state holds once it is accepted (next), and the values
 	// rejected before and held back.
 	d := removalDraft{next: next[:0]}
-	note := func(id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
+	note := func(id uint32, st Delta, prev *slot, value Value, sent bool, reason string) {
 		c := w.attrCount(id)
 		switch st {
-		case New:
+		case DeltaNew:
 			c.new++
-		case Changed:
+		case DeltaChanged:
 			c.changed++
-		case Removed:
+		case DeltaRemoved:
 			c.removed++
 		default:
 			c.unchanged++
@@ -228,14 +228,14 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			it := items[i]
 			i++
 			if it.null {
-				explain(ex, p.name, it.s.id, Unchanged, nil, Value{}, false, "null in input, nothing in state")
+				explain(ex, p.name, it.s.id, DeltaUnchanged, nil, Value{}, false, "null in input, nothing in state")
 				continue
 			}
 			v := rec.Attrs[it.attr].Value
 			d.out = append(d.out, Attr{Name: rec.Attrs[it.attr].Name, Value: v})
 			d.sent = append(d.sent, it.s)
 			d.next = append(d.next, it.s)
-			note(it.s.id, New, nil, v, true, "not in state")
+			note(it.s.id, DeltaNew, nil, v, true, "not in state")
 		case i == len(items) || old[j].id < items[i].s.id:
 			o := old[j]
 			j++
@@ -247,11 +247,11 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 			d.apply(o, r)
 			switch r.verdict {
 			case removalSend:
-				note(o.id, Removed, &o, r.attr.Value, true, "absent from input; "+r.reason)
+				note(o.id, DeltaRemoved, &o, r.attr.Value, true, "absent from input; "+r.reason)
 			case removalHeld:
-				note(o.id, Unchanged, &o, Value{}, false, "absent from input; "+r.reason)
+				note(o.id, DeltaUnchanged, &o, Value{}, false, "absent from input; "+r.reason)
 			default: // not carried by the record: explained, not counted
-				explain(ex, p.name, o.id, Unchanged, &o, Value{}, false, "absent from input; "+r.reason)
+				explain(ex, p.name, o.id, DeltaUnchanged, &o, Value{}, false, "absent from input; "+r.reason)
 			}
 		default:
 			it, o := items[i], old[j]
@@ -263,9 +263,9 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 				r := p.decideRemoval(o, c, a.Name, true)
 				d.apply(o, r)
 				if r.verdict == removalSend {
-					note(o.id, Removed, &o, Value{}, true, "null in input; "+r.reason)
+					note(o.id, DeltaRemoved, &o, Value{}, true, "null in input; "+r.reason)
 				} else {
-					note(o.id, Unchanged, &o, Value{}, false, "null in input; "+r.reason)
+					note(o.id, DeltaUnchanged, &o, Value{}, false, "null in input; "+r.reason)
 				}
 				continue
 			}
@@ -275,20 +275,20 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 				// another attribute (see below).
 				d.next = append(d.next, o)
 				d.held = append(d.held, heldValue{a: a, s: it.s})
-				note(o.id, Unchanged, &o, a.Value, false, "the destination rejected this value before; not sent again until the user's data changes")
+				note(o.id, DeltaUnchanged, &o, a.Value, false, "the destination rejected this value before; not sent again until the user's data changes")
 				continue
 			}
 			same, reason := same(o, it.s, c.cmp.tolerance)
 			if same {
 				d.next = append(d.next, o) // keep the value sent, so drift adds up
-				note(o.id, Unchanged, &o, a.Value, false, reason)
+				note(o.id, DeltaUnchanged, &o, a.Value, false, reason)
 				continue
 			}
 			d.out = append(d.out, a)
 			d.overwrites = d.overwrites || o.accepted()
 			d.sent = append(d.sent, it.s)
 			d.next = append(d.next, it.s)
-			note(o.id, Changed, &o, a.Value, true, reason)
+			note(o.id, DeltaChanged, &o, a.Value, true, reason)
 		}
 	}
 	out, sent, next := d.out, d.sent, d.next
@@ -303,12 +303,12 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 		}
 	}
 	w.next = next
-	status := New
+	status := DeltaNew
 	if found {
-		status = Changed
+		status = DeltaChanged
 	}
 	if len(out) == 0 {
-		status = Unchanged
+		status = DeltaUnchanged
 		w.keys.unchanged++
 	} else if found {
 		w.keys.changed++
@@ -316,12 +316,12 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 		w.keys.new++
 	}
 	if ex != nil {
-		ex.Status = status
+		ex.Delta = status
 	}
 	if len(out) == 0 {
 		return Change{}, false, nil
 	}
-	ch := Change{Key: rec.Key, Attrs: out, Status: status, Index: index, plan: p, sent: sent, overwrites: d.overwrites}
+	ch := Change{Key: rec.Key, Attrs: out, Delta: status, Index: index, plan: p, sent: sent, overwrites: d.overwrites}
 	if found {
 		ch.orig = bytes.Clone(w.oldBuf)
 	}
@@ -334,11 +334,11 @@ func (w *planner) planRecord(rec Record, index int64, fp uint64) (Change, bool, 
 
 // explain adds what was found for attribute id to ex, when the key is
 // explained (ex is not nil).
-func explain(ex *Explanation, name func(uint32) string, id uint32, st Status, prev *slot, value Value, sent bool, reason string) {
+func explain(ex *Explanation, name func(uint32) string, id uint32, st Delta, prev *slot, value Value, sent bool, reason string) {
 	if ex == nil {
 		return
 	}
-	ae := AttrExplanation{Name: name(id), Status: st, Value: value.Any(), Sent: sent, Reason: reason}
+	ae := AttrExplanation{Name: name(id), Delta: st, Value: value.Any(), Sent: sent, Reason: reason}
 	if prev != nil {
 		ae.Previous, ae.HasPrevious = prev.v, true
 	}

@@ -59,7 +59,7 @@ func (e *emitter) change(ch Change) bool {
 	// Only what replaces or removes values the destination accepted
 	// counts: after an interrupted first sync, most keys hold nothing but
 	// intents, and sending them again damages nothing.
-	if ch.overwrites && ch.Status == Removed {
+	if ch.overwrites && ch.Delta == DeltaRemoved {
 		e.removals++
 	}
 	if ch.overwrites {

@@ -60,7 +60,7 @@ func (s *spill) put(ch Change) error {
 	b := s.buf[:0]
 	b = appendBytes(b, []byte(ch.Key))
 	b = binary.AppendVarint(b, ch.Index)
-	status := byte(ch.Status)
+	status := byte(ch.Delta)
 	if ch.overwrites {
 		status |= 0x80
 	}
@@ -164,7 +164,7 @@ func (s *spill) decode(b []byte) (Change, error) {
 	ch.Key = string(d.bytes())
 	ch.Index = d.varint()
 	status := d.byte()
-	ch.Status, ch.overwrites = Status(status&0x7f), status&0x80 != 0
+	ch.Delta, ch.overwrites = Delta(status&0x7f), status&0x80 != 0
 	ch.orig, ch.state, ch.fail = d.maybe(), d.maybe(), d.maybe()
 	ch.sent = make([]slot, d.count())
 	for i := range ch.sent {
@@ -182,7 +182,7 @@ func (s *spill) decode(b []byte) (Change, error) {
 			v.any = kindTag(d.byte())
 			v.num = d.uint64()
 		case spillString:
-			v = String(string(d.bytes()))
+			v = StringValue(string(d.bytes()))
 		case spillNumber:
 			str := string(d.bytes())
 			v = Value{num: uint64(len(str)), any: numberPtr(unsafe.StringData(str))}

@@ -24,12 +24,12 @@ func TestSpillRoundTrip(t *testing.T) {
 	}
 	defer s.close()
 	berlin := time.FixedZone("CET", 3600)
-	values := []Value{Null(), Bool(true), Bool(false), Int(-42), Float(3.25), Number("12.50"), String("Ada"), String(""),
-		Time(time.Date(2026, 11, 20, 9, 15, 0, 0, berlin)), Time(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)),
-		Of(textDate{1985, 12, 10}), Of([]string{"a", "b"}), Of(map[string]any{"k": int64(1)})}
+	values := []Value{NullValue(), BoolValue(true), BoolValue(false), IntValue(-42), FloatValue(3.25), NumberValue("12.50"), StringValue("Ada"), StringValue(""),
+		TimeValue(time.Date(2026, 11, 20, 9, 15, 0, 0, berlin)), TimeValue(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)),
+		AnyValue(textDate{1985, 12, 10}), AnyValue([]string{"a", "b"}), AnyValue(map[string]any{"k": int64(1)})}
 	var in []Change
 	for i := range 50 {
-		ch := Change{Key: fmt.Sprintf("u%d", i), Index: int64(i - 1), Status: Status(i % 4), overwrites: i%3 == 0,
+		ch := Change{Key: fmt.Sprintf("u%d", i), Index: int64(i - 1), Delta: Delta(i % 4), overwrites: i%3 == 0,
 			state: []byte{1, byte(i)}, fail: []byte{2}, sent: []slot{{id: 1, v: 7}, {id: 2, unknown: true}, {id: 3, rejected: true, prior: true, v: 9}, {id: 4, float: true, v: 1}}}
 		if i%2 == 0 {
 			ch.orig = []byte{3, 4}
@@ -52,7 +52,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	}
 	for i := range in {
 		a, b := in[i], out[i]
-		if a.Key != b.Key || a.Index != b.Index || a.Status != b.Status || a.overwrites != b.overwrites || b.plan != p ||
+		if a.Key != b.Key || a.Index != b.Index || a.Delta != b.Delta || a.overwrites != b.overwrites || b.plan != p ||
 			!slices.Equal(a.orig, b.orig) || (a.orig == nil) != (b.orig == nil) || !slices.Equal(a.state, b.state) || !slices.Equal(a.fail, b.fail) || !slices.Equal(a.sent, b.sent) {
 			t.Fatalf("change %d: %+v, want %+v", i, b, a)
 		}

@@ -27,7 +27,7 @@ func recs(rs ...Record) iter.Seq2[Record, error] {
 func rec(key string, kv ...any) Record {
 	r := Record{Key: key}
 	for i := 0; i+1 < len(kv); i += 2 {
-		r.Attrs = append(r.Attrs, Attr{Name: kv[i].(string), Value: Of(kv[i+1])})
+		r.Attrs = append(r.Attrs, Attr{Name: kv[i].(string), Value: AnyValue(kv[i+1])})
 	}
 	return r
 }
@@ -169,7 +169,7 @@ func TestRemovals(t *testing.T) {
 // null Value is the default (remove), Bool(false) is false.
 func TestRemovalsAsValues(t *testing.T) {
 	e := newTestEngine(t, NewMemoryStore())
-	opts := []PlanOption{WithRemoveAs(Bool(false), "aud_vip"), WithRemoveAs(Null(), "b")}
+	opts := []PlanOption{WithRemoveAs(BoolValue(false), "aud_vip"), WithRemoveAs(NullValue(), "b")}
 	run(t, e, "s", recs(rec("u1", "a", "x", "b", "y", "aud_vip", true)), accept, opts...)
 	got, _, _ := run(t, e, "s", recs(rec("u1", "a", "x")), accept, opts...)
 	wantChanges(t, got, "u1: aud_vip=false b=<nil>")
@@ -369,19 +369,19 @@ func TestDryRunAndExplain(t *testing.T) {
 		t.Errorf("attribute a: %+v", a)
 	}
 	ex, ok := p.Explain("u1")
-	if !ok || ex.Status != Changed || len(ex.Attrs) != 2 {
+	if !ok || ex.Delta != DeltaChanged || len(ex.Attrs) != 2 {
 		t.Fatalf("explain u1: %+v", ex)
 	}
-	if a := ex.Attrs[0]; a.Name != "a" || a.Status != Changed || !a.HasPrevious || a.Value != "2" || !a.Sent || !strings.Contains(a.Reason, "hash") {
+	if a := ex.Attrs[0]; a.Name != "a" || a.Delta != DeltaChanged || !a.HasPrevious || a.Value != "2" || !a.Sent || !strings.Contains(a.Reason, "hash") {
 		t.Errorf("explain u1.a: %+v", a)
 	}
-	if a := ex.Attrs[1]; a.Name != "b" || a.Status != Unchanged || a.Sent {
+	if a := ex.Attrs[1]; a.Name != "b" || a.Delta != DeltaUnchanged || a.Sent {
 		t.Errorf("explain u1.b: %+v", a)
 	}
-	if ex, ok := p.Explain("u2"); !ok || ex.Status != Removed || !strings.Contains(ex.Attrs[0].Reason, "absent from snapshot") {
+	if ex, ok := p.Explain("u2"); !ok || ex.Delta != DeltaRemoved || !strings.Contains(ex.Attrs[0].Reason, "absent from snapshot") {
 		t.Errorf("explain u2: %+v", ex)
 	}
-	if ex, ok := p.Explain("u3"); !ok || ex.Status != New || ex.Attrs[0].HasPrevious {
+	if ex, ok := p.Explain("u3"); !ok || ex.Delta != DeltaNew || ex.Attrs[0].HasPrevious {
 		t.Errorf("explain u3: %+v", ex)
 	}
 	// Nothing was written.
@@ -628,8 +628,8 @@ func TestChangeIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ch.Key != "a" || ch.Status != Removed || ch.Index != -1 {
-			t.Errorf("change %s %s index %d, want a removed with index -1", ch.Key, ch.Status, ch.Index)
+		if ch.Key != "a" || ch.Delta != DeltaRemoved || ch.Index != -1 {
+			t.Errorf("change %s %s index %d, want a removed with index -1", ch.Key, ch.Delta, ch.Index)
 		}
 	}
 	plan.Close()
@@ -649,9 +649,9 @@ func TestInputMayReuseAttrsSlice(t *testing.T) {
 				if !reuse {
 					attrs = nil
 				}
-				attrs = append(attrs, Attr{"a", Of(int64(i * version))}, Attr{"b", Of(fmt.Sprint("v", i))})
+				attrs = append(attrs, Attr{"a", AnyValue(int64(i * version))}, Attr{"b", AnyValue(fmt.Sprint("v", i))})
 				if i%3 == 0 {
-					attrs = append(attrs, Attr{"c", Of(i%2 == 0)})
+					attrs = append(attrs, Attr{"c", AnyValue(i%2 == 0)})
 				}
 				buf = attrs
 				if !yield(Record{Key: fmt.Sprintf("u%04d", i), Attrs: attrs}, nil) {

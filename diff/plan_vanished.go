@@ -54,7 +54,7 @@ func (p *Plan) planVanished(out *emitter) bool {
 func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	var ex *Explanation
 	if p.cfg.explain[key] {
-		ex = &Explanation{Key: key, Status: Removed}
+		ex = &Explanation{Key: key, Delta: DeltaRemoved}
 	}
 	var d removalDraft
 	p.sumMu.Lock()
@@ -73,14 +73,14 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 		if ex != nil {
 			ae := AttrExplanation{Name: name, Previous: o.v, HasPrevious: true, Reason: "key absent from snapshot; " + r.reason}
 			if r.verdict == removalSend {
-				ae.Status, ae.Sent, ae.Value = Removed, true, r.attr.Value.Any()
+				ae.Delta, ae.Sent, ae.Value = DeltaRemoved, true, r.attr.Value.Any()
 			}
 			ex.Attrs = append(ex.Attrs, ae)
 		}
 	}
 	if ex != nil {
 		if len(d.out) == 0 {
-			ex.Status = Unchanged
+			ex.Delta = DeltaUnchanged
 		}
 		p.explanations[key] = ex
 	}
@@ -93,7 +93,7 @@ func (p *Plan) planRemoval(key string, old []slot) (Change, bool, error) {
 	out, sent, next := releaseHeld(d.held, d.out, d.sent, d.next)
 	p.keys.removed++
 	overwrites := d.overwrites
-	ch := Change{Key: key, Attrs: out, Status: Removed, Index: -1, plan: p, sent: sent, orig: appendState(nil, old), overwrites: overwrites}
+	ch := Change{Key: key, Attrs: out, Delta: DeltaRemoved, Index: -1, plan: p, sent: sent, orig: appendState(nil, old), overwrites: overwrites}
 	if len(next) > 0 {
 		ch.state = appendState(nil, next)
 	}

@@ -180,7 +180,7 @@ func TestFastPathNeverHidesAChange(t *testing.T) {
 		}
 	}
 	ex, ok := p.Explain("u3")
-	if !ok || ex.Status != Unchanged || len(ex.Attrs) != 1 || !ex.Attrs[0].HasPrevious {
+	if !ok || ex.Delta != DeltaUnchanged || len(ex.Attrs) != 1 || !ex.Attrs[0].HasPrevious {
 		t.Errorf("explanation %+v %v", ex, ok)
 	}
 	p.Close()

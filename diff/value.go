@@ -36,13 +36,13 @@ type encoder struct {
 }
 
 // Hash returns the 64-bit hash of the canonical encoding of v (a Value or
-// any value Of accepts). Two values that Braze would hold identically hash
+// any value AnyValue accepts). Two values that Braze would hold identically hash
 // identically: numbers compare by decimal value whatever their Go type
 // (int64(5), 5.0 and json.Number("5.00") are equal), times by instant,
 // encoding.TextMarshaler values by type and text.
 func Hash(v any) (uint64, error) {
 	var e encoder
-	return e.hash(Of(v))
+	return e.hash(AnyValue(v))
 }
 
 func (e *encoder) hash(v Value) (uint64, error) {
@@ -94,7 +94,7 @@ func (e *encoder) value(v Value, depth int) error {
 }
 
 // encode appends the canonical encoding of an element of a list or object.
-func (e *encoder) encode(v any, depth int) error { return e.value(Of(v), depth) }
+func (e *encoder) encode(v any, depth int) error { return e.value(AnyValue(v), depth) }
 
 // other encodes the values of KindOther.
 func (e *encoder) other(v any, depth int) error {

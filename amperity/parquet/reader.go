@@ -104,10 +104,10 @@ func inferColumn(field pq.Field) (column, error) {
 	if lt != nil && lt.Value != nil {
 		switch v := lt.Value.(type) {
 		case *format.DecimalType:
-			c.typ, c.conv = amperity.Decimal, decimalConv(kind, int(v.Scale))
+			c.typ, c.conv = amperity.TypeDecimal, decimalConv(kind, int(v.Scale))
 			return c, nil
 		case *format.DateType:
-			c.typ, c.conv = amperity.Date, dateConv
+			c.typ, c.conv = amperity.TypeDate, dateConv
 			return c, nil
 		case *format.TimestampType:
 			unit := time.Microsecond
@@ -117,14 +117,14 @@ func inferColumn(field pq.Field) (column, error) {
 			case *format.NanoSeconds:
 				unit = time.Nanosecond
 			}
-			c.typ, c.conv = amperity.Datetime, timestampConv(unit)
+			c.typ, c.conv = amperity.TypeDatetime, timestampConv(unit)
 			return c, nil
 		case *format.StringType, *format.EnumType, *format.JsonType:
-			c.typ, c.conv = amperity.String, stringConv
+			c.typ, c.conv = amperity.TypeString, stringConv
 			return c, nil
 		case *format.IntType:
 			if kind == pq.Int32 || kind == pq.Int64 {
-				c.typ, c.conv = amperity.Integer, intConv(kind, !v.IsSigned)
+				c.typ, c.conv = amperity.TypeInteger, intConv(kind, !v.IsSigned)
 				return c, nil
 			}
 		}
@@ -135,16 +135,16 @@ func inferColumn(field pq.Field) (column, error) {
 	if ct != nil {
 		switch *ct {
 		case deprecated.UTF8, deprecated.Enum, deprecated.Json:
-			c.typ, c.conv = amperity.String, stringConv
+			c.typ, c.conv = amperity.TypeString, stringConv
 			return c, nil
 		case deprecated.Date:
-			c.typ, c.conv = amperity.Date, dateConv
+			c.typ, c.conv = amperity.TypeDate, dateConv
 			return c, nil
 		case deprecated.TimestampMillis:
-			c.typ, c.conv = amperity.Datetime, timestampConv(time.Millisecond)
+			c.typ, c.conv = amperity.TypeDatetime, timestampConv(time.Millisecond)
 			return c, nil
 		case deprecated.TimestampMicros:
-			c.typ, c.conv = amperity.Datetime, timestampConv(time.Microsecond)
+			c.typ, c.conv = amperity.TypeDatetime, timestampConv(time.Microsecond)
 			return c, nil
 		case deprecated.Decimal:
 			return c, fmt.Errorf("%w: legacy DECIMAL annotation without a logical type (scale unknown)", ErrUnsupportedColumn)
@@ -152,17 +152,17 @@ func inferColumn(field pq.Field) (column, error) {
 	}
 	switch kind {
 	case pq.Boolean:
-		c.typ, c.conv = amperity.Boolean, func(v pq.Value) (string, error) { return strconv.FormatBool(v.Boolean()), nil }
+		c.typ, c.conv = amperity.TypeBoolean, func(v pq.Value) (string, error) { return strconv.FormatBool(v.Boolean()), nil }
 	case pq.Int32, pq.Int64:
-		c.typ, c.conv = amperity.Integer, intConv(kind, false)
+		c.typ, c.conv = amperity.TypeInteger, intConv(kind, false)
 	case pq.Float:
-		c.typ, c.conv = amperity.Float, func(v pq.Value) (string, error) { return strconv.FormatFloat(float64(v.Float()), 'g', -1, 32), nil }
+		c.typ, c.conv = amperity.TypeFloat, func(v pq.Value) (string, error) { return strconv.FormatFloat(float64(v.Float()), 'g', -1, 32), nil }
 	case pq.Double:
-		c.typ, c.conv = amperity.Float, func(v pq.Value) (string, error) { return strconv.FormatFloat(v.Double(), 'g', -1, 64), nil }
+		c.typ, c.conv = amperity.TypeFloat, func(v pq.Value) (string, error) { return strconv.FormatFloat(v.Double(), 'g', -1, 64), nil }
 	case pq.Int96:
-		c.typ, c.conv = amperity.Datetime, int96Conv
+		c.typ, c.conv = amperity.TypeDatetime, int96Conv
 	case pq.ByteArray, pq.FixedLenByteArray:
-		c.typ, c.conv = amperity.String, stringConv
+		c.typ, c.conv = amperity.TypeString, stringConv
 	default:
 		return c, fmt.Errorf("%w: physical type %s", ErrUnsupportedColumn, kind)
 	}

@@ -68,8 +68,8 @@ func TestTrackAll_RedisDownSendsNothing(t *testing.T) {
 	var n int
 	for r := range client.TrackAll(context.Background(), iter.Seq[braze.Update](updates), braze.WithBatchSize(1)) {
 		n++
-		if r.Status() != braze.Failed || !errors.Is(r.Err, ErrUnavailable) || !strings.Contains(r.Err.Error(), addr) {
-			t.Errorf("result %d: status %s, err %v; want failed with ErrUnavailable naming %s", r.Seq, r.Status(), r.Err, addr)
+		if r.Kind() != braze.ResultFailed || !errors.Is(r.Err, ErrUnavailable) || !strings.Contains(r.Err.Error(), addr) {
+			t.Errorf("result %d: status %s, err %v; want failed with ErrUnavailable naming %s", r.Seq, r.Kind(), r.Err, addr)
 		}
 	}
 	if n != 3 {

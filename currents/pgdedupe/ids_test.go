@@ -10,6 +10,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const send, open = "users.messages.email.Send", "users.messages.email.Open"
@@ -172,5 +173,12 @@ func TestVersionRefused(t *testing.T) {
 	_, err := New(context.Background(), d.pool, WithSchema(d.cfg.schema))
 	if !errors.Is(err, ErrVersion) {
 		t.Fatalf("open of another version: %v", err)
+	}
+}
+
+func TestWithPoolConfigAdjustsTheOpenedPool(t *testing.T) {
+	d := openTest(t, WithPoolConfig(func(cfg *pgxpool.Config) { cfg.MaxConns = 3 }))
+	if got := d.pool.Config().MaxConns; got != 3 {
+		t.Fatalf("pool MaxConns = %d, want the 3 set by WithPoolConfig", got)
 	}
 }

@@ -61,7 +61,7 @@ func recs(rs ...diff.Record) iter.Seq2[diff.Record, error] {
 func rec(key string, kv ...any) diff.Record {
 	r := diff.Record{Key: key}
 	for i := 0; i+1 < len(kv); i += 2 {
-		r.Attrs = append(r.Attrs, diff.Attr{Name: kv[i].(string), Value: diff.Of(kv[i+1])})
+		r.Attrs = append(r.Attrs, diff.Attr{Name: kv[i].(string), Value: diff.AnyValue(kv[i+1])})
 	}
 	return r
 }

@@ -20,9 +20,9 @@ func users(from, to, version int) iter.Seq2[diff.Record, error] {
 				score += int64(version) * 1000
 			}
 			r := diff.Record{Key: fmt.Sprintf("user-%06d", i), Attrs: []diff.Attr{
-				{Name: "first_name", Value: diff.String(fmt.Sprintf("name %d", i))},
-				{Name: "score", Value: diff.Int(score)},
-				{Name: "vip", Value: diff.Bool(i%3 == 0)},
+				{Name: "first_name", Value: diff.StringValue(fmt.Sprintf("name %d", i))},
+				{Name: "score", Value: diff.IntValue(score)},
+				{Name: "vip", Value: diff.BoolValue(i%3 == 0)},
 			}}
 			if !yield(r, nil) {
 				return
@@ -33,7 +33,7 @@ func users(from, to, version int) iter.Seq2[diff.Record, error] {
 
 // syncAll plans records against scope, acknowledges every change as
 // accepted and commits; it returns the changes by status.
-func syncAll(t *testing.T, e *diff.Engine, records iter.Seq2[diff.Record, error], opts ...diff.PlanOption) map[diff.Status]int {
+func syncAll(t *testing.T, e *diff.Engine, records iter.Seq2[diff.Record, error], opts ...diff.PlanOption) map[diff.Delta]int {
 	t.Helper()
 	ctx := context.Background()
 	p, err := e.Plan(ctx, "users", records, opts...)
@@ -41,12 +41,12 @@ func syncAll(t *testing.T, e *diff.Engine, records iter.Seq2[diff.Record, error]
 		t.Fatal(err)
 	}
 	defer p.Close()
-	got := make(map[diff.Status]int)
+	got := make(map[diff.Delta]int)
 	for ch, err := range p.Changes() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got[ch.Status]++
+		got[ch.Delta]++
 		if err := p.Ack(ch, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -78,18 +78,18 @@ func TestEngineEndToEnd(t *testing.T) {
 		return e
 	}
 	e := open()
-	if got := syncAll(t, e, users(0, n, 0)); got[diff.New] != n || len(got) != 1 {
+	if got := syncAll(t, e, users(0, n, 0)); got[diff.DeltaNew] != n || len(got) != 1 {
 		t.Fatalf("first sync: %v; want %d new", got, n)
 	}
 	if got := syncAll(t, e, users(0, n, 0)); len(got) != 0 {
 		t.Fatalf("re-sync of the same input: %v; want nothing", got)
 	}
-	if got := syncAll(t, e, users(0, n, 1)); got[diff.Changed] != n/10 || len(got) != 1 {
+	if got := syncAll(t, e, users(0, n, 1)); got[diff.DeltaChanged] != n/10 || len(got) != 1 {
 		t.Fatalf("re-sync with a tenth changed: %v; want %d changed", got, n/10)
 	}
 	got := syncAll(t, e, users(0, n/2, 1), diff.WithMode(diff.FullSnapshot),
 		diff.WithMaxRemovals(diff.NoLimit), diff.WithMaxChanges(diff.NoLimit))
-	if got[diff.Removed] != n/2 || len(got) != 1 {
+	if got[diff.DeltaRemoved] != n/2 || len(got) != 1 {
 		t.Fatalf("full snapshot of half the users: %v; want %d removed", got, n/2)
 	}
 	if err := e.Close(); err != nil {

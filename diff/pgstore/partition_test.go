@@ -43,8 +43,8 @@ func TestRegression_Issue15_PartitionedWorkersShareAScope(t *testing.T) {
 	input := func(extra string) func(yield func(diff.Record, error) bool) {
 		return func(yield func(diff.Record, error) bool) {
 			for r := range users(0, 2000, 1) {
-				r.Attrs = append(r.Attrs, diff.Attr{Name: fmt.Sprintf("%s_%d", extra, len(r.Key)%3), Value: diff.Int(1)},
-					diff.Attr{Name: "tier_" + r.Key[len(r.Key)-1:], Value: diff.String("gold")})
+				r.Attrs = append(r.Attrs, diff.Attr{Name: fmt.Sprintf("%s_%d", extra, len(r.Key)%3), Value: diff.IntValue(1)},
+					diff.Attr{Name: "tier_" + r.Key[len(r.Key)-1:], Value: diff.StringValue("gold")})
 				if !yield(r, nil) {
 					return
 				}

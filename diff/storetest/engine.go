@@ -344,7 +344,7 @@ func (h *harness) testEnginePersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := func(key string, a int64) diff.Record {
-		return diff.Record{Key: key, Attrs: []diff.Attr{{Name: "a", Value: diff.Int(a)}}}
+		return diff.Record{Key: key, Attrs: []diff.Attr{{Name: "a", Value: diff.IntValue(a)}}}
 	}
 	got := run(t, e, "s", records([]diff.Record{u("u1", 1), u("u2", 2)}), accept)
 	wantChanges(t, got, "u1: a=1", "u2: a=2")

@@ -125,15 +125,15 @@ func randomSnapshot(rng *rand.Rand) []diff.Record {
 			case 0: // absent
 			case 1:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.Of(true)})
+					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.AnyValue(true)})
 				} else {
-					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.Of(nil)})
+					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.AnyValue(nil)})
 				}
 			default:
 				if name == "aud" {
-					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.Of(rng.IntN(2) == 0)})
+					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.AnyValue(rng.IntN(2) == 0)})
 				} else {
-					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.Of(int64(rng.IntN(3)))})
+					r.Attrs = append(r.Attrs, diff.Attr{Name: name, Value: diff.AnyValue(int64(rng.IntN(3)))})
 				}
 			}
 		}

@@ -14,7 +14,7 @@ func Numbered(n int, version int) iter.Seq2[diff.Record, error] {
 	return func(yield func(diff.Record, error) bool) {
 		for i := range n {
 			r := diff.Record{Key: fmt.Sprintf("u%04d", i), Attrs: []diff.Attr{
-				{Name: "a", Value: diff.Int(int64(version))}, {Name: "b", Value: diff.String("same")}}}
+				{Name: "a", Value: diff.IntValue(int64(version))}, {Name: "b", Value: diff.StringValue("same")}}}
 			if !yield(r, nil) {
 				return
 			}

@@ -34,17 +34,17 @@ func SyntheticUsers(n, version int) iter.Seq2[diff.Record, error] {
 				var val diff.Value
 				switch j % 6 {
 				case 0:
-					val = diff.String("value-" + strconv.FormatUint(v, 36))
+					val = diff.StringValue("value-" + strconv.FormatUint(v, 36))
 				case 1:
-					val = diff.Int(int64(v % 100_000))
+					val = diff.IntValue(int64(v % 100_000))
 				case 2:
-					val = diff.Float(float64(v%10_000) / 7)
+					val = diff.FloatValue(float64(v%10_000) / 7)
 				case 3:
-					val = diff.Bool(v%2 == 0)
+					val = diff.BoolValue(v%2 == 0)
 				case 4:
-					val = diff.Number(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
+					val = diff.NumberValue(json.Number(strconv.FormatUint(v%1_000_000, 10) + ".50"))
 				case 5:
-					val = diff.Time(base.Add(time.Duration(v%1_000_000) * time.Second))
+					val = diff.TimeValue(base.Add(time.Duration(v%1_000_000) * time.Second))
 				}
 				attrs[j] = diff.Attr{Name: syntheticNames[j], Value: val}
 			}

@@ -123,11 +123,11 @@ func (s *syncer) printSample(o ampbraze.Outcome) {
 	if err == nil {
 		var j []byte
 		if j, err = ua.MarshalJSON(); err == nil {
-			fmt.Fprintf(s.stdout, "  %-8s %s\n", o.Change.Status, j)
+			fmt.Fprintf(s.stdout, "  %-8s %s\n", o.Change.Delta, j)
 			return
 		}
 	}
-	fmt.Fprintf(s.stdout, "  %s (%s): would be rejected: %v\n", o.Change.Key, o.Change.Status, err)
+	fmt.Fprintf(s.stdout, "  %s (%s): would be rejected: %v\n", o.Change.Key, o.Change.Delta, err)
 }
 
 func (s *syncer) idField() string { return s.cfg.idField }

@@ -203,7 +203,7 @@ func syncFile(ctx context.Context, client *braze.Client, eng *diff.Engine, mappe
 		if ex, ok := plan.Explain(key); ok {
 			for _, a := range ex.Attrs {
 				if a.Name == formattingOnly[key] {
-					rep.explained = append(rep.explained, fmt.Sprintf("%s  %s=%s %s (%s)", key, a.Name, jsonText(a.Value), strings.ToLower(a.Status.String()), a.Reason))
+					rep.explained = append(rep.explained, fmt.Sprintf("%s  %s=%s %s (%s)", key, a.Name, jsonText(a.Value), strings.ToLower(a.Delta.String()), a.Reason))
 				}
 			}
 		}
@@ -220,7 +220,7 @@ func (r *report) print(out io.Writer, details bool) {
 		fmt.Fprintln(out, "  sent to Braze:")
 		slices.SortFunc(r.sent, func(a, b diff.Change) int { return strings.Compare(a.Key, b.Key) })
 		for _, ch := range r.sent {
-			if ch.Status == diff.New {
+			if ch.Delta == diff.DeltaNew {
 				fmt.Fprintf(out, "    %s  new user, %d attributes\n", ch.Key, len(ch.Attrs))
 				continue
 			}

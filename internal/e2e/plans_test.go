@@ -28,8 +28,8 @@ func expectPlanDay1(t *testing.T, s *snapshot, w *world, pre map[string]diff.Cha
 			problems = append(problems, u.key+": not planned")
 			continue
 		}
-		if ch.Status != diff.New {
-			problems = append(problems, fmt.Sprintf("%s: status %s, want new", u.key, ch.Status))
+		if ch.Delta != diff.DeltaNew {
+			problems = append(problems, fmt.Sprintf("%s: status %s, want new", u.key, ch.Delta))
 		}
 		got := map[string]any{}
 		for _, a := range ch.Attrs {
@@ -110,7 +110,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 				}
 			}
 			if d := attrDiff(kinds, s.desired(u), got); len(d) > 0 {
-				problems = append(problems, fmt.Sprintf("%s: never accepted, planned %s without its full record: %s", u.key, ch.Status, strings.Join(d, ", ")))
+				problems = append(problems, fmt.Sprintf("%s: never accepted, planned %s without its full record: %s", u.key, ch.Delta, strings.Join(d, ", ")))
 			}
 		case ev.changed[u.key] != nil:
 			want[u.key] = true
@@ -137,7 +137,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 		if !w.inState[k] {
 			// Sent but never accepted: after an ambiguous failure its
 			// state is "unknown", so a removal may be planned.
-			if ch, ok := pre[k]; ok && w.sent[k] && ch.Status == diff.Removed {
+			if ch, ok := pre[k]; ok && w.sent[k] && ch.Delta == diff.DeltaRemoved {
 				want[k] = true
 			}
 			continue
@@ -148,8 +148,8 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 			problems = append(problems, k+": vanished, no removal planned")
 			continue
 		}
-		if ch.Status != diff.Removed {
-			problems = append(problems, fmt.Sprintf("%s: vanished, planned as %s", k, ch.Status))
+		if ch.Delta != diff.DeltaRemoved {
+			problems = append(problems, fmt.Sprintf("%s: vanished, planned as %s", k, ch.Delta))
 		}
 		for _, a := range ch.Attrs {
 			wantV := any(nil)
@@ -163,7 +163,7 @@ func expectPlanDay2(t *testing.T, s *snapshot, ev evolution, w *world, pre map[s
 	}
 	for k, ch := range pre {
 		if !want[k] {
-			problems = append(problems, fmt.Sprintf("%s (row %d): nothing changed in value, but planned %s %v", k, w.rows[k], ch.Status, attrValues(ch)))
+			problems = append(problems, fmt.Sprintf("%s (row %d): nothing changed in value, but planned %s %v", k, w.rows[k], ch.Delta, attrValues(ch)))
 		}
 	}
 	if len(problems) > 0 {

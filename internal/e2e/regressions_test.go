@@ -39,8 +39,8 @@ func TestAllObjectsRejectedIn400(t *testing.T) {
 	for r := range c.TrackAll(context.Background(), updates) {
 		got = append(got, r.Ref.(string))
 		var ie *braze.ItemError
-		if r.Status() != braze.Rejected || !errors.As(r.Err, &ie) {
-			t.Errorf("update %v: status %s, error %v (%T); want rejected with Braze's *braze.ItemError", r.Ref, r.Status(), r.Err, r.Err)
+		if r.Kind() != braze.ResultRejected || !errors.As(r.Err, &ie) {
+			t.Errorf("update %v: status %s, error %v (%T); want rejected with Braze's *braze.ItemError", r.Ref, r.Kind(), r.Err, r.Err)
 			continue
 		}
 		if ie.Type != "'external_id' is blacklisted and disallowed" {
@@ -104,8 +104,8 @@ func TestRejectedUserLeavingSnapshotCreatesNoProfile(t *testing.T) {
 	defer eng.Close()
 
 	day1 := []diff.Record{
-		{Key: "x", Attrs: []diff.Attr{{Name: "tier", Value: diff.Of("platinum+")}}},
-		{Key: "y", Attrs: []diff.Attr{{Name: "tier", Value: diff.Of("gold")}}},
+		{Key: "x", Attrs: []diff.Attr{{Name: "tier", Value: diff.AnyValue("platinum+")}}},
+		{Key: "y", Attrs: []diff.Attr{{Name: "tier", Value: diff.AnyValue("gold")}}},
 	}
 	syncOnce(t, eng, c, day1)
 	if _, ok := srv.User("x"); ok {
@@ -115,7 +115,7 @@ func TestRejectedUserLeavingSnapshotCreatesNoProfile(t *testing.T) {
 	planned := syncOnce(t, eng, c, day1[1:])
 	for _, ch := range planned {
 		if ch.Key == "x" {
-			t.Errorf("day 2 plans %s %v for x, which Braze rejected and never stored", ch.Status, attrValues(ch))
+			t.Errorf("day 2 plans %s %v for x, which Braze rejected and never stored", ch.Delta, attrValues(ch))
 		}
 	}
 	if u, ok := srv.User("x"); ok {

@@ -154,13 +154,13 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 	for k, ch := range changes {
 		switch {
 		case required[k] || stillRejected[k]:
-			t.Errorf("verification plan: rejected user %s planned %s again although its data did not change: %v", k, ch.Status, attrValues(ch))
+			t.Errorf("verification plan: rejected user %s planned %s again although its data did not change: %v", k, ch.Delta, attrValues(ch))
 		case allowed[k]:
-			if ch.Status != diff.Removed {
-				t.Errorf("verification plan: vanished rejected user %s planned as %s, want removed", k, ch.Status)
+			if ch.Delta != diff.DeltaRemoved {
+				t.Errorf("verification plan: vanished rejected user %s planned as %s, want removed", k, ch.Delta)
 			}
 		default:
-			extra = append(extra, fmt.Sprintf("%s %s %v", k, ch.Status, attrNames(ch)))
+			extra = append(extra, fmt.Sprintf("%s %s %v", k, ch.Delta, attrNames(ch)))
 		}
 	}
 	if len(extra) > 0 {
@@ -174,10 +174,10 @@ func (h *harness) verify(p *pipeline, w *world, path string, firstRun int, final
 	fromBraze, _ := h.dryRun(p, brazeRecords(p, w, users))
 	var ds []string
 	for k, ch := range fromBraze {
-		if (required[k] || allowed[k] || stillRejected[k]) && ch.Status == diff.Removed {
+		if (required[k] || allowed[k] || stillRejected[k]) && ch.Delta == diff.DeltaRemoved {
 			continue
 		}
-		ds = append(ds, fmt.Sprintf("%s %s %v", k, ch.Status, attrValues(ch)))
+		ds = append(ds, fmt.Sprintf("%s %s %v", k, ch.Delta, attrValues(ch)))
 	}
 	if len(ds) > 0 {
 		slices.Sort(ds)
@@ -245,7 +245,7 @@ func brazeRecords(p *pipeline, w *world, users []brazetest.User) iter.Seq2[diff.
 					}
 					continue
 				}
-				rec.Attrs = append(rec.Attrs, diff.Attr{Name: name, Value: diff.Of(v)})
+				rec.Attrs = append(rec.Attrs, diff.Attr{Name: name, Value: diff.AnyValue(v)})
 			}
 			if !yield(rec, nil) {
 				return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestClaimIsExclusive(t *testing.T) {
@@ -278,5 +279,13 @@ func TestVersionRefused(t *testing.T) {
 func TestOpenBadURL(t *testing.T) {
 	if _, err := Open(context.Background(), "postgres://a b:1:2"); err == nil {
 		t.Fatal("no error for an unparsable URL")
+	}
+}
+
+func TestWithPoolConfigAdjustsTheOpenedPool(t *testing.T) {
+	schema := pgtest.Schema(t, "pgclaim_")
+	c := openTest(t, schema, "a", WithPoolConfig(func(cfg *pgxpool.Config) { cfg.MaxConns = 3 }))
+	if got := c.pool.Config().MaxConns; got != 3 {
+		t.Fatalf("pool MaxConns = %d, want the 3 set by WithPoolConfig", got)
 	}
 }

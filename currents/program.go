@@ -10,14 +10,14 @@ import (
 )
 
 // writerSchema is one parsed avro.schema header, shared by every file that
-// carries the same bytes, with the field plans compiled for it so far.
+// carries the same bytes, with the field programs compiled for it so far.
 type writerSchema struct {
 	raw      string
 	record   *avro.RecordSchema
 	fullName string
 
-	mu    sync.Mutex
-	plans map[string]*plan // by event type
+	mu       sync.Mutex
+	programs map[string]*program // by event type
 }
 
 func parseWriterSchema(raw []byte) (*writerSchema, error) {
@@ -32,19 +32,19 @@ func parseWriterSchema(raw []byte) (*writerSchema, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: top-level type is %s, not record", ErrSchema, s.Type())
 	}
-	return &writerSchema{raw: string(raw), record: rec, fullName: rec.FullName(), plans: map[string]*plan{}}, nil
+	return &writerSchema{raw: string(raw), record: rec, fullName: rec.FullName(), programs: map[string]*program{}}, nil
 }
 
-// planFor returns the field plan decoding this schema into eventType's Go
+// programFor returns the field program decoding this schema into eventType's Go
 // type, compiling it on first use.
-func (ws *writerSchema) planFor(eventType string) *plan {
+func (ws *writerSchema) programFor(eventType string) *program {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if p, ok := ws.plans[eventType]; ok {
+	if p, ok := ws.programs[eventType]; ok {
 		return p
 	}
-	p := compilePlan(ws, eventType)
-	ws.plans[eventType] = p
+	p := compileProgram(ws, eventType)
+	ws.programs[eventType] = p
 	return p
 }
 
@@ -93,11 +93,11 @@ type step struct {
 	untyped bool
 }
 
-// plan is a precompiled mapping from one writer schema to one Go event
+// program is a precompiled mapping from one writer schema to one Go event
 // type: per writer field, what to read and where to store it. Building it
 // once per (schema, type) keeps name lookups and type checks out of the
 // per-record loop.
-type plan struct {
+type program struct {
 	eventType string
 	ti        *typeInfo // nil for Generic
 	steps     []step
@@ -115,7 +115,7 @@ type plan struct {
 }
 
 // keys returns `"name":` for each step, JSON-escaped.
-func (p *plan) keys() []string {
+func (p *program) keys() []string {
 	p.jsonKeysOnce.Do(func() {
 		p.jsonKeys = make([]string, len(p.steps))
 		for j := range p.steps {
@@ -199,8 +199,8 @@ func compatible(w wkind, k goKind) bool {
 	return false
 }
 
-func compilePlan(ws *writerSchema, eventType string) *plan {
-	p := &plan{eventType: eventType, raw: ws.raw, index: map[string]int{}}
+func compileProgram(ws *writerSchema, eventType string) *program {
+	p := &program{eventType: eventType, raw: ws.raw, index: map[string]int{}}
 	if ti, ok := knownTypes[eventType]; ok {
 		p.ti = ti
 	}
@@ -260,8 +260,8 @@ func compilePlan(ws *writerSchema, eventType string) *plan {
 
 // defaultPlan describes a hand-built event of a generated type: the
 // current schema's fields, no null tracking, no extras.
-func defaultPlan(ti *typeInfo) *plan {
-	p := &plan{eventType: ti.eventType, ti: ti, index: map[string]int{}}
+func defaultProgram(ti *typeInfo) *program {
+	p := &program{eventType: ti.eventType, ti: ti, index: map[string]int{}}
 	for _, f := range ti.fields {
 		st := step{name: f.name, kind: f.kind, off: f.off, extra: -1, union: f.nullable, null: f.nullable, fmt32: f.avroType == "float"}
 		p.index[f.name] = len(p.steps)
@@ -276,7 +276,7 @@ func defaultPlan(ti *typeInfo) *plan {
 // once the record's extent is known, its bytes are copied into a single
 // owned string and each string field is moved onto that copy. Fields kept
 // as generic values are decoded from the copy in a second, rare, step.
-func (p *plan) decode(b *bin) (Event, error) {
+func (p *program) decode(b *bin) (Event, error) {
 	start := b.p
 	var base unsafe.Pointer
 	var ev Event
@@ -288,7 +288,7 @@ func (p *plan) decode(b *bin) (Event, error) {
 		base, ev = unsafe.Pointer(g), g
 	}
 	r := (*Record)(base)
-	r.plan = p
+	r.program = p
 	var posBuf [8]int
 	extraPos := posBuf[:0]
 	for i := range p.steps {

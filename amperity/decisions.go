@@ -51,7 +51,7 @@ type Decision struct {
 
 // Plan returns the decision for every column, in column order, followed by
 // InAudience attributes and the request flag of UpdateExistingOnly.
-func (m *Mapper) Plan() []Decision { return append([]Decision(nil), m.decisions...) }
+func (m *Mapper) Decisions() []Decision { return append([]Decision(nil), m.decisions...) }
 
 // Explain renders the plan as an aligned text table, one line per column:
 // column, type, action, Braze field and reason.
