@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze/internal/servicetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,14 +26,13 @@ func testRedisAddr() string {
 	return "127.0.0.1:6379"
 }
 
+// redisStart says how to bring Redis up for the tests.
+const redisStart = "start Redis on 127.0.0.1:6379 (.ci/run does: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 ...), or set " + testRedisEnv
+
 // redisVerdict decides what a test that needs Redis does when Redis did
 // not answer: fail when CI is set (CI must run every test), skip otherwise.
 func redisVerdict(addr string, err error, ci string) (fail bool, msg string) {
-	msg = fmt.Sprintf("Redis at %s did not answer (%v): this test needs it", addr, err)
-	if ci != "" {
-		return true, msg + "; CI is set, so it must run (.ci/run starts Redis: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 ...)"
-	}
-	return false, msg + "; skipping (start Redis on 127.0.0.1:6379, or set " + testRedisEnv + "; with CI set this fails)"
+	return servicetest.Verdict("Redis", addr, err, ci, redisStart)
 }
 
 // redisAnswers pings the test Redis once per test binary, without the
@@ -52,13 +52,7 @@ var redisAnswers = sync.OnceValue(func() error {
 func needRedis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
 	addr := testRedisAddr()
-	if err := redisAnswers(); err != nil {
-		fail, msg := redisVerdict(addr, err, os.Getenv("CI"))
-		if fail {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	servicetest.Need(t, "Redis", addr, redisAnswers(), redisStart)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second})
 	name := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -84,7 +85,7 @@ func BenchmarkFirstSyncWrites(b *testing.B) {
 				b.StopTimer()
 				s := newTestStore(b)
 				if method != "absent" { // the tables before fillFactor
-					adminExec(b, "ALTER TABLE "+s.table+" SET (fillfactor=100)")
+					pgtest.Exec(b, "ALTER TABLE "+s.table+" SET (fillfactor=100)")
 				}
 				lsn0 := walLSN(b)
 				b.StartTimer()
@@ -138,7 +139,7 @@ func benchKey(i int) []byte {
 }
 
 func walLSN(t testing.TB) int64 {
-	conn, err := pgx.Connect(context.Background(), testURL())
+	conn, err := pgx.Connect(context.Background(), pgtest.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

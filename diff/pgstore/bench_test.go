@@ -16,6 +16,7 @@ import (
 	"github.com/ampbraze/ampbraze/diff"
 	"github.com/ampbraze/ampbraze/diff/pebblestore"
 	"github.com/ampbraze/ampbraze/diff/storetest"
+	"github.com/ampbraze/ampbraze/internal/pgtest"
 )
 
 // benchNEnv sets the number of users of BenchmarkSyncVsPebble.
@@ -60,7 +61,7 @@ func BenchmarkSyncVsPebble(b *testing.B) {
 				b.Fatal(err)
 			}
 		},
-		"postgres": func() { adminExec(b, "DROP SCHEMA IF EXISTS "+fmt.Sprintf("%q", schema)+" CASCADE") },
+		"postgres": func() { pgtest.Exec(b, "DROP SCHEMA IF EXISTS "+fmt.Sprintf("%q", schema)+" CASCADE") },
 	}
 	synced := map[string]bool{}
 	version := map[string]int{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -78,7 +79,7 @@ func TestAdminShutdown(t *testing.T) {
 		c.ConnConfig.RuntimeParams["application_name"] = app
 	}))
 	mustApply(t, s, []diff.Op{{Key: []byte("k"), Value: []byte("v")}}, true)
-	adminExec(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app)
+	pgtest.Exec(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app)
 	time.Sleep(200 * time.Millisecond) // the backend exits asynchronously
 	_, _, err := s.Get(context.Background(), []byte("k"), nil)
 	if !errors.Is(err, diff.ErrStoreIO) || !strings.Contains(err.Error(), "127.0.0.1") {
@@ -97,10 +98,10 @@ func TestPermission(t *testing.T) {
 	s := openTestStore(t, schema) // creates the tables as the superuser
 	mustApply(t, s, []diff.Op{{Key: []byte("k"), Value: []byte("v")}}, true)
 	role := fmt.Sprintf("pgstore_test_ro_%d", time.Now().UnixNano())
-	adminExec(t, "CREATE ROLE "+role+" LOGIN")
+	pgtest.Exec(t, "CREATE ROLE "+role+" LOGIN")
 	t.Cleanup(func() {
-		adminExec(t, "DROP OWNED BY "+role)
-		adminExec(t, "DROP ROLE "+role)
+		pgtest.Exec(t, "DROP OWNED BY "+role)
+		pgtest.Exec(t, "DROP ROLE "+role)
 	})
 	cfg, err := pgxpool.ParseConfig(needPG(t))
 	if err != nil {
@@ -112,8 +113,8 @@ func TestPermission(t *testing.T) {
 	if !errors.Is(err, diff.ErrPermission) || !errors.Is(err, diff.ErrStoreIO) {
 		t.Fatalf("Open as a user without privileges = %v; want ErrPermission", err)
 	}
-	adminExec(t, fmt.Sprintf("GRANT USAGE ON SCHEMA %q TO %s", schema, role))
-	adminExec(t, fmt.Sprintf("GRANT SELECT ON %q.ampbraze_state, %q.ampbraze_state_meta TO %s", schema, schema, role))
+	pgtest.Exec(t, fmt.Sprintf("GRANT USAGE ON SCHEMA %q TO %s", schema, role))
+	pgtest.Exec(t, fmt.Sprintf("GRANT SELECT ON %q.ampbraze_state, %q.ampbraze_state_meta TO %s", schema, schema, role))
 	ro, err := Open(ctx, url, WithSchema(schema))
 	if err != nil {
 		t.Fatalf("Open as a user with SELECT: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/pgschema"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -20,53 +21,32 @@ const formatVersion = "ampbraze-pgstore/1"
 // DELETE on it, but no CREATE on its schema, can open it.
 func (s *Store) ensureSchema(ctx context.Context) error {
 	meta := pgx.Identifier{s.cfg.schema, s.cfg.table + "_meta"}.Sanitize()
-	var exists bool
-	err := s.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL", s.table, meta).Scan(&exists)
-	if err != nil {
-		return s.wrap("open", err)
-	}
-	if !exists && s.cfg.readOnly {
+	err := pgschema.Ensure(ctx, s.pool, pgschema.Spec{
+		Schema:   s.cfg.schema,
+		Meta:     meta,
+		Tables:   []string{s.table},
+		Format:   formatVersion,
+		Create:   []string{"CREATE TABLE IF NOT EXISTS " + s.table + " (key bytea PRIMARY KEY, value bytea NOT NULL) WITH (fillfactor = " + fillFactor + ")"},
+		LockSQL:  "SELECT pg_advisory_xact_lock($1)",
+		LockArgs: []any{lockKey("schema", s.lockNS)},
+		What:     "the state tables",
+		ReadOnly: s.cfg.readOnly,
+		Wrap:     s.wrap,
+		Logger:   s.cfg.logger,
+		Ready:    "pgstore: state tables ready",
+	})
+	ve, isVersion := errors.AsType[*pgschema.VersionError](err)
+	switch {
+	case errors.Is(err, pgschema.ErrNoTables):
 		s.noTables = true // nothing synced yet: an empty state, and nothing created
 		s.cfg.logger.Debug("pgstore: no state tables; read-only, so reading as empty", "table", s.table)
 		return nil
-	}
-	if !exists {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("schema", s.lockNS)); err != nil {
-				return err
-			}
-			stmts := []string{
-				"CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{s.cfg.schema}.Sanitize(),
-				"CREATE TABLE IF NOT EXISTS " + meta + " (name text PRIMARY KEY, value text NOT NULL)",
-				"INSERT INTO " + meta + " (name, value) VALUES ('format', '" + formatVersion + "') ON CONFLICT (name) DO NOTHING",
-				"CREATE TABLE IF NOT EXISTS " + s.table + " (key bytea PRIMARY KEY, value bytea NOT NULL) WITH (fillfactor = " + fillFactor + ")",
-			}
-			if s.cfg.schema == "public" {
-				stmts = stmts[1:] // exists, and an ordinary user may not create it
-			}
-			for _, q := range stmts {
-				if _, err := tx.Exec(ctx, q); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return s.wrap("create the state tables", err)
-		}
-		s.cfg.logger.Debug("pgstore: state tables ready", "table", s.table)
-	}
-	var found string
-	err = s.pool.QueryRow(ctx, "SELECT value FROM "+meta+" WHERE name = 'format'").Scan(&found)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case isVersion && ve.Missing:
 		return &diff.VersionError{Found: "no format version in " + meta, Supported: formatVersion}
-	case err != nil:
-		return s.wrap("read the format version", err)
-	case found != formatVersion:
-		return &diff.VersionError{Found: found, Supported: formatVersion}
+	case isVersion:
+		return &diff.VersionError{Found: ve.Found, Supported: formatVersion}
 	}
-	return nil
+	return err
 }
 
 // fillFactor leaves half of each page of a new state table free, so that

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -72,7 +73,7 @@ func TestScopeLockLostWithSession(t *testing.T) {
 	key := lockKey("scope", s1.lockNS, "users")
 	// pg_locks splits a bigint advisory key into classid (high 32 bits)
 	// and objid (low 32 bits); objsubid 1 marks a bigint key.
-	adminExec(t, `SELECT pg_terminate_backend(pid) FROM pg_locks
+	pgtest.Exec(t, `SELECT pg_terminate_backend(pid) FROM pg_locks
 		WHERE locktype = 'advisory' AND objsubid = 1 AND granted
 		AND ((classid::bigint << 32) | objid::bigint) = $1`, key)
 	deadline := time.Now().Add(10 * time.Second)

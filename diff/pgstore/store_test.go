@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -307,13 +308,13 @@ func TestVersionRefused(t *testing.T) {
 	s := openTestStore(t, schema)
 	mustApply(t, s, []diff.Op{{Key: []byte("a"), Value: []byte("1")}}, true)
 	s.Close()
-	adminExec(t, fmt.Sprintf("UPDATE %q.ampbraze_state_meta SET value = 'ampbraze-pgstore/99' WHERE name = 'format'", schema))
+	pgtest.Exec(t, fmt.Sprintf("UPDATE %q.ampbraze_state_meta SET value = 'ampbraze-pgstore/99' WHERE name = 'format'", schema))
 	_, err := Open(context.Background(), needPG(t), WithSchema(schema))
 	var ve *diff.VersionError
 	if !errors.Is(err, diff.ErrUnsupportedVersion) || !errors.As(err, &ve) || ve.Found != "ampbraze-pgstore/99" {
 		t.Fatalf("Open of a table of format 99 = %v; want a *diff.VersionError naming it", err)
 	}
-	adminExec(t, fmt.Sprintf("DELETE FROM %q.ampbraze_state_meta", schema))
+	pgtest.Exec(t, fmt.Sprintf("DELETE FROM %q.ampbraze_state_meta", schema))
 	if _, err := Open(context.Background(), needPG(t), WithSchema(schema)); !errors.Is(err, diff.ErrUnsupportedVersion) {
 		t.Fatalf("Open of a table without a format row = %v; want ErrUnsupportedVersion", err)
 	}

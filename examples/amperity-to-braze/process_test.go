@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -10,52 +9,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ampbraze/ampbraze/braze/brazetest"
+	"github.com/ampbraze/ampbraze/examples/internal/proctest"
 	"github.com/jackc/pgx/v5"
 )
 
 // These tests run the program as a process, as systemd or Kubernetes
 // would, against a fake Braze on loopback, and signal or kill it.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// program builds the program once per test binary.
-func program(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the program as a process; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "amperity-to-braze-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "amperity-to-braze")
-		// Static (no cgo), so that injected I/O errors (see
-		// TestRegression_Issue14_StateReadErrorIsFatal) meet the program's
-		// own reads, not the dynamic loader's.
-		build := exec.Command("go", "build", "-o", binPath, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// syncProgram is the program, built once per test binary. Static (no
+// cgo), so that injected I/O errors (see
+// TestRegression_Issue14_StateReadErrorIsFatal) meet the program's own
+// reads, not the dynamic loader's.
+var syncProgram = proctest.NewProgram("amperity-to-braze", "CGO_ENABLED=0")
 
 // procUser is one user of a generated export.
 type procUser struct {
@@ -94,7 +64,7 @@ type procFixture struct {
 
 func newProcFixture(t *testing.T) *procFixture {
 	t.Helper()
-	f := &procFixture{t: t, bin: program(t), dir: t.TempDir(), fake: brazetest.NewServer(t)}
+	f := &procFixture{t: t, bin: syncProgram.Path(t), dir: t.TempDir(), fake: brazetest.NewServer(t)}
 	writeFile(t, f.path("schema.txt"), []byte(procSchema))
 	writeFile(t, f.path("mapping.json"), []byte(`{"columns": {"customer_id": "external_id"}, "audiences": ["aud_vip"]}`))
 	return f
@@ -103,47 +73,27 @@ func newProcFixture(t *testing.T) *procFixture {
 func (f *procFixture) path(name string) string { return filepath.Join(f.dir, name) }
 
 // start runs the program on input with the fixture's files.
-func (f *procFixture) start(input string, extra ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (f *procFixture) start(input string, extra ...string) *proctest.Proc {
 	return f.startWith(nil, input, extra...)
 }
 
 // startWith runs the program under a wrapper command (such as strace).
-func (f *procFixture) startWith(wrapper []string, input string, extra ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (f *procFixture) startWith(wrapper []string, input string, extra ...string) *proctest.Proc {
 	f.t.Helper()
 	args := append([]string{"-endpoint", f.fake.URL, "-schema", f.path("schema.txt"), "-mapping", f.path("mapping.json"),
 		"-state", f.path("state"), "-rejects", f.path("rejects.ndjson"), "-concurrency", "2", "-batch-size", "25", "-input", input}, extra...)
 	argv := append(append(wrapper, f.bin), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "BRAZE_API_KEY="+brazetest.DefaultAPIKey, "BRAZE_INSTANCE=", "BRAZE_REST_ENDPOINT=")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		f.t.Fatal(err)
-	}
-	return cmd, &out, &errOut
-}
-
-// wait waits for cmd, at most limit, and returns its exit code.
-func (f *procFixture) wait(cmd *exec.Cmd, limit time.Duration, out, errOut *bytes.Buffer) int {
-	f.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		cmd.Process.Kill()
-		<-done
-		f.t.Fatalf("the program did not end within %s\n%s\n%s", limit, out, errOut)
-	}
-	return cmd.ProcessState.ExitCode()
+	return proctest.Start(f.t, cmd)
 }
 
 // run runs the program to its end.
 func (f *procFixture) run(input string, extra ...string) (int, string, string) {
 	f.t.Helper()
-	cmd, out, errOut := f.start(input, extra...)
-	code := f.wait(cmd, 2*time.Minute, out, errOut)
-	return code, out.String(), errOut.String()
+	p := f.start(input, extra...)
+	code := p.Wait(f.t, 2*time.Minute)
+	return code, p.Out.String(), p.Err.String()
 }
 
 // acceptedSince returns the users whose objects the fake accepted in
@@ -178,21 +128,21 @@ func (f *procFixture) lastSeq() int {
 func (f *procFixture) interruptAfter(input string, requests int, sig syscall.Signal, extra ...string) (int, string, string) {
 	f.t.Helper()
 	base := f.fake.Stats().Accepted
-	cmd, out, errOut := f.start(input, extra...)
+	p := f.start(input, extra...)
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
 		for f.fake.Stats().Accepted < base+requests {
-			if cmd.ProcessState != nil {
+			if p.Exited() {
 				return
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		cmd.Process.Signal(sig)
+		p.Cmd.Process.Signal(sig)
 	}()
-	code := f.wait(cmd, time.Minute, out, errOut)
+	code := p.Wait(f.t, time.Minute)
 	<-exited
-	return code, out.String(), errOut.String()
+	return code, p.Out.String(), p.Err.String()
 }
 
 // checkBraze compares what the fake holds with the export: every user of
@@ -364,13 +314,13 @@ func TestRegression_Issue14_FullDiskFailsLoudly(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	users := procUsers(20000)
 	writeProcExport(t, f.path("big.csv"), users)
-	cmd, out, errOut := f.start(f.path("big.csv"), "-state", filepath.Join(mnt, "state"), "-concurrency", "8", "-batch-size", "75")
+	p := f.start(f.path("big.csv"), "-state", filepath.Join(mnt, "state"), "-concurrency", "8", "-batch-size", "75")
 	start := time.Now()
-	code := f.wait(cmd, 30*time.Second, out, errOut)
-	if code == exitOK || !strings.Contains(strings.ToLower(errOut.String()), "space") {
-		t.Fatalf("exit %d after %s, want a failure naming the full disk\n%s\n%s", code, time.Since(start), out, errOut)
+	code := p.Wait(t, 30*time.Second)
+	if code == exitOK || !strings.Contains(strings.ToLower(p.Err.String()), "space") {
+		t.Fatalf("exit %d after %s, want a failure naming the full disk\n%s\n%s", code, time.Since(start), &p.Out, &p.Err)
 	}
-	t.Logf("ended in %s: %s", time.Since(start).Round(time.Millisecond), lastLine(errOut.String()))
+	t.Logf("ended in %s: %s", time.Since(start).Round(time.Millisecond), lastLine(p.Err.String()))
 }
 
 // Issue 14, item 4 and "done when": an I/O error reading the state (EIO,
@@ -399,15 +349,15 @@ func TestRegression_Issue14_StateReadErrorIsFatal(t *testing.T) {
 		}
 		writeProcExport(t, f.path("drop/day2.csv"), users)
 		inject := []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=pread64", "-e", fmt.Sprintf("inject=pread64:error=EIO:when=%d+", from)}
-		cmd, out, errOut := f.startWith(inject, f.path("drop")+"/", folder...)
-		code := f.wait(cmd, time.Minute, out, errOut)
-		if code != exitFatal || !strings.Contains(errOut.String(), "input/output error") {
-			t.Fatalf("EIO from pread %d: exit %d, want %d and the error\n%s\n%s", from, code, exitFatal, out, errOut)
+		p := f.startWith(inject, f.path("drop")+"/", folder...)
+		code := p.Wait(t, time.Minute)
+		if code != exitFatal || !strings.Contains(p.Err.String(), "input/output error") {
+			t.Fatalf("EIO from pread %d: exit %d, want %d and the error\n%s\n%s", from, code, exitFatal, &p.Out, &p.Err)
 		}
 		if cp, _ := os.ReadFile(f.path("checkpoint.txt")); strings.Contains(string(cp), "day2") {
 			t.Errorf("EIO from pread %d: day2.csv checkpointed after a state read error", from)
 		}
-		t.Logf("EIO from pread %d: %s", from, lastLine(errOut.String()))
+		t.Logf("EIO from pread %d: %s", from, lastLine(p.Err.String()))
 		seq := f.lastSeq()
 		if code, out, errOut := f.run(f.path("drop")+"/", folder...); code != exitOK {
 			t.Fatalf("clean run: exit %d\n%s\n%s", code, out, errOut)
@@ -477,24 +427,19 @@ func TestRegression_Issue15_PartitionedWorkersKilledConverge(t *testing.T) {
 	f.fake.DelayResponses(5 * time.Millisecond)
 	users := procUsers(4000)
 	writeProcExport(t, f.path("users.csv"), users)
-	worker := func(i int) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	worker := func(i int) *proctest.Proc {
 		return f.start(f.path("users.csv"), "-state", state, "-partition", fmt.Sprintf("%d/4", i), "-rejects", f.path(fmt.Sprintf("rejects-%d.ndjson", i)))
 	}
-	type proc struct {
-		cmd         *exec.Cmd
-		out, errOut *bytes.Buffer
-	}
-	var ps []proc
+	var ps []*proctest.Proc
 	for i := range 4 {
-		cmd, out, errOut := worker(i)
-		ps = append(ps, proc{cmd, out, errOut})
+		ps = append(ps, worker(i))
 	}
 	for f.fake.Stats().Accepted < 20 {
 		time.Sleep(2 * time.Millisecond)
 	}
-	ps[1].cmd.Process.Signal(syscall.SIGKILL)
+	ps[1].Kill(t)
 	for i, p := range ps {
-		code := f.wait(p.cmd, time.Minute, p.out, p.errOut)
+		code := p.Wait(t, time.Minute)
 		if i == 1 {
 			if code == exitOK {
 				t.Log("worker 1 finished before the kill")
@@ -502,19 +447,17 @@ func TestRegression_Issue15_PartitionedWorkersKilledConverge(t *testing.T) {
 			continue
 		}
 		if code != exitOK {
-			t.Fatalf("worker %d: exit %d\n%s\n%s", i, code, p.out, p.errOut)
+			t.Fatalf("worker %d: exit %d\n%s\n%s", i, code, &p.Out, &p.Err)
 		}
 	}
-	cmd, out, errOut := worker(1)
-	if code := f.wait(cmd, time.Minute, out, errOut); code != exitOK {
-		t.Fatalf("restarted worker 1: exit %d\n%s\n%s", code, out, errOut)
+	if p := worker(1); p.Wait(t, time.Minute) != exitOK {
+		t.Fatalf("restarted worker 1: exit %d\n%s\n%s", p.Cmd.ProcessState.ExitCode(), &p.Out, &p.Err)
 	}
 	f.checkBraze(users)
 	before := f.fake.Stats().Requests
 	for i := range 4 {
-		cmd, out, errOut := worker(i)
-		if code := f.wait(cmd, time.Minute, out, errOut); code != exitOK {
-			t.Fatalf("second round, worker %d: exit %d\n%s\n%s", i, code, out, errOut)
+		if p := worker(i); p.Wait(t, time.Minute) != exitOK {
+			t.Fatalf("second round, worker %d: exit %d\n%s\n%s", i, p.Cmd.ProcessState.ExitCode(), &p.Out, &p.Err)
 		}
 	}
 	if n := f.fake.Stats().Requests - before; n != 0 {

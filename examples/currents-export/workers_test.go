@@ -9,46 +9,18 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ampbraze/ampbraze/currents/currentstest"
 	"github.com/ampbraze/ampbraze/examples/internal/currentsdemo"
+	"github.com/ampbraze/ampbraze/examples/internal/proctest"
 	"github.com/ampbraze/ampbraze/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// program builds the program once per test binary.
-func program(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the program as processes; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "currents-export-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "currents-export")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// exportProgram is the program, built once per test binary.
+var exportProgram = proctest.NewProgram("currents-export")
 
 // writeDupCorpus writes files Currents files of perFile events under dir,
 // over two event types and a queue hour per 12 files, with Currents'
@@ -161,37 +133,9 @@ func partsHolding(t *testing.T, dir, id string) []string {
 
 func first(s []string) []string { return s[:min(len(s), 3)] }
 
-type workerProc struct {
-	cmd         *exec.Cmd
-	out, errOut bytes.Buffer
-	done        chan struct{}
-}
-
-func startWorker(t *testing.T, bin string, args ...string) *workerProc {
+func startWorker(t *testing.T, bin string, args ...string) *proctest.Proc {
 	t.Helper()
-	p := &workerProc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-func (p *workerProc) wait(t *testing.T, limit time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(limit):
-		p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("worker did not end within %s\n%s\n%s", limit, &p.out, &p.errOut)
-	}
-	return p.cmd.ProcessState.ExitCode()
+	return proctest.Start(t, exec.Command(bin, args...))
 }
 
 // Issue 15: three workers export one bucket through PostgreSQL (claims
@@ -203,7 +147,7 @@ func (p *workerProc) wait(t *testing.T, limit time.Duration) int {
 // later), and nothing of the killed worker's unpublished batch is left.
 func TestRegression_Issue15_CurrentsWorkersKilledExactlyOnce(t *testing.T) {
 	start := time.Now()
-	bin := program(t)
+	bin := exportProgram.Path(t)
 	schema := pgtest.Schema(t, "cxw_")
 	in, out := t.TempDir(), t.TempDir()
 	want := writeDupCorpus(t, in, 360, 150)
@@ -213,7 +157,7 @@ func TestRegression_Issue15_CurrentsWorkersKilledExactlyOnce(t *testing.T) {
 		return []string{"-input", in, "-out", out, "-workers-db", pgtest.URL(), "-workers-schema", schema,
 			"-worker-id", id, "-worker-lease", "2s", "-commit-events", "300"}
 	}
-	var procs []*workerProc
+	var procs []*proctest.Proc
 	for i := range 3 {
 		procs = append(procs, startWorker(t, bin, args(fmt.Sprintf("w%d", i))...))
 	}
@@ -226,31 +170,28 @@ func TestRegression_Issue15_CurrentsWorkersKilledExactlyOnce(t *testing.T) {
 			break
 		}
 		select {
-		case <-victim.done:
-			t.Fatalf("w1 ended before it could be killed (the corpus is too small for this machine)\n%s", &victim.errOut)
+		case <-victim.Done():
+			t.Fatalf("w1 ended before it could be killed (the corpus is too small for this machine)\n%s", &victim.Err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("w1 published nothing within a minute\n%s", &victim.errOut)
+			t.Fatalf("w1 published nothing within a minute\n%s", &victim.Err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-victim.done
-	if st := victim.cmd.ProcessState; st.ExitCode() != -1 {
-		t.Fatalf("w1 ended by itself (exit %d) before the kill: nothing was taken over\n%s", st.ExitCode(), &victim.errOut)
+	victim.Kill(t)
+	if st := victim.Cmd.ProcessState; st.ExitCode() != -1 {
+		t.Fatalf("w1 ended by itself (exit %d) before the kill: nothing was taken over\n%s", st.ExitCode(), &victim.Err)
 	}
 	for _, i := range []int{0, 2} {
-		if code := procs[i].wait(t, 2*time.Minute); code != exitOK {
-			t.Fatalf("w%d: exit %d\n%s\n%s", i, code, &procs[i].out, &procs[i].errOut)
+		if code := procs[i].Wait(t, 2*time.Minute); code != exitOK {
+			t.Fatalf("w%d: exit %d\n%s\n%s", i, code, &procs[i].Out, &procs[i].Err)
 		}
 	}
 	t.Cleanup(func() {
 		if t.Failed() { // what the workers did, beside the line per file
 			for _, i := range []int{0, 2} {
-				for _, line := range bytes.Split(procs[i].errOut.Bytes(), []byte("\n")) {
+				for _, line := range bytes.Split(procs[i].Err.Bytes(), []byte("\n")) {
 					if !bytes.Contains(line, []byte("file done")) && len(line) > 0 {
 						t.Logf("w%d: %s", i, line)
 					}
@@ -285,11 +226,11 @@ func TestRegression_Issue15_CurrentsWorkersKilledExactlyOnce(t *testing.T) {
 
 	// A worker started again finds nothing to do.
 	again := startWorker(t, bin, args("w1")...)
-	if code := again.wait(t, time.Minute); code != exitOK {
-		t.Fatalf("rerun: exit %d\n%s", code, &again.errOut)
+	if code := again.Wait(t, time.Minute); code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s", code, &again.Err)
 	}
-	if !bytes.Contains(again.out.Bytes(), []byte("Read 0 files")) {
-		t.Errorf("rerun read files:\n%s", &again.out)
+	if !bytes.Contains(again.Out.Bytes(), []byte("Read 0 files")) {
+		t.Errorf("rerun read files:\n%s", &again.Out)
 	}
 	checkExactlyOnce(t, out, want)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze/internal/servicetest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -27,15 +28,13 @@ func URL() string {
 	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 }
 
-// Verdict decides what a test does when PostgreSQL did not answer: fail
-// when ci (the CI variable) is set, since CI must run every test, and skip
-// otherwise. msg says which server and why.
+// start says how to bring PostgreSQL up for the tests.
+const start = "start PostgreSQL on 127.0.0.1:5432 with a database test, or set " + URLEnv
+
+// Verdict decides what a test does when PostgreSQL did not answer, as
+// servicetest.Verdict does; the URL's password is left out of msg.
 func Verdict(url string, err error, ci string) (fail bool, msg string) {
-	msg = fmt.Sprintf("PostgreSQL at %s did not answer (%v): this test needs it", redact(url), err)
-	if ci != "" {
-		return true, msg + "; CI is set, so it must run"
-	}
-	return false, msg + "; skipping (start PostgreSQL on 127.0.0.1:5432 with a database test, or set " + URLEnv + "; with CI set this fails)"
+	return servicetest.Verdict("PostgreSQL", redact(url), err, ci, start)
 }
 
 func redact(u string) string {
@@ -56,13 +55,7 @@ func Need(t testing.TB) string {
 		err = conn.Ping(ctx)
 		conn.Close(ctx)
 	}
-	if err != nil {
-		fail, msg := Verdict(URL(), err, os.Getenv("CI"))
-		if fail {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	servicetest.Need(t, "PostgreSQL", redact(URL()), err, start)
 	return URL()
 }
 
