@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // FSStore is a Store over an fs.FS, such as os.DirFS of a local folder or
@@ -201,7 +202,9 @@ func (s *FSStore) fileInfo(p string, e fs.DirEntry) (obj Object, skip bool, err 
 }
 
 // Open opens the file at key. A missing file is an error matching
-// fs.ErrNotExist.
+// fs.ErrNotExist, as in a bucket: so is a directory (a folder, not an
+// object) and a key below a file ("a/x/y" where "a/x" is a file), which
+// the operating system reports as "not a directory".
 func (s *FSStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -209,5 +212,16 @@ func (s *FSStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if !fs.ValidPath(key) {
 		return nil, &fs.PathError{Op: "open", Path: key, Err: fs.ErrInvalid}
 	}
-	return s.fsys.Open(path.Clean(key))
+	f, err := s.fsys.Open(path.Clean(key))
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &fs.PathError{Op: "open", Path: key, Err: fmt.Errorf("%w: a parent is a file (%w)", fs.ErrNotExist, syscall.ENOTDIR)}
+		}
+		return nil, err
+	}
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: key, Err: fmt.Errorf("%w: it is a directory, not a file", fs.ErrNotExist)}
+	}
+	return f, nil
 }

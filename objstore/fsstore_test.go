@@ -3,7 +3,6 @@ package objstore
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
@@ -22,47 +21,6 @@ func listKeys(t *testing.T, l Lister, prefix string) []string {
 		keys = append(keys, obj.Key)
 	}
 	return keys
-}
-
-func TestFSStoreListOrderAndPrefix(t *testing.T) {
-	fsys := fstest.MapFS{
-		"a/x":       {Data: []byte("1")},
-		"a-b/x":     {Data: []byte("22")},
-		"a.avro":    {Data: []byte("333")},
-		"b/c/d":     {Data: []byte("4444")},
-		"b/c0":      {Data: []byte("5")},
-		"b/c/e/f/g": {Data: []byte("6")},
-		"empty":     {Mode: fs.ModeDir},
-	}
-	s := NewFSStore(fsys)
-	tests := []struct {
-		prefix string
-		want   []string
-	}{
-		// Byte order of the whole key, as S3 lists: "a-b/x" < "a.avro" < "a/x".
-		{"", []string{"a-b/x", "a.avro", "a/x", "b/c/d", "b/c/e/f/g", "b/c0"}},
-		{"a", []string{"a-b/x", "a.avro", "a/x"}},
-		{"a/", []string{"a/x"}},
-		{"b/c", []string{"b/c/d", "b/c/e/f/g", "b/c0"}},
-		{"b/c/", []string{"b/c/d", "b/c/e/f/g"}},
-		{"b/c/e/f/g", []string{"b/c/e/f/g"}},
-		{"zzz", nil},
-	}
-	for _, tt := range tests {
-		if got := listKeys(t, s, tt.prefix); !slices.Equal(got, tt.want) {
-			t.Errorf("List(%q) = %q, want %q", tt.prefix, got, tt.want)
-		}
-	}
-	var sizes []int64
-	for obj, err := range s.List(context.Background(), "b/") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		sizes = append(sizes, obj.Size)
-	}
-	if !slices.Equal(sizes, []int64{4, 1, 1}) {
-		t.Errorf("sizes = %v", sizes)
-	}
 }
 
 // TestFSStoreListMatchesSortedKeys checks the walk against the definition:
@@ -142,41 +100,10 @@ func TestFSStoreListContinuesAfterUnreadableDir(t *testing.T) {
 	}
 }
 
-func TestFSStoreListStopsOnCancelAndBreak(t *testing.T) {
-	fsys := fstest.MapFS{"a/x": {}, "b/y": {}, "c/z": {}}
-	n := 0
-	for range NewFSStore(fsys).List(context.Background(), "") {
-		n++
-		break
-	}
-	if n != 1 {
-		t.Errorf("yielded %d after break", n)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var errs []error
-	for _, err := range NewFSStore(fsys).List(ctx, "") {
-		errs = append(errs, err)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("after cancel: %v", errs)
-	}
-}
-
-func TestFSStoreOpen(t *testing.T) {
+// TestFSStoreOpenInvalidPath: a key that is not a valid fs path (one that
+// climbs out of the root) is refused. The rest of Open is the suite's.
+func TestFSStoreOpenInvalidPath(t *testing.T) {
 	s := NewFSStore(fstest.MapFS{"a/b.avro": {Data: []byte("content")}})
-	rc, err := s.Open(context.Background(), "a/b.avro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != "content" {
-		t.Errorf("read %q", b)
-	}
-	if _, err := s.Open(context.Background(), "a/missing.avro"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing: %v", err)
-	}
 	if _, err := s.Open(context.Background(), "../etc/passwd"); !errors.Is(err, fs.ErrInvalid) {
 		t.Errorf("invalid path: %v", err)
 	}
@@ -200,43 +127,6 @@ func expand(t *testing.T, dl DirLister, prefix string) []string {
 		keys = append(keys, e.Key)
 	}
 	return keys
-}
-
-func TestFSStoreListDir(t *testing.T) {
-	fsys := fstest.MapFS{
-		"a/x": {Data: []byte("1")}, "a-b/x": {}, "a.avro": {Data: []byte("333")}, "b/c/d": {}, "b/c0": {},
-	}
-	s := NewFSStore(fsys)
-	tests := []struct {
-		prefix string
-		want   []string
-	}{
-		{"", []string{"a-b/", "a.avro", "a/", "b/"}},
-		{"a", []string{"a-b/", "a.avro", "a/"}},
-		{"a/", []string{"a/x"}},
-		{"b/c", []string{"b/c/", "b/c0"}},
-		{"a.avro", []string{"a.avro"}},
-		{"zzz/", nil},
-		{"a/x/", nil}, // a file, not a folder
-	}
-	for _, tt := range tests {
-		var got []string
-		for e, err := range s.ListDir(context.Background(), tt.prefix) {
-			if err != nil {
-				t.Fatalf("ListDir(%q): %v", tt.prefix, err)
-			}
-			if e.IsDir != strings.HasSuffix(e.Key, "/") {
-				t.Errorf("entry %+v", e)
-			}
-			got = append(got, e.Key)
-		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("ListDir(%q) = %q, want %q", tt.prefix, got, tt.want)
-		}
-	}
-	if got := expand(t, s, ""); !slices.Equal(got, listKeys(t, s, "")) {
-		t.Errorf("depth-first ListDir %q differs from List", got)
-	}
 }
 
 // TestFSStoreListDirMatchesList checks, on random trees, that walking
@@ -284,14 +174,5 @@ func TestFSStoreListDirUnreadable(t *testing.T) {
 	}
 	if len(errs) != 1 || !errors.Is(errs[0], errUnreadable) {
 		t.Errorf("errors %v", errs)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	errs = nil
-	for _, err := range NewFSStore(fsys).ListDir(ctx, "") {
-		errs = append(errs, err)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("cancelled: %v", errs)
 	}
 }

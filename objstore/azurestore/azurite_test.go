@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -24,6 +23,7 @@ import (
 	"github.com/ampbraze/ampbraze/currents/currentstest"
 	"github.com/ampbraze/ampbraze/internal/azuritetest"
 	"github.com/ampbraze/ampbraze/objstore"
+	"github.com/ampbraze/ampbraze/objstore/storetest"
 )
 
 // countingTransport counts the list requests that reach the server.
@@ -72,123 +72,71 @@ func (f *fixture) put(t *testing.T, key string, body []byte, metadata map[string
 	}
 }
 
-func list(t *testing.T, s *Store, ctx context.Context, prefix string) []objstore.Object {
-	t.Helper()
-	var objs []objstore.Object
-	for o, err := range s.List(ctx, prefix) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, o)
-	}
-	return objs
-}
-
-func keys(objs []objstore.Object) []string {
-	var ks []string
-	for _, o := range objs {
-		ks = append(ks, o.Key)
-	}
-	return ks
-}
-
-// expand walks ListDir depth-first.
-func expand(t *testing.T, s *Store, prefix string) []string {
-	t.Helper()
-	var ks []string
-	for e, err := range s.ListDir(context.Background(), prefix) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.IsDir {
-			if !strings.HasSuffix(e.Key, "/") || e.Size != -1 {
-				t.Errorf("folder entry %+v", e)
-			}
-			ks = append(ks, expand(t, s, e.Key)...)
-		} else {
-			ks = append(ks, e.Key)
-		}
-	}
-	return ks
-}
-
 // TestAzurite runs the Store against one Azurite blob service, each case
 // in a container of its own. Azurite takes seconds to start, so the cases
 // share it.
 func TestAzurite(t *testing.T) {
 	server := azuritetest.Start(t)
-	t.Run("ListOrderSizeModTime", func(t *testing.T) { testListOrder(t, newFixture(t, server, "order")) })
+	t.Run("Conformance", func(t *testing.T) { testConformance(t, server) })
+	t.Run("FoldersAndRequests", func(t *testing.T) { testFolders(t, newFixture(t, server, "folders")) })
 	t.Run("ListManyPages", func(t *testing.T) { testManyPages(t, newFixture(t, server, "pages")) })
-	t.Run("ListDir", func(t *testing.T) { testListDir(t, newFixture(t, server, "dirs")) })
-	t.Run("Open", func(t *testing.T) { testOpen(t, newFixture(t, server, "open")) })
-	t.Run("Cancel", func(t *testing.T) { testCancel(t, newFixture(t, server, "cancel")) })
+	t.Run("Missing", func(t *testing.T) { testMissing(t, newFixture(t, server, "missing")) })
 	t.Run("Source", func(t *testing.T) { testSource(t, newFixture(t, server, "source")) })
 	t.Run("OpenURL", func(t *testing.T) { testOpenURL(t, newFixture(t, server, "openurl")) })
 }
 
-func testListOrder(t *testing.T, f *fixture) {
-	ks := []string{
-		"currents/b/x.avro", "currents/a/x.avro", "currents-old/x.avro", "currents/a-b/y.avro",
-		"currents/event_type=users.messages.email.Send/date=2025-04-01-17/f+0+1.avro",
-		"currents/with space/and+plus=eq.avro", "currents/ü/unicode.avro", "currents/A/upper.avro",
-		"currents/q?uery#frag%41.avro",
-	}
-	before := time.Now().Add(-2 * time.Second)
-	for i, k := range ks {
-		f.put(t, k, bytes.Repeat([]byte("x"), i+1), nil)
-	}
-	after := time.Now().Add(2 * time.Second)
-	// Folders are not files: a marker blob, and a Data Lake directory.
-	f.put(t, "currents/empty-folder/", nil, nil)
-	isFolder := "true"
-	f.put(t, "currents/adls-dir", nil, map[string]*string{"hdi_isfolder": &isFolder})
+// testConformance runs the objstore suite, a container for each store
+// the suite asks for.
+func testConformance(t *testing.T, server *azuritetest.Server) {
+	containers := 0
+	storetest.Run(t, func(t *testing.T, objects map[string][]byte) objstore.Store {
+		containers++
+		f := newFixture(t, server, fmt.Sprintf("conformance%d", containers))
+		for k, v := range objects {
+			f.put(t, k, v, nil)
+		}
+		return New(f.client)
+	}, storetest.WithPageSize(func(s objstore.Store, n int) objstore.Store {
+		return New(s.(*Store).client, WithPageSize(n))
+	}))
+}
 
-	store := New(f.client, WithPageSize(2))
-	objs := list(t, store, context.Background(), "currents/")
-	var want []string
+// testFolders: folders are not files, whether a marker blob (a name
+// ending in "/", as tools write for an empty folder) or a Data Lake
+// directory (hdi_isfolder metadata); ModTime is the blob's Last-Modified;
+// a consumer that stops early stops the requests for pages.
+func testFolders(t *testing.T, f *fixture) {
+	ks := []string{"c/a-b/x", "c/a.avro", "c/a/x", "c/a/y", "c/b"}
 	for _, k := range ks {
-		if strings.HasPrefix(k, "currents/") {
-			want = append(want, k)
+		f.put(t, k, []byte("xy"), nil)
+	}
+	f.put(t, "c/a/", nil, nil)     // the marker of a folder that has blobs
+	f.put(t, "c/empty/", nil, nil) // and of one that has none
+	isFolder := "true"
+	f.put(t, "c/adls-dir", nil, map[string]*string{"hdi_isfolder": &isFolder})
+
+	for _, size := range []int{1, 2, 5000} {
+		store := New(f.client, WithPageSize(size))
+		objs := storetest.List(t, store, "")
+		if got := storetest.Keys(objs); !slices.Equal(got, ks) {
+			t.Errorf("page size %d: List = %q, want %q", size, got, ks)
+		}
+		want := []string{"c/a-b/", "c/a.avro", "c/a/", "c/b", "c/empty/"}
+		if top := storetest.DirKeys(t, store, "c/"); !slices.Equal(top, want) {
+			t.Errorf("page size %d: ListDir = %q, want %q", size, top, want)
 		}
 	}
-	slices.Sort(want)
-	if got := keys(objs); !slices.Equal(got, want) {
-		t.Errorf("List =\n%q\nwant\n%q", got, want)
-	}
-	for _, o := range objs {
-		i := slices.Index(ks, o.Key)
-		if o.Size != int64(i+1) {
-			t.Errorf("size of %q = %d, want %d", o.Key, o.Size, i+1)
-		}
-		if o.ModTime.Before(before) || o.ModTime.After(after) {
-			t.Errorf("ModTime of %q = %v, want between %v and %v", o.Key, o.ModTime, before, after)
-		}
+
+	for _, o := range storetest.List(t, New(f.client), "") {
 		props, err := f.client.NewBlobClient(o.Key).GetProperties(context.Background(), nil)
 		if err != nil || props.LastModified == nil || !props.LastModified.Equal(o.ModTime) {
 			t.Errorf("ModTime of %q = %v, blob's Last-Modified %v (%v)", o.Key, o.ModTime, props.LastModified, err)
 		}
 	}
 
-	// objstore.FSStore lists the same tree in the same order.
-	fsys := fstest.MapFS{}
-	for _, k := range ks {
-		fsys[k] = &fstest.MapFile{}
-	}
-	var fsKeys []string
-	for o, err := range objstore.NewFSStore(fsys).List(context.Background(), "") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsKeys = append(fsKeys, o.Key)
-	}
-	if got := keys(list(t, store, context.Background(), "")); !slices.Equal(got, fsKeys) || len(got) != len(ks) {
-		t.Errorf("FSStore order\n%q\nAzure order\n%q", fsKeys, got)
-	}
-
-	// Stopping early stops requesting pages.
 	f.ct.lists.Store(0)
 	n := 0
-	for range store.List(context.Background(), "") {
+	for range New(f.client, WithPageSize(2)).List(context.Background(), "") {
 		n++
 		if n == 3 {
 			break
@@ -213,7 +161,7 @@ func testManyPages(t *testing.T, f *fixture) {
 	slices.Sort(want)
 	for _, c := range []struct{ pageSize, requests int }{{5000, 1}, {100, 3}, {7, 33}} {
 		f.ct.lists.Store(0)
-		if got := keys(list(t, New(f.client, WithPageSize(c.pageSize)), context.Background(), "p/")); !slices.Equal(got, want) {
+		if got := storetest.Keys(storetest.List(t, New(f.client, WithPageSize(c.pageSize)), "p/")); !slices.Equal(got, want) {
 			t.Errorf("page size %d: List gave %d keys, want %d in byte order", c.pageSize, len(got), len(want))
 		}
 		if got := f.ct.lists.Load(); got != int32(c.requests) {
@@ -222,60 +170,17 @@ func testManyPages(t *testing.T, f *fixture) {
 	}
 }
 
-func testListDir(t *testing.T, f *fixture) {
-	ks := []string{
-		"c/a/x", "c/a/y", "c/a/z/1", "c/a-b/x", "c/a.avro", "c/a0", "c/b/c/d", "c/b/c0", "c/b/c/e/f",
-		"c/event_type=t/date=2025-04-01-17/f+0+1.avro", "c/event_type=t/date=2025-04-01-18/f+0+2.avro",
-	}
-	for _, k := range ks {
-		f.put(t, k, []byte("xy"), nil)
-	}
-	f.put(t, "c/a/", nil, nil) // the marker of a folder that has blobs
-	for _, size := range []int{1, 2, 3, 5000} {
-		store := New(f.client, WithPageSize(size))
-		var top []string
-		for e, err := range store.ListDir(context.Background(), "c/") {
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !e.IsDir && (e.Size != 2 || e.ModTime.IsZero()) {
-				t.Errorf("blob entry %+v", e)
-			}
-			top = append(top, e.Key)
-		}
-		if want := []string{"c/a-b/", "c/a.avro", "c/a/", "c/a0", "c/b/", "c/event_type=t/"}; !slices.Equal(top, want) {
-			t.Errorf("page size %d: ListDir = %q, want %q", size, top, want)
-		}
-		flat := keys(list(t, store, context.Background(), ""))
-		if got := expand(t, store, ""); !slices.Equal(got, flat) || len(flat) != len(ks) {
-			t.Errorf("page size %d: depth-first ListDir\n%q\nList\n%q", size, got, flat)
-		}
-	}
-}
-
-func testOpen(t *testing.T, f *fixture) {
-	key := "currents/event_type=users.messages.email.Send/date=2025-04-01-17/version=6/us-01/f+0+123.avro"
-	f.put(t, key, []byte("avro bytes"), nil)
-	f.put(t, "odd/a b+c%41ü?.avro", []byte("odd"), nil)
-	store := New(f.client)
-	for k, want := range map[string]string{key: "avro bytes", "odd/a b+c%41ü?.avro": "odd"} {
-		rc, err := store.Open(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil || string(b) != want {
-			t.Errorf("read %q: %q, %v", k, b, err)
-		}
-	}
-
+// testMissing: a missing blob, or any blob of a missing container, is an
+// *azcore.ResponseError and the message names the blob's URL (that it
+// matches fs.ErrNotExist is the suite's); listing a missing container is
+// one error, naming it.
+func testMissing(t *testing.T, f *fixture) {
 	cred, _ := container.NewSharedKeyCredential(azuritetest.Account, azuritetest.Key)
 	missing, err := container.NewClientWithSharedKeyCredential(f.server.ServiceURL+"no-such-container", cred, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []*Store{store, New(missing)} {
+	for _, s := range []*Store{New(f.client), New(missing)} {
 		_, err = s.Open(context.Background(), "currents/missing.avro")
 		var re *azcore.ResponseError
 		if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &re) || !strings.Contains(err.Error(), s.URL("currents/missing.avro")) {
@@ -288,51 +193,6 @@ func testOpen(t *testing.T, f *fixture) {
 	}
 	if len(errs) != 1 || errs[0] == nil || !strings.Contains(errs[0].Error(), "/no-such-container/p/") {
 		t.Errorf("listing a missing container: %v", errs)
-	}
-}
-
-func testCancel(t *testing.T, f *fixture) {
-	for i := range 5 {
-		f.put(t, fmt.Sprintf("k%d", i), []byte("x"), nil)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	store := New(f.client, WithPageSize(2))
-	var errs []error
-	for _, err := range store.List(ctx, "") {
-		errs = append(errs, err)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("List, cancelled: %v", errs)
-	}
-	errs = nil
-	for _, err := range store.ListDir(ctx, "") {
-		errs = append(errs, err)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("ListDir, cancelled: %v", errs)
-	}
-	if _, err := store.Open(ctx, "k0"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Open, cancelled: %v", err)
-	}
-
-	// Cancelled between pages: the next page's request fails and ends it.
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	var got []string
-	errs = nil
-	for o, err := range store.List(ctx, "") {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		got = append(got, o.Key)
-		if len(got) == 2 {
-			cancel()
-		}
-	}
-	if !slices.Equal(got, []string{"k0", "k1"}) || len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("cancelled between pages: got %q, errors %v", got, errs)
 	}
 }
 
@@ -427,7 +287,7 @@ func testOpenURL(t *testing.T, f *fixture) {
 			if prefix != "x/" {
 				t.Errorf("prefix %q", prefix)
 			}
-			if got := keys(list(t, store, context.Background(), prefix)); !slices.Equal(got, []string{"x/1.avro"}) {
+			if got := storetest.Keys(storetest.List(t, store, prefix)); !slices.Equal(got, []string{"x/1.avro"}) {
 				t.Errorf("List = %q", got)
 			}
 			rc, err := store.Open(context.Background(), "x/1.avro")

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/ampbraze/ampbraze/internal/gcstest"
+	"github.com/ampbraze/ampbraze/objstore/storetest"
 )
 
 // TestOpenURLEmulator builds the client the way a program does, from the
@@ -29,7 +30,7 @@ func TestOpenURLEmulator(t *testing.T) {
 	if store.Bucket() != "bucket" || prefix != "currents/" {
 		t.Errorf("OpenURL gave bucket %q, prefix %q", store.Bucket(), prefix)
 	}
-	if got := keys(list(t, store, context.Background(), prefix)); !slices.Equal(got, []string{"currents/a.avro"}) {
+	if got := storetest.Keys(storetest.List(t, store, prefix)); !slices.Equal(got, []string{"currents/a.avro"}) {
 		t.Errorf("List = %q", got)
 	}
 	rc, err := store.Open(context.Background(), "currents/a.avro")
@@ -56,7 +57,7 @@ func TestOpenURLClientOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if got := keys(list(t, store, context.Background(), prefix)); !slices.Equal(got, []string{"x/1", "x/2"}) {
+	if got := storetest.Keys(storetest.List(t, store, prefix)); !slices.Equal(got, []string{"x/1", "x/2"}) {
 		t.Errorf("List = %q", got)
 	}
 	if err := store.Close(); err != nil {
