@@ -181,15 +181,17 @@ func parseLine(line string, last bool) (key string, ok bool, err error) {
 	if line == "" {
 		return "", false, nil
 	}
+	// Checked before unquoting: strconv.Unquote takes a raw CR between the
+	// quotes, and a save that only appends would keep such a line as it is.
+	if strings.IndexByte(line, '\r') >= 0 {
+		return "", false, errors.New("a raw carriage return, which no saved key holds: the file was edited, or is not a checkpoint")
+	}
 	if strings.HasPrefix(line, `"`) {
 		k, err := strconv.Unquote(line)
 		if err != nil {
 			return "", false, fmt.Errorf("a quoted key that does not parse (%v): the file was edited, or is not a checkpoint", err)
 		}
 		return k, true, nil
-	}
-	if strings.IndexByte(line, '\r') >= 0 {
-		return "", false, errors.New("a raw carriage return, which no saved key holds: the file was edited, or is not a checkpoint")
 	}
 	return line, true, nil
 }
