@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze/internal/pgtest"
+
 	"github.com/ampbraze/ampbraze/braze/brazetest"
 	"github.com/ampbraze/ampbraze/examples/internal/proctest"
 	"github.com/jackc/pgx/v5"
@@ -374,25 +376,17 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-var _ = context.Background
-
 // pgDatabase creates a database of its own for a test on the local
 // PostgreSQL and returns its URL; it skips (fails under CI) when
-// PostgreSQL does not answer.
+// PostgreSQL does not answer (pgtest.Need).
 func pgDatabase(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("AMPBRAZE_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	base := pgtest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL does not answer at %s (CI is set): %v", base, err)
-		}
-		t.Skipf("PostgreSQL does not answer at %s: %v", base, err)
+		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
 	name := fmt.Sprintf("ampbraze_test_%d", time.Now().UnixNano())
