@@ -76,10 +76,6 @@ type Deduper struct {
 	lastType string
 	held     int
 	stats    DedupeStats
-	// batchU and batchOK are SeenBatch's parsed ids, reused.
-	batchU  [][16]byte
-	batchOK []bool
-	sink    uint32
 	// stale is set once Forget has removed an id: buckets may then hold
 	// entries that are no longer live (or live in another hour), which
 	// saving must skip; until then every bucket entry is live.
@@ -195,29 +191,17 @@ func (d *Deduper) Seen(eventType, id string, at time.Time) bool {
 // SeenBatch is Seen for several ids of one event type at one time: it sets
 // dup[i] (len(dup) >= len(ids)) to whether ids[i] is a duplicate, also of
 // an id before it in ids, and returns the number of duplicates. It takes
-// the lock once, and reads the table slots of all the ids before using
-// any, so that their cache misses overlap rather than come one after the
-// other: on a set of millions of ids each lookup is a miss.
+// the lock once for the batch. (Reading every id's table slot first, so
+// that the cache misses would overlap, was tried and dropped: it cost 30%
+// more per id at 300,000 ids and no less at 3,000,000.)
 func (d *Deduper) SeenBatch(eventType string, ids []string, at time.Time, dup []bool) int {
 	hour := min(max(floorDiv(at.Unix(), 3600), -maxHour), maxHour)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if cap(d.batchU) < len(ids) {
-		d.batchU = make([][16]byte, len(ids))
-		d.batchOK = make([]bool, len(ids))
-	}
-	us, oks := d.batchU[:len(ids)], d.batchOK[:len(ids)]
-	var sink uint32
-	for i, id := range ids {
-		us[i], oks[i] = parseUUID(id)
-		if oks[i] {
-			sink += d.uuids.touch(&us[i])
-		}
-	}
-	d.sink += sink // keeps the loads
 	n := 0
 	for i, id := range ids {
-		dup[i] = d.seen(eventType, hour, us[i], oks[i], id)
+		u, isUUID := parseUUID(id)
+		dup[i] = d.seen(eventType, hour, u, isUUID, id)
 		if dup[i] {
 			n++
 		}

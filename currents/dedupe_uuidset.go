@@ -76,13 +76,6 @@ func (s *uuidSet) table(u *[16]byte) (*uuidTable, uint64) {
 	return &s.tables[h>>56], h << 8
 }
 
-// touch reads u's home slot, to bring it into the cache before add or get
-// need it; the result means nothing.
-func (s *uuidSet) touch(u *[16]byte) uint32 {
-	t, h := s.table(u)
-	return t.slots[t.home(h)].tag
-}
-
 // get returns the hour holding u.
 func (s *uuidSet) get(u [16]byte) (int32, bool) {
 	t, h := s.table(&u)
