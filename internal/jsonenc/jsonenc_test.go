@@ -31,6 +31,35 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendStringWordScan puts each byte that needs care at each position
+// of strings longer than a word, so that the word-at-a-time scan sees it
+// in every lane and in the tail after the words.
+func TestAppendStringWordScan(t *testing.T) {
+	for c := range 256 {
+		if c == '\b' || c == '\f' { // encoding/json's short forms; see FuzzAppendString
+			continue
+		}
+		for n := 8; n <= 17; n++ {
+			for pos := range n {
+				b := bytes.Repeat([]byte("a"), n)
+				b[pos] = byte(c)
+				if c >= 0x80 { // a valid two-byte sequence, and a lone byte
+					b = append(b[:pos:pos], append([]byte{0xc3, byte(0x80 | c&0x3f)}, b[pos+1:]...)...)
+				}
+				for _, html := range []bool{false, true} {
+					if got, want := string(AppendString(nil, string(b), html)), encodingJSON(t, string(b), html); got != want {
+						t.Fatalf("AppendString(%q, %v) = %s, want %s", b, html, got, want)
+					}
+				}
+				b[pos] = byte(c)
+				if got, want := string(AppendString(nil, string(b), false)), encodingJSON(t, string(b), false); c >= 0x80 && got != want {
+					t.Fatalf("AppendString(%q) = %s, want %s", b, got, want)
+				}
+			}
+		}
+	}
+}
+
 // The fuzz target checks meaning rather than bytes: encoding/json writes
 // \b and \f as short escapes, AppendString as \u0008 and \u000c.
 func FuzzAppendString(f *testing.F) {
