@@ -98,7 +98,18 @@ type config struct {
 	// syncFile, when set, replaces (*os.File).Sync for the output parts:
 	// the benchmark counts the syncs with it.
 	syncFile func(*os.File) error
+	// decoders, when set, replaces decoders(): tests set more than the
+	// machine's cores to check that the order holds.
+	decoders int
 	workers  workerFlags // -workers-db and its companions (workers.go)
+}
+
+// decoderCount is the number of read-ahead decoders to use.
+func (c *config) decoderCount() int {
+	if c.decoders > 0 {
+		return c.decoders
+	}
+	return decoders()
 }
 
 // errVersion is parseFlags' answer to -version.
@@ -390,13 +401,13 @@ func (b *batch) commit() error {
 	return nil
 }
 
-// exportFiles exports the files of src, decoded ahead on another
-// goroutine; it returns nil when interrupted.
+// exportFiles exports the files of src, decoded ahead by the read-ahead's
+// decoders; it returns nil when interrupted.
 func exportFiles(ctx context.Context, src *currents.Source, c *config, b *batch, rep *report, log *slog.Logger, progress *progress) error {
-	chunks, stop := readAhead(ctx, src)
-	defer stop()
+	ahead := startReadAhead(ctx, src, prepareFor(c), c.decoderCount())
+	defer ahead.stop()
 	var cur *fileExport
-	for ch := range chunks {
+	for ch := range ahead.chunks() {
 		if ctx.Err() != nil {
 			if cur != nil {
 				return cur.abort()
@@ -414,13 +425,14 @@ func exportFiles(ctx context.Context, src *currents.Source, c *config, b *batch,
 		}
 		if ch.first {
 			var err error
-			if cur, err = startFile(ch.file, c, b.dedupe, b.outs); err != nil {
+			if cur, err = startFile(ch.file, b.dedupe, b.outs); err != nil {
 				return &outputError{err}
 			}
 		}
-		if err := cur.write(ch.events); err != nil {
+		if err := cur.write(ch); err != nil {
 			return &outputError{err}
 		}
+		ahead.release(ch)
 		if ch.err != nil {
 			if err := cur.abort(); err != nil {
 				return &outputError{err}
@@ -459,7 +471,6 @@ func exportFiles(ctx context.Context, src *currents.Source, c *config, b *batch,
 // output.
 type fileExport struct {
 	f                              currents.File
-	c                              *config
 	dedupe                         *currents.Deduper
 	outs                           *outputs
 	mark                           mark
@@ -470,34 +481,29 @@ type fileExport struct {
 	added []string
 }
 
-func startFile(f currents.File, c *config, dedupe *currents.Deduper, outs *outputs) (*fileExport, error) {
+func startFile(f currents.File, dedupe *currents.Deduper, outs *outputs) (*fileExport, error) {
 	m, err := outs.mark(f.Key.EventType)
 	if err != nil {
 		return nil, err
 	}
-	return &fileExport{f: f, c: c, dedupe: dedupe, outs: outs, mark: m}, nil
+	return &fileExport{f: f, dedupe: dedupe, outs: outs, mark: m}, nil
 }
 
-func (x *fileExport) write(events []currents.Event) error {
-	c := x.c
-	s := &x.outs.seen
-	kept := s.kept[:0]
-	for _, ev := range events {
-		x.events++
-		t := ev.Time()
-		if (!c.from.IsZero() && t.Before(c.from)) || (!c.to.IsZero() && !t.Before(c.to)) {
-			x.outside++
-			continue
-		}
-		kept = append(kept, ev)
+// write writes the chunk's events that are not duplicates, from their
+// NDJSON lines when the read-ahead encoded them.
+func (x *fileExport) write(ch *chunk) error {
+	x.events += ch.read
+	x.outside += ch.outside
+	dups := x.outs.seen.duplicates(x.dedupe, x.f, ch.events)
+	if ch.encoded {
+		return x.writeLines(ch, dups)
 	}
-	defer func() { clear(kept); s.kept = kept[:0] }()
-	for i, dup := range s.duplicates(x.dedupe, x.f, kept) {
+	for i, dup := range dups {
 		if dup {
 			x.dups++
 			continue
 		}
-		ev := kept[i]
+		ev := ch.events[i]
 		x.added = append(x.added, ev.EventID())
 		if err := x.outs.write(ev); err != nil {
 			return err
@@ -505,6 +511,48 @@ func (x *fileExport) write(events []currents.Event) error {
 		x.written++
 	}
 	return nil
+}
+
+// writeLines writes the NDJSON lines of the chunk's events that are not
+// duplicates: each run of consecutive ones of one event type in one write.
+func (x *fileExport) writeLines(ch *chunk, dups []bool) error {
+	var (
+		runType        string
+		runStart, rows int // the run's first byte in ch.lines, and its events
+		off            int // the current event's first byte
+	)
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		err := x.outs.writeLines(runType, ch.lines[runStart:off], rows)
+		rows = 0
+		return err
+	}
+	for i, ev := range ch.events {
+		line, ok := ch.line(i)
+		if !ok {
+			return errors.Join(flush(), ch.encodeErr)
+		}
+		if dups[i] {
+			x.dups++
+			if err := flush(); err != nil {
+				return err
+			}
+		} else {
+			if t := ev.EventType(); rows == 0 || t != runType {
+				if err := flush(); err != nil {
+					return err
+				}
+				runType, runStart = t, off
+			}
+			rows++
+			x.added = append(x.added, ev.EventID())
+			x.written++
+		}
+		off += len(line)
+	}
+	return flush()
 }
 
 // abort rolls the file back: its output and its ids.

@@ -164,6 +164,25 @@ func (o *outputs) write(ev currents.Event) error {
 	return err
 }
 
+// writeLines writes rows events of eventType already encoded as NDJSON
+// lines.
+func (o *outputs) writeLines(eventType string, lines []byte, rows int) error {
+	p := o.cur
+	if p == nil || p.eventType != eventType {
+		p = o.parts[eventType]
+	}
+	if p == nil {
+		var err error
+		if p, err = o.open(eventType, nil, nil); err != nil {
+			return err
+		}
+	}
+	o.cur = p
+	p.rows += rows
+	_, err := p.bw.Write(lines)
+	return err
+}
+
 // writeParquet writes an event to its type's Parquet part p (nil if none
 // is open), opening a new part when the event's writer schema does not fit
 // p's columns.

@@ -46,12 +46,12 @@ func (w *worker) batch() *workerBatch {
 	return w.b
 }
 
-// pass exports the files of src this worker claims, decoded ahead on
-// another goroutine, and commits them in batches; it returns nil when
+// pass exports the files of src this worker claims, decoded ahead by the
+// read-ahead's decoders, and commits them in batches; it returns nil when
 // interrupted.
 func (w *worker) pass(ctx context.Context, src *currents.Source, progress *progress) error {
-	chunks, stop := readAhead(ctx, src)
-	defer stop()
+	ahead := startReadAhead(ctx, src, prepareFor(w.c), w.c.decoderCount())
+	defer ahead.stop()
 	var cur *fileExport
 	// abort rolls back the file being written when the pass ends in the
 	// middle of it: its object stays claimed until Close releases it.
@@ -64,7 +64,7 @@ func (w *worker) pass(ctx context.Context, src *currents.Source, progress *progr
 		}
 		return err
 	}
-	for ch := range chunks {
+	for ch := range ahead.chunks() {
 		if ctx.Err() != nil {
 			return abort(nil)
 		}
@@ -80,17 +80,17 @@ func (w *worker) pass(ctx context.Context, src *currents.Source, progress *progr
 		b := w.batch()
 		if ch.first {
 			var err error
-			if cur, err = startFile(ch.file, w.c, w.dedupe, b.outs); err != nil {
+			if cur, err = startFile(ch.file, w.dedupe, b.outs); err != nil {
 				return &outputError{err}
 			}
 		}
-		events, err := w.fresh(ctx, cur, ch.events)
-		if err != nil {
+		if err := w.fresh(ctx, cur, ch); err != nil {
 			return abort(err)
 		}
-		if err := cur.write(events); err != nil {
+		if err := cur.write(ch); err != nil {
 			return &outputError{err}
 		}
+		ahead.release(ch)
 		if ch.err != nil {
 			if err := cur.abort(); err != nil {
 				return &outputError{err}
@@ -134,31 +134,28 @@ func (w *worker) pass(ctx context.Context, src *currents.Source, progress *progr
 	return abort(nil)
 }
 
-// fresh drops from events those whose ids another worker (or this one, in
-// an earlier batch) committed: one query for the chunk. They count as
-// duplicates of the file.
-func (w *worker) fresh(ctx context.Context, x *fileExport, events []currents.Event) ([]currents.Event, error) {
-	if len(events) == 0 {
-		return events, nil
+// fresh drops from the chunk the events whose ids another worker (or this
+// one, in an earlier batch) committed: one query for the chunk. They count
+// as duplicates of the file.
+func (w *worker) fresh(ctx context.Context, x *fileExport, ch *chunk) error {
+	if len(ch.events) == 0 {
+		return nil
 	}
-	ids := make([]string, len(events))
-	for i, ev := range events {
+	ids := make([]string, len(ch.events))
+	for i, ev := range ch.events {
 		ids[i] = ev.EventID()
 	}
 	seen, err := w.ids.Seen(ctx, x.f.Key.EventType, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	kept := events[:0]
-	for i, ev := range events {
-		if seen[i] {
-			x.events++
+	for _, s := range seen {
+		if s {
 			x.dups++
-			continue
 		}
-		kept = append(kept, ev)
 	}
-	return kept, nil
+	ch.keep(seen)
+	return nil
 }
 
 // errCommittedElsewhere rolls back a batch's transaction when some of its
