@@ -49,6 +49,7 @@ type part struct {
 	eventType string
 	path      string
 	f         *os.File
+	out       *writeback    // f, as the writers below write it
 	bw        *bufio.Writer // ndjson
 	cw        *csv.Writer   // csv
 	pq        *pqPart       // parquet
@@ -122,6 +123,7 @@ func (o *outputs) rollback(m mark) error {
 	if err := p.f.Truncate(off); err != nil {
 		return err
 	}
+	p.out.truncated(off)
 	_, err := p.f.Seek(off, io.SeekStart)
 	return err
 }
@@ -295,16 +297,16 @@ func (o *outputs) open(eventType string, prev *part, columns []string) (*part, e
 		return nil, err
 	}
 	o.next[eventType] = n + 1
-	p := &part{eventType: eventType, path: path, f: f, n: n, columns: slices.Clone(columns), sync: o.syncFile, pinned: o.columns != nil}
+	p := &part{eventType: eventType, path: path, f: f, out: &writeback{f: f}, n: n, columns: slices.Clone(columns), sync: o.syncFile, pinned: o.columns != nil}
 	switch o.format {
 	case "parquet": // the caller sets p.pq
 	case "csv":
-		p.cw = csv.NewWriter(f)
+		p.cw = csv.NewWriter(p.out)
 		if err := p.cw.Write(p.columns); err != nil {
 			return nil, err
 		}
 	default:
-		p.bw = bufio.NewWriterSize(f, 256<<10)
+		p.bw = bufio.NewWriterSize(p.out, 256<<10)
 	}
 	o.parts[eventType] = p
 	o.all = append(o.all, p)

@@ -314,7 +314,7 @@ func newPQPart(p *part, cols []pqColumn) *pqPart {
 		layout: cols,
 		cols:   sorted,
 		schema: schema,
-		w:      parquet.NewGenericWriter[any](p.f, schema, parquet.Compression(&parquet.Snappy)),
+		w:      parquet.NewGenericWriter[any](p.out, schema, parquet.Compression(&parquet.Snappy)),
 		buf:    parquet.NewBuffer(schema),
 		rows:   make([]parquet.Row, 1),
 	}
