@@ -24,13 +24,17 @@
 // users.* type the input has files of; anything else is an error that
 // lists the known ones.
 //
-// Work is committed in batches (-commit-events, -commit-interval): a
-// commit closes the batch's output parts, each synced once, then saves the
-// deduplicator's ids and the checkpoint. A crash exports again at most the
-// files of the uncommitted batch; parts the crashed run left may then hold
-// some of the same events, which a loader removes by the event id, as
-// Braze's at-least-once delivery requires anyway. Ctrl-C commits the files
-// done and ends with "interrupted" and the counts.
+// Work is committed in batches (-commit-events, -commit-interval). A
+// batch's parts are written in <out>/.currents-staging/; a commit closes
+// them, each synced once, saves the checkpoint and then the deduplicator's
+// ids, and moves the parts into <out>/<event_type>/. A crash exports again
+// at most the files of the uncommitted batch, whose staged parts the next
+// run removes first, so the output never holds a part cut short, nor the
+// events the next run exports again; a batch committed but not yet moved is
+// moved by the next run (see staging.go, also for the one window, between
+// the checkpoint's save and the ids', that forgets the batch's ids). A second run on the same checkpoint is refused
+// (<checkpoint>.lock). Ctrl-C commits the files done and ends with
+// "interrupted" and the counts.
 //
 // Several workers share one bucket with -workers-db postgres://...: the
 // objects are claimed and the deduplicator's ids kept in PostgreSQL, and a
@@ -276,9 +280,18 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if c.workers.db != "" {
 		return exportWorkers(ctx, c, loc.Store, loc.Prefix, log, progress)
 	}
+	unlock, err := lockRun(c.checkpoint + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	cp, err := objstore.OpenFileCheckpoint(c.checkpoint, objstore.WithCheckpointLogger(log))
 	if err != nil {
 		return nil, err
+	}
+	rep := &report{byType: map[string]int64{}}
+	if rep.outputs, err = sweepRuns(c.out, cp, log); err != nil {
+		return rep, err
 	}
 	opts := append(sourceFilters(c), currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log))
 	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
@@ -291,29 +304,33 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 		return nil, err
 	}
 	if n := dedupe.Stats().TornTail; n > 0 {
-		log.Warn("the deduplicator's last commit was cut short by a crash; its files are read again", "file", dedupePath, "bytes ignored", n)
+		log.Warn("the deduplicator's last save was cut short by a crash: the ids of its batch are forgotten, so a later redelivery of one of those events is written again", "file", dedupePath, "bytes ignored", n)
 	}
 	outs := newOutputs(c.out, c.format, c.now().UTC())
 	if c.syncFile != nil {
 		outs.syncFile = c.syncFile
 	}
 	outs.columns = c.columns
-	b := &batch{outs: outs, dedupe: dedupe, dedupePath: dedupePath, cp: cp, limit: c.commitEvents, interval: c.commitInterval, last: time.Now()}
+	b := &batch{outs: outs, dedupe: dedupe, dedupePath: dedupePath, cp: cp, limit: c.commitEvents, interval: c.commitInterval, last: time.Now(),
+		out: c.out, runTag: newRunTag(c.now())}
+	b.openBatch()
 
-	rep := &report{byType: map[string]int64{}}
 	err = exportFiles(ctx, src, c, b, rep, log, progress)
 	progress.done()
 	var oerr *outputError
 	if errors.As(err, &oerr) {
 		// The batch's output is incomplete: commit nothing of it.
 		outs.abandon()
-		rep.outputs = outs.names()
-		return rep, err
+		rep.outputs = append(rep.outputs, b.published...)
+		return rep, errors.Join(err, os.RemoveAll(b.dir))
 	}
 	// Whatever ended the run (its end, Ctrl-C, a listing failure), the
 	// files exported completely are committed.
 	cerr := b.commit()
-	rep.outputs = outs.names()
+	if cerr == nil && b.files == 0 {
+		cerr = os.RemoveAll(b.dir) // the open batch holds nothing
+	}
+	rep.outputs = append(rep.outputs, b.published...)
 	rep.commits = b.commits
 	rep.interrupted = ctx.Err() != nil
 	return rep, errors.Join(err, cerr)
@@ -348,15 +365,16 @@ type outputError struct{ err error }
 func (e *outputError) Error() string { return e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
 
-// batch commits the work of a run in batches. Committing closes the output
-// parts (each synced once), then saves the deduplicator's ids, then the
-// checkpoint. A crash before a commit leaves its input files out of the
-// checkpoint, so the next run exports them again: at most one batch, and
-// its output parts from the crashed run may hold the same events (a
-// consumer deduplicates on the event id, as Braze's at-least-once delivery
-// requires anyway). A crash between saving the ids and the checkpoint
-// re-reads the batch's files and drops their events as duplicates: they
-// are already in the synced output.
+// batch commits the work of a run in batches. A batch's parts are written
+// in its staging folder (see staging.go). Committing closes them (each
+// synced once), then saves the checkpoint, which holds the batch's marker
+// ahead of its files and is the commit point, then the deduplicator's ids,
+// then moves the parts into the output folder. A crash before the
+// checkpoint's save leaves the batch's files out of it and its parts in the
+// staging folder, which the next run removes before it exports the files
+// again: at most one batch is read twice, and nothing of the first reading
+// reaches the output. A crash after it leaves the parts for the next run to
+// move.
 type batch struct {
 	outs       *outputs
 	dedupe     *currents.Deduper
@@ -368,6 +386,11 @@ type batch struct {
 	events     int64 // events read since the last commit
 	files      int   // files done since the last commit
 	commits    int
+	// The staging of the open batch (staging.go).
+	out, runTag string
+	seq         int
+	id, dir     string
+	published   []string // the parts moved into out
 }
 
 // fileDone counts a file exported completely and commits when the batch is
@@ -388,16 +411,22 @@ func (b *batch) commit() error {
 		return fmt.Errorf("output: %w", err)
 	}
 	if b.files == 0 {
-		return nil
-	}
-	if err := b.dedupe.SaveFile(b.dedupePath); err != nil {
-		return err
+		return nil // the batch stays open, its marker not saved
 	}
 	if err := b.cp.Save(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	b.files, b.events, b.last = 0, 0, time.Now()
 	b.commits++
+	if err := b.dedupe.SaveFile(b.dedupePath); err != nil {
+		return err
+	}
+	paths, err := publishRun(b.out, b.dir)
+	b.published = append(b.published, paths...)
+	if err != nil {
+		return fmt.Errorf("moving the parts of batch %s into %s (the next run moves what is left): %w", b.id, b.out, err)
+	}
+	b.openBatch()
 	return nil
 }
 

@@ -23,7 +23,6 @@ import (
 type outputs struct {
 	dir, format, stamp string
 	parts              map[string]*part
-	all                []*part        // every part opened, in order
 	next               map[string]int // the next part number of each event type
 	// syncFile makes a closed part durable; (*os.File).Sync, or a counting
 	// wrapper in the benchmark.
@@ -309,7 +308,6 @@ func (o *outputs) open(eventType string, prev *part, columns []string) (*part, e
 		p.bw = bufio.NewWriterSize(p.out, 256<<10)
 	}
 	o.parts[eventType] = p
-	o.all = append(o.all, p)
 	o.batch = append(o.batch, p)
 	return p, nil
 }
@@ -389,18 +387,6 @@ func (o *outputs) removeBatch() {
 			os.Remove(p.path)
 		}
 	}
-}
-
-// names returns the paths of the parts holding events, in the order they
-// were opened.
-func (o *outputs) names() []string {
-	var names []string
-	for _, p := range o.all {
-		if p.rows > 0 {
-			names = append(names, p.path)
-		}
-	}
-	return names
 }
 
 // abandon closes and removes the parts of the batch, after a failure that

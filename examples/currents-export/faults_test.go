@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ampbraze/ampbraze/examples/internal/proctest"
+	"github.com/ampbraze/ampbraze/objstore"
+)
+
+// A run killed with SIGKILL, or stopped with SIGTERM, leaves nothing in
+// the output folder but whole parts of committed batches: no line cut in
+// the middle, and none of the events that the next run exports again.
+// Twelve runs are stopped in turn, each resuming the last: some at a
+// random moment, some just after a commit, some in the middle of writing
+// a batch. A final run completes, and the output holds every event exactly
+// once, with nothing left in the staging folder.
+func TestRegression_Issue16_KilledRunsLeaveNoPartialOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the program")
+	}
+	bin := exportProgram.Path(t)
+	in, out := t.TempDir(), t.TempDir()
+	want := writeCorpus(t, in, 200, 500)
+	args := []string{"-input", in, "-out", out, "-commit-events", "5000"}
+	rng := rand.New(rand.NewPCG(16, 2))
+	// partBytes is the size of every part file under out, staged or not.
+	partBytes := func() int64 {
+		var n int64
+		filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "part-") {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+		return n
+	}
+	for round := range 12 {
+		before := len(doneFiles(t, out))
+		p := proctest.Start(t, exec.Command(bin, args...))
+		deadline := time.Now().Add(30 * time.Second)
+		var when string
+		switch round % 4 {
+		case 0: // at a random moment
+			when = "at random"
+			time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
+		case 1: // just after a commit
+			when = "after a commit"
+			for len(doneFiles(t, out)) == before && !p.Exited() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		default: // while a batch is being written: after 0.1 to 2 MB more
+			when = "while writing a batch"
+			target := partBytes() + 100_000 + rng.Int64N(2_000_000)
+			for partBytes() < target && !p.Exited() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if round%3 == 2 {
+			p.Cmd.Process.Signal(syscall.SIGTERM)
+			p.Wait(t, time.Minute)
+		} else {
+			p.Kill(t)
+		}
+		t.Logf("round %d: stopped %s (SIGTERM: %v), %d files done before, %d after", round, when, round%3 == 2, before, len(doneFiles(t, out)))
+		// Whatever is in the output folder parses, holds no event twice,
+		// and holds only events of files the checkpoint marks done: the
+		// next run reads the others again.
+		done := doneFiles(t, out)
+		for typ := range want {
+			seen := map[string]bool{}
+			for _, id := range ids(t, out, typ) {
+				if seen[id] {
+					t.Fatalf("round %d: %s written twice: %v", round, id, partsHolding(t, filepath.Join(out, typ), id))
+				}
+				seen[id] = true
+				if file, err := strconv.ParseInt(id[:8], 16, 64); err != nil || !done[int(file)] {
+					t.Fatalf("round %d: %s, of file %d, is in the output, but the checkpoint does not mark the file done: %v",
+						round, id, file, partsHolding(t, filepath.Join(out, typ), id))
+				}
+			}
+		}
+	}
+	p := proctest.Start(t, exec.Command(bin, args...))
+	if code := p.Wait(t, 2*time.Minute); code != exitOK {
+		t.Fatalf("final run: exit %d\n%s\n%s", code, &p.Out, &p.Err)
+	}
+	checkExactlyOnce(t, out, want)
+	if left, _ := os.ReadDir(filepath.Join(out, stagingDir)); len(left) != 0 {
+		t.Errorf("staging folder holds %d entries after a complete run", len(left))
+	}
+}
+
+// The output folder on a full filesystem (a 6 MiB tmpfs): the run fails
+// naming the full disk, and what it leaves in the output folder is whole
+// parts of committed batches only. Once the filesystem has room, the next
+// run exports the rest, every event exactly once.
+func TestRegression_Issue16_FullDiskThenRerun(t *testing.T) {
+	mnt := filepath.Join(t.TempDir(), "tiny")
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mounting a tmpfs (CI runs as root): %v %s", err, msg)
+		}
+		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, msg)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	in, out := t.TempDir(), filepath.Join(mnt, "out")
+	want := writeCorpus(t, in, 60, 500) // about 17 MB of NDJSON
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out, "-commit-events", "2500")
+	if code != exitFatal || !strings.Contains(stderr, "no space left") {
+		t.Fatalf("exit %d, want %d and the full disk named\n%s\n%s", code, exitFatal, stdout, stderr)
+	}
+	t.Logf("first run: %s", lastLine(stderr))
+	done := doneFiles(t, out)
+	if len(done) == 0 || len(done) == 60 {
+		t.Fatalf("%d files done before the disk filled; want some", len(done))
+	}
+	for typ := range want {
+		for _, id := range ids(t, out, typ) { // whole lines only
+			if file, _ := strconv.ParseInt(id[:8], 16, 64); !done[int(file)] {
+				t.Fatalf("%s, of file %d not marked done, is in the output", id, file)
+			}
+		}
+	}
+	if msg, err := exec.Command("mount", "-o", "remount,size=64m", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("growing the tmpfs: %v %s", err, msg)
+	}
+	if code, stdout, stderr := runExport(t, "-input", in, "-out", out, "-commit-events", "2500"); code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, out, want)
+}
+
+// A second run on the same checkpoint stops at once, naming the lock,
+// rather than exporting the same files beside the first.
+func TestExportSecondRunRefused(t *testing.T) {
+	out := t.TempDir()
+	unlock, err := lockRun(filepath.Join(out, ".currents-checkpoint.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	in := t.TempDir()
+	writeCorpus(t, in, 2, 3)
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
+	if code != exitFatal || !strings.Contains(stderr, "another currents-export run is using this checkpoint") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(out, "*", "part-*")); len(parts) > 0 {
+		t.Errorf("the refused run wrote %v", parts)
+	}
+}
+
+// The sweep at a run's start moves the parts of a batch that the
+// checkpoint marks committed into the output folder, removes a batch it
+// does not mark, leaves workers' batches to their workers, and forgets the
+// markers.
+func TestSweepRuns(t *testing.T) {
+	out := t.TempDir()
+	stage := func(batch, typ, name, body string) {
+		path := filepath.Join(out, stagingDir, batch, typ, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, uncommitted, worker := "run-20261203T000000Z-00000000-000001", "run-20261203T000000Z-00000000-000002", "w1_abc-000001"
+	stage(committed, typSend, "part-20261203T000000Z.ndjson", "committed\n")
+	stage(uncommitted, typSend, "part-20261203T000000Z-2.ndjson", "uncommitted\n")
+	stage(worker, typSend, "part-20261203T000000Z.ndjson", "worker\n")
+	// A part of an earlier run has the committed part's name already.
+	if err := os.MkdirAll(filepath.Join(out, typSend), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, typSend, "part-20261203T000000Z.ndjson"), []byte("earlier\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cpPath := filepath.Join(out, ".currents-checkpoint")
+	cp, err := objstore.OpenFileCheckpoint(cpPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.MarkDone(context.Background(), batchMarker(committed))
+	cp.MarkDone(context.Background(), "currents/some-object.avro")
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+
+	published, err := sweepRuns(out, cp, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPath := filepath.Join(out, typSend, "part-20261203T000000Z-2.ndjson")
+	if len(published) != 1 || published[0] != wantPath {
+		t.Fatalf("published %v, want %s", published, wantPath)
+	}
+	for path, want := range map[string]string{
+		wantPath: "committed\n",
+		filepath.Join(out, typSend, "part-20261203T000000Z.ndjson"):                     "earlier\n",
+		filepath.Join(out, stagingDir, worker, typSend, "part-20261203T000000Z.ndjson"): "worker\n",
+	} {
+		if b, err := os.ReadFile(path); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", path, b, err, want)
+		}
+	}
+	for _, gone := range []string{committed, uncommitted} {
+		if _, err := os.Stat(filepath.Join(out, stagingDir, gone)); !os.IsNotExist(err) {
+			t.Errorf("staging folder %s still there (%v)", gone, err)
+		}
+	}
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(cpPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(saved), "committed batch") || !strings.Contains(string(saved), "some-object") {
+		t.Errorf("checkpoint after the sweep:\n%s", saved)
+	}
+}
+
+// doneFiles returns the numbers of the corpus files (writeCorpus) that the
+// checkpoint in out marks done.
+func doneFiles(t *testing.T, out string) map[int]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, ".currents-checkpoint"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	done := map[int]bool{}
+	for _, m := range regexp.MustCompile(`\+0\+(\d+)\.avro`).FindAllSubmatch(b, -1) {
+		n, _ := strconv.Atoi(string(m[1]))
+		done[n] = true
+	}
+	return done
+}
+
+// lastLine returns the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ampbraze/ampbraze/objstore"
+)
+
+// A run without -workers-db writes each batch's parts in a staging folder
+// of its own, <out>/.currents-staging/run-<stamp>-<random>-<n>/, and moves
+// them into <out>/<event_type>/ once the batch is committed. So a run
+// killed in the middle leaves nothing in the output folder that the next
+// run would write again, and no part cut off in the middle of a line (or,
+// for Parquet, without its footer).
+//
+// The commit point is the checkpoint: when a batch opens, a marker key
+// naming it is marked done before any of its input files, so the
+// checkpoint's save (an append, kept in order, or an atomic rewrite) holds
+// the marker whenever it holds any of the batch's files. The next run
+// publishes the staged batches whose marker the checkpoint holds (their
+// run stopped between the save and the moves) and removes the others,
+// whose files none of which the checkpoint holds, so they are read again.
+// The deduplicator's ids are saved after the checkpoint: a crash between
+// the two forgets the batch's ids, so a later redelivery of one of its
+// events would be written again, where the other order would drop the
+// events of a batch the next run removes.
+
+// runBatchPrefix starts the staging folder name of a batch of a run
+// without -workers-db; workers' batches are named <worker>_<tag>-<n>.
+const runBatchPrefix = "run-"
+
+// batchMarkerPrefix starts the checkpoint key that marks a batch
+// committed. An object key starts with no NUL byte.
+const batchMarkerPrefix = "\x00currents-export committed batch "
+
+func batchMarker(id string) string { return batchMarkerPrefix + id }
+
+// newRunTag returns the part of this run's batch names that sets them
+// apart from every other run's: its start time and random bytes.
+func newRunTag(now time.Time) string {
+	var b [4]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// openBatch starts batch n of the run: its staging folder becomes the
+// outputs' folder, and its marker is marked done ahead of its files.
+func (b *batch) openBatch() {
+	b.seq++
+	b.id = fmt.Sprintf("%s%s-%06d", runBatchPrefix, b.runTag, b.seq)
+	b.dir = filepath.Join(b.out, stagingDir, b.id)
+	b.outs.dir = b.dir
+	b.cp.MarkDone(context.Background(), batchMarker(b.id)) // in memory: no error
+}
+
+// publishRun moves the parts in a committed batch's staging folder dir
+// into out, under the same paths, and removes dir. A part whose name is
+// taken in out (a run in the same second) gets the next free number.
+func publishRun(out, dir string) ([]string, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		dest, err := freeName(filepath.Join(out, rel))
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(path, dest); err != nil {
+			return err
+		}
+		paths = append(paths, dest)
+		return nil
+	})
+	if err != nil {
+		return paths, err
+	}
+	// The moves need no sync of their own: until the staging folder is
+	// gone, a crash leaves the parts there, and the checkpoint's marker
+	// has the next run move them.
+	return paths, os.RemoveAll(dir)
+}
+
+// freeName returns path, or, when a file has that name, the first of
+// <name>-2<ext>, <name>-3<ext>, ... that is free.
+func freeName(path string) (string, error) {
+	ext := filepath.Ext(path)
+	stem := strings.TrimSuffix(path, ext)
+	for n := 1; ; n++ {
+		p := path
+		if n > 1 {
+			p = stem + "-" + strconv.Itoa(n) + ext
+		}
+		_, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return p, nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// sweepRuns finishes what earlier runs that stopped left in the staging
+// folder: it publishes the batches the checkpoint marks committed and
+// removes the others, then forgets every batch marker (the next save
+// rewrites the checkpoint without them). It returns the parts it
+// published. The caller holds the run lock (lockRun), so no other run is
+// writing there.
+func sweepRuns(out string, cp *objstore.FileCheckpoint, log *slog.Logger) ([]string, error) {
+	root := filepath.Join(out, stagingDir)
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("staging folder: %w", err)
+	}
+	var published []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, runBatchPrefix) {
+			continue // a worker's batch (-workers-db): its workers sweep it
+		}
+		dir := filepath.Join(root, name)
+		if done, _ := cp.Done(context.Background(), batchMarker(name)); done {
+			paths, err := publishRun(out, dir)
+			published = append(published, paths...)
+			if err != nil {
+				return published, fmt.Errorf("publishing batch %s, committed by a run that stopped: %w", name, err)
+			}
+			log.Info("published a batch that a stopped run committed", "batch", name, "parts", len(paths))
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return published, fmt.Errorf("removing batch %s, left uncommitted by a run that stopped: %w", name, err)
+		}
+		log.Info("removed the uncommitted batch of a run that stopped; its files are read again", "batch", name)
+	}
+	cp.Prune(func(key string) bool { return strings.HasPrefix(key, batchMarkerPrefix) })
+	return published, nil
+}
