@@ -146,23 +146,33 @@ func TestRegression_Issue16_FullDiskThenRerun(t *testing.T) {
 	checkExactlyOnce(t, out, want)
 }
 
-// A second run on the same checkpoint stops at once, naming the lock,
-// rather than exporting the same files beside the first.
+// A second run on the same checkpoint, or into the same output folder
+// with a checkpoint of its own, stops at once, naming the lock, rather
+// than exporting beside the first (and sweeping its staged batches away).
 func TestExportSecondRunRefused(t *testing.T) {
-	out := t.TempDir()
-	unlock, err := lockRun(filepath.Join(out, ".currents-checkpoint.lock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
 	in := t.TempDir()
 	writeCorpus(t, in, 2, 3)
-	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
-	if code != exitFatal || !strings.Contains(stderr, "another currents-export run is using this checkpoint") {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	if parts, _ := filepath.Glob(filepath.Join(out, "*", "part-*")); len(parts) > 0 {
-		t.Errorf("the refused run wrote %v", parts)
+	for _, tc := range []struct{ lock, what string }{
+		{".currents-checkpoint.lock", "checkpoint"},
+		{stagingDir + ".lock", "output folder"},
+	} {
+		out := t.TempDir()
+		unlock, err := lockRun(filepath.Join(out, tc.lock), tc.what)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"-input", in, "-out", out}
+		if tc.what == "output folder" {
+			args = append(args, "-checkpoint", filepath.Join(t.TempDir(), "own-checkpoint"))
+		}
+		code, stdout, stderr := runExport(t, args...)
+		unlock()
+		if code != exitFatal || !strings.Contains(stderr, "another currents-export run is using this "+tc.what) {
+			t.Fatalf("%s locked: exit %d\n%s\n%s", tc.what, code, stdout, stderr)
+		}
+		if parts, _ := filepath.Glob(filepath.Join(out, "*", "part-*")); len(parts) > 0 {
+			t.Errorf("%s locked: the refused run wrote %v", tc.what, parts)
+		}
 	}
 }
 

@@ -32,9 +32,10 @@
 // run removes first, so the output never holds a part cut short, nor the
 // events the next run exports again; a batch committed but not yet moved is
 // moved by the next run (see staging.go, also for the one window, between
-// the checkpoint's save and the ids', that forgets the batch's ids). A second run on the same checkpoint is refused
-// (<checkpoint>.lock). Ctrl-C commits the files done and ends with
-// "interrupted" and the counts.
+// the checkpoint's save and the ids', that forgets the batch's ids). A
+// second run on the same checkpoint or into the same output folder is
+// refused (<checkpoint>.lock, <out>/.currents-staging.lock). Ctrl-C commits
+// the files done and ends with "interrupted" and the counts.
 //
 // Several workers share one bucket with -workers-db postgres://...: the
 // objects are claimed and the deduplicator's ids kept in PostgreSQL, and a
@@ -280,11 +281,16 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if c.workers.db != "" {
 		return exportWorkers(ctx, c, loc.Store, loc.Prefix, log, progress)
 	}
-	unlock, err := lockRun(c.checkpoint + ".lock")
-	if err != nil {
-		return nil, err
+	for _, l := range []struct{ path, what string }{
+		{c.checkpoint + ".lock", "checkpoint"},
+		{filepath.Join(c.out, stagingDir+".lock"), "output folder"},
+	} {
+		unlock, err := lockRun(l.path, l.what)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	cp, err := objstore.OpenFileCheckpoint(c.checkpoint, objstore.WithCheckpointLogger(log))
 	if err != nil {
 		return nil, err
