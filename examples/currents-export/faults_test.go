@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/examples/internal/proctest"
 	"github.com/ampbraze/ampbraze/objstore"
 )
@@ -141,6 +144,42 @@ func TestRegression_Issue16_FullDiskThenRerun(t *testing.T) {
 		t.Fatalf("growing the tmpfs: %v %s", err, msg)
 	}
 	if code, stdout, stderr := runExport(t, "-input", in, "-out", out, "-commit-events", "2500"); code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, out, want)
+}
+
+// A commit that fails after the checkpoint's save (here the
+// deduplicator's ids cannot be saved) leaves its batch staged: the run
+// fails, and the next run moves the batch into the output folder rather
+// than losing it (its files are done) or writing it twice.
+func TestRegression_Issue16_FailureAfterCommitPointKeepsBatch(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	want := writeCorpus(t, in, 12, 5)
+	c := testConfig(t, in, out, "-commit-events", "20")
+	errSave := errors.New("ids not saved")
+	saves := 0
+	c.saveIDs = func(d *currents.Deduper, path string) error {
+		if saves++; saves == 2 {
+			return errSave
+		}
+		return d.SaveFile(path)
+	}
+	rep, err := export(context.Background(), c, quiet(), newProgress(&bytes.Buffer{}, quiet()))
+	if !errors.Is(err, errSave) {
+		t.Fatalf("err %v, want the failed save", err)
+	}
+	// Files are read in key order, the Open files first: the first batch
+	// is 4 Open files (one part), the second 2 Open and 2 Send (two).
+	if len(doneFiles(t, out)) != 8 || len(rep.outputs) != 1 {
+		t.Fatalf("%d files done, %d parts published; want 8 (two batches) and 1 (the first batch's)", len(doneFiles(t, out)), len(rep.outputs))
+	}
+	staged, _ := filepath.Glob(filepath.Join(out, stagingDir, "run-*", "*", "part-*"))
+	if len(staged) != 2 {
+		t.Fatalf("staged parts %v, want the second batch's 2", staged)
+	}
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "Read 4 files") {
 		t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	checkExactlyOnce(t, out, want)

@@ -103,6 +103,9 @@ type config struct {
 	// syncFile, when set, replaces (*os.File).Sync for the output parts:
 	// the benchmark counts the syncs with it.
 	syncFile func(*os.File) error
+	// saveIDs, when set, replaces (*currents.Deduper).SaveFile at a
+	// commit: a test fails it.
+	saveIDs func(*currents.Deduper, string) error
 	// decoders, when set, replaces decoders(): tests set more than the
 	// machine's cores to check that the order holds.
 	decoders int
@@ -318,7 +321,10 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	}
 	outs.columns = c.columns
 	b := &batch{outs: outs, dedupe: dedupe, dedupePath: dedupePath, cp: cp, limit: c.commitEvents, interval: c.commitInterval, last: time.Now(),
-		out: c.out, runTag: newRunTag(c.now())}
+		out: c.out, runTag: newRunTag(c.now()), saveIDs: (*currents.Deduper).SaveFile}
+	if c.saveIDs != nil {
+		b.saveIDs = c.saveIDs
+	}
 	b.openBatch()
 
 	err = exportFiles(ctx, src, c, b, rep, log, progress)
@@ -397,6 +403,8 @@ type batch struct {
 	seq         int
 	id, dir     string
 	published   []string // the parts moved into out
+	// saveIDs is (*currents.Deduper).SaveFile, or a test's failing one.
+	saveIDs func(*currents.Deduper, string) error
 }
 
 // fileDone counts a file exported completely and commits when the batch is
@@ -422,17 +430,21 @@ func (b *batch) commit() error {
 	if err := b.cp.Save(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	// Committed: from here on, a failure leaves the batch's staging folder
+	// for the next run to move, and the run's cleanup removes only the
+	// next batch's.
+	id, dir := b.id, b.dir
+	b.openBatch()
 	b.files, b.events, b.last = 0, 0, time.Now()
 	b.commits++
-	if err := b.dedupe.SaveFile(b.dedupePath); err != nil {
-		return err
+	if err := b.saveIDs(b.dedupe, b.dedupePath); err != nil {
+		return fmt.Errorf("saving the deduplicator's ids (batch %s is committed; the next run moves its parts): %w", id, err)
 	}
-	paths, err := publishRun(b.out, b.dir)
+	paths, err := publishRun(b.out, dir)
 	b.published = append(b.published, paths...)
 	if err != nil {
-		return fmt.Errorf("moving the parts of batch %s into %s (the next run moves what is left): %w", b.id, b.out, err)
+		return fmt.Errorf("moving the parts of batch %s into %s (the next run moves what is left): %w", id, b.out, err)
 	}
-	b.openBatch()
 	return nil
 }
 
