@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -218,7 +219,7 @@ func TestExportSecondRunRefused(t *testing.T) {
 // The sweep at a run's start moves the parts of a batch that the
 // checkpoint marks committed into the output folder, removes a batch it
 // does not mark, leaves workers' batches to their workers, and forgets the
-// markers.
+// markers once there are more than maxMarkers.
 func TestSweepRuns(t *testing.T) {
 	out := t.TempDir()
 	stage := func(batch, typ, name, body string) {
@@ -281,8 +282,22 @@ func TestSweepRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(saved), "committed batch") || !strings.Contains(string(saved), "some-object") {
+	if !strings.Contains(string(saved), "some-object") {
 		t.Errorf("checkpoint after the sweep:\n%s", saved)
+	}
+
+	// Past maxMarkers, a sweep forgets them all.
+	for i := range maxMarkers + 1 {
+		cp.MarkDone(context.Background(), batchMarker(fmt.Sprintf("run-x-%d", i)))
+	}
+	if _, err := sweepRuns(out, cp, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if saved, _ := os.ReadFile(cpPath); strings.Contains(string(saved), "committed batch") || !strings.Contains(string(saved), "some-object") {
+		t.Errorf("checkpoint after a sweep past %d markers:\n%.300s", maxMarkers, saved)
 	}
 }
 

@@ -127,8 +127,8 @@ func freeName(path string) (string, error) {
 
 // sweepRuns finishes what earlier runs that stopped left in the staging
 // folder: it publishes the batches the checkpoint marks committed and
-// removes the others, then forgets every batch marker (the next save
-// rewrites the checkpoint without them). It returns the parts it
+// removes the others, then forgets the batch markers once there are more
+// than maxMarkers (the next save rewrites the checkpoint without them). It returns the parts it
 // published. The caller holds the run lock (lockRun), so no other run is
 // writing there.
 func sweepRuns(out string, cp *objstore.FileCheckpoint, log *slog.Logger) ([]string, error) {
@@ -158,6 +158,22 @@ func sweepRuns(out string, cp *objstore.FileCheckpoint, log *slog.Logger) ([]str
 		}
 		log.Info("removed the uncommitted batch of a run that stopped; its files are read again", "batch", name)
 	}
-	cp.Prune(func(key string) bool { return strings.HasPrefix(key, batchMarkerPrefix) })
+	// A marker left behind is harmless (no batch takes its name again), and
+	// forgetting any makes the next save rewrite the whole checkpoint
+	// rather than append: they go a thousand at a time.
+	markers := 0
+	cp.Prune(func(key string) bool { // counts only
+		if strings.HasPrefix(key, batchMarkerPrefix) {
+			markers++
+		}
+		return false
+	})
+	if markers > maxMarkers {
+		cp.Prune(func(key string) bool { return strings.HasPrefix(key, batchMarkerPrefix) })
+	}
 	return published, nil
 }
+
+// maxMarkers is the number of batch markers the checkpoint keeps before a
+// sweep forgets them.
+const maxMarkers = 1000
