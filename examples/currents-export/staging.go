@@ -68,6 +68,21 @@ func (b *batch) openBatch() {
 // into out, under the same paths, and removes dir. A part whose name is
 // taken in out (a run in the same second) gets the next free number.
 func publishRun(out, dir string) ([]string, error) {
+	paths, err := moveStaged(out, dir, freeName)
+	if err != nil {
+		return paths, err
+	}
+	// The moves need no sync of their own: until the staging folder is
+	// gone, a crash leaves the parts there, and the checkpoint's marker
+	// has the next run move them.
+	return paths, os.RemoveAll(dir)
+}
+
+// moveStaged moves each part in a batch's staging folder dir to the path
+// in out that dest chooses from the part's path relative to dir, joined to
+// out, and returns their new paths. A part already moved there (by a sweep
+// racing the batch's own worker) counts as moved.
+func moveStaged(out, dir string, dest func(path string) (string, error)) ([]string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -83,26 +98,22 @@ func publishRun(out, dir string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		dest, err := freeName(filepath.Join(out, rel))
+		to, err := dest(filepath.Join(out, rel))
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
-		if err := os.Rename(path, dest); err != nil {
-			return err
+		if err := os.Rename(path, to); err != nil {
+			if _, serr := os.Stat(to); !errors.Is(err, fs.ErrNotExist) || serr != nil {
+				return err
+			}
 		}
-		paths = append(paths, dest)
+		paths = append(paths, to)
 		return nil
 	})
-	if err != nil {
-		return paths, err
-	}
-	// The moves need no sync of their own: until the staging folder is
-	// gone, a crash leaves the parts there, and the checkpoint's marker
-	// has the next run move them.
-	return paths, os.RemoveAll(dir)
+	return paths, err
 }
 
 // freeName returns path, or, when a file has that name, the first of

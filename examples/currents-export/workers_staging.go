@@ -19,39 +19,17 @@ func publishedName(batch, base string) string {
 // dir, into out, and removes the folder. A part already moved (by a sweep
 // racing the batch's own worker) is not an error.
 func publish(out, dir, batch string) ([]string, error) {
-	var paths []string
-	dirs := map[string]struct{}{} // to sync once the renames are done
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		dest := filepath.Join(out, filepath.Dir(rel), publishedName(batch, d.Name()))
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			return err
-		}
-		if err := os.Rename(path, dest); err != nil {
-			if _, serr := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) || serr != nil {
-				return err
-			}
-		}
-		dirs[filepath.Dir(dest)] = struct{}{}
-		paths = append(paths, dest)
-		return nil
+	paths, err := moveStaged(out, dir, func(path string) (string, error) {
+		return filepath.Join(filepath.Dir(path), publishedName(batch, filepath.Base(path))), nil
 	})
 	if err != nil {
 		return paths, err
 	}
 	// The renames must survive a crash before the staging folder is gone.
+	dirs := map[string]struct{}{}
+	for _, p := range paths {
+		dirs[filepath.Dir(p)] = struct{}{}
+	}
 	for d := range dirs {
 		if f, err := os.Open(d); err == nil {
 			f.Sync()
