@@ -29,8 +29,8 @@ import (
 // checkpoint's save (an append, kept in order, or an atomic rewrite) holds
 // the marker whenever it holds any of the batch's files. The next run
 // publishes the staged batches whose marker the checkpoint holds (their
-// run stopped between the save and the moves) and removes the others,
-// whose files none of which the checkpoint holds, so they are read again.
+// run stopped between the save and the moves) and removes the others: the
+// checkpoint holds none of their files, which are read again.
 // The deduplicator's ids are saved after the checkpoint: a crash between
 // the two forgets the batch's ids, so a later redelivery of one of its
 // events would be written again, where the other order would drop the
