@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -113,8 +112,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 		// Azurite knows; the blob calls used here are the same.
 		"--skipApiVersionCheck")
 	cmd.Dir = t.TempDir()
-	// Its own process group, so that stopping it stops any child too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	out := &tail{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -123,7 +121,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killProcessGroup(cmd)
 		<-exited
 	}
 	s := &Server{Host: host, ServiceURL: "http://" + host + "/" + Account + "/"}
