@@ -19,11 +19,11 @@ type chunk struct {
 	first bool // the file's first chunk
 	// events are the chunk's events within -from and -to.
 	events []currents.Event
-	// read counts the events decoded, outside those outside -from and
-	// -to, which were dropped.
+	// read counts the events decoded; outside counts those of them
+	// outside -from and -to, which were dropped.
 	read, outside int64
 	// encoded is set when the output is NDJSON: lines then holds the
-	// events' lines, one after the other, events[i]'s ending at ends[i]. The events from
+	// events' lines, one after the other, events[i]'s ending at ends[i].
 	// encodeErr, when set, is the failure to encode the last event, which
 	// has no line; it ends the run when the writer reaches it.
 	encoded   bool

@@ -11,8 +11,9 @@ import (
 )
 
 // maxDecoders bounds the files decoded at once. The writer's share of the
-// work (deduplication and the writes) is about a third of a decoder's, so
-// more decoders than this would only wait for it.
+// work (deduplication and the writes) is about two thirds of the decoders'
+// (decoding and encoding), so past two or three decoders the writer sets
+// the pace, and more would only hold more chunks in memory.
 const maxDecoders = 4
 
 // maxKeptLines is the largest lines buffer handed back for reuse: a
