@@ -34,10 +34,19 @@ func TestRegression_Issue16_KilledRunsLeaveNoPartialOutput(t *testing.T) {
 		t.Skip("-short: builds and runs the program")
 	}
 	bin := exportProgram.Path(t)
-	in, out := t.TempDir(), t.TempDir()
+	in := t.TempDir()
 	want := writeCorpus(t, in, 200, 500)
-	args := []string{"-input", in, "-out", out, "-commit-events", "5000"}
-	rng := rand.New(rand.NewPCG(16, 2))
+	for i, format := range []string{"ndjson", "csv"} {
+		t.Run(format, func(t *testing.T) { killRuns(t, bin, in, format, want, uint64(i)) })
+	}
+}
+
+// killRuns is TestRegression_Issue16_KilledRunsLeaveNoPartialOutput for
+// one output format.
+func killRuns(t *testing.T, bin, in, format string, want map[string][]string, seed uint64) {
+	out := t.TempDir()
+	args := []string{"-input", in, "-out", out, "-commit-events", "5000", "-format", format}
+	rng := rand.New(rand.NewPCG(16, seed))
 	// partBytes is the size of every part file under out, staged or not.
 	partBytes := func() int64 {
 		var n int64
