@@ -197,7 +197,7 @@ func TestMaxArrayLengthOption(t *testing.T) {
 	}
 	c, err := NewClient(testKey, WithInstance("US-01"), WithMaxArrayLength(100))
 	must(t, err)
-	if err := a.validate(c.maxArray); err != nil {
+	if err := a.validate(c.checks); err != nil {
 		t.Errorf("WithMaxArrayLength(100): %v", err)
 	}
 }

@@ -48,7 +48,7 @@ type Client struct {
 	logger     *slog.Logger
 	retry      RetryPolicy
 	validate   bool
-	maxArray   int
+	checks     *checker // the validation's reused state: the array cap, the time zones seen
 	bulkHeader bool
 	maxResp    int64
 	rateBudget float64 // requests per second, for reporting
@@ -373,7 +373,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		logger:     logger,
 		retry:      cfg.retry,
 		validate:   !cfg.noValidation,
-		maxArray:   cfg.maxArray,
+		checks:     newChecker(cfg.maxArray),
 		bulkHeader: cfg.bulkHeader,
 		maxResp:    cfg.maxResp,
 		gate:       newPauseGate(),

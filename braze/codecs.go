@@ -43,7 +43,7 @@ func identifierString(name string, get func(*UserAttributes) *string) attrField 
 			return nil
 		},
 		write: func(b []byte, a *UserAttributes, _ *[]string) ([]byte, error) { return appendString(b, *get(a)), nil },
-		check: func(a *UserAttributes) error { return checkString(name, *get(a)) },
+		check: func(a *UserAttributes, _ *checker) error { return checkString(name, *get(a)) },
 	}
 }
 
@@ -78,7 +78,7 @@ var userAliasField = attrField{
 	write: func(b []byte, a *UserAttributes, _ *[]string) ([]byte, error) {
 		return appendAlias(b, a.UserAlias), nil
 	},
-	check: func(a *UserAttributes) error {
+	check: func(a *UserAttributes, _ *checker) error {
 		if a.UserAlias.Name == "" || a.UserAlias.Label == "" {
 			return bad("user_alias", "alias_name and alias_label are both required")
 		}
@@ -130,24 +130,24 @@ func writeString(b []byte, s string, _ *[]string) ([]byte, error) { return appen
 
 var (
 	stringCodec = fieldCodec[string]{want: "a string", from: fromString, write: writeString,
-		check: func(f *FieldInfo, s string) error { return checkString(f.Name, s) }}
+		check: func(f *FieldInfo, s string, _ *checker) error { return checkString(f.Name, s) }}
 	countryCodec = fieldCodec[string]{want: "a string", from: fromString, write: writeString,
-		check: func(f *FieldInfo, s string) error {
+		check: func(f *FieldInfo, s string, _ *checker) error {
 			if !IsCountryCode(s) {
 				return bad(f.Name, "%q is not an ISO-3166-1 alpha-2 code", s)
 			}
 			return nil
 		}}
 	languageCodec = fieldCodec[string]{want: "a string", from: fromString, write: writeString,
-		check: func(f *FieldInfo, s string) error {
+		check: func(f *FieldInfo, s string, _ *checker) error {
 			if !IsLanguageCode(s) {
 				return bad(f.Name, "%q is not an ISO-639-1 code", s)
 			}
 			return nil
 		}}
 	timeZoneCodec = fieldCodec[string]{want: "a string", from: fromString, write: writeString,
-		check: func(f *FieldInfo, s string) error {
-			if !isTimeZone(s) {
+		check: func(f *FieldInfo, s string, k *checker) error {
+			if !k.timeZone(s) {
 				return bad(f.Name, "%q is not an IANA time zone name", s)
 			}
 			return nil
@@ -172,7 +172,7 @@ var (
 			return time.Time{}, false, nil
 		},
 		write: func(b []byte, t time.Time, _ *[]string) ([]byte, error) { return appendTime(b, t), nil },
-		check: func(f *FieldInfo, t time.Time) error {
+		check: func(f *FieldInfo, t time.Time, _ *checker) error {
 			if t.IsZero() || t.Year() < 0 || t.Year() > 3000 {
 				return bad(f.Name, "time %s is outside years 0-3000", t.Format(time.RFC3339))
 			}
@@ -200,7 +200,7 @@ var (
 			b = append(b, d.String()...)
 			return append(b, '"'), nil
 		},
-		check: func(f *FieldInfo, d Date) error {
+		check: func(f *FieldInfo, d Date, _ *checker) error {
 			if !d.IsValid() {
 				return bad(f.Name, "%s is not a real calendar date", d)
 			}
@@ -222,7 +222,7 @@ var (
 			return Location{}, false, nil
 		},
 		write: appendLocation,
-		check: func(f *FieldInfo, l Location) error {
+		check: func(f *FieldInfo, l Location, _ *checker) error {
 			if l.Latitude < -90 || l.Latitude > 90 || l.Longitude < -180 || l.Longitude > 180 {
 				return bad(f.Name, "latitude %v, longitude %v is not a point on Earth", l.Latitude, l.Longitude)
 			}
@@ -273,7 +273,7 @@ var (
 			return nil, false, nil
 		},
 		write: appendPushTokens,
-		check: func(f *FieldInfo, pts []PushToken) error {
+		check: func(f *FieldInfo, pts []PushToken, _ *checker) error {
 			for i, pt := range pts {
 				if pt.AppID == "" || pt.Token == "" {
 					return bad(f.Name, "item %d needs app_id and token", i)
@@ -296,7 +296,7 @@ var (
 			return nil, false, nil
 		},
 		write: appendSubscriptionGroups,
-		check: func(f *FieldInfo, sgs []SubscriptionGroupState) error {
+		check: func(f *FieldInfo, sgs []SubscriptionGroupState, _ *checker) error {
 			for i, sg := range sgs {
 				if sg.GroupID == "" {
 					return bad(f.Name, "item %d has no subscription_group_id", i)
@@ -323,7 +323,7 @@ func enumCodec[T ~string](want string) fieldCodec[T] {
 			return "", false, nil
 		},
 		write: func(b []byte, v T, _ *[]string) ([]byte, error) { return appendString(b, string(v)), nil },
-		check: func(f *FieldInfo, v T) error {
+		check: func(f *FieldInfo, v T, _ *checker) error {
 			if slices.Contains(f.Values, string(v)) {
 				return nil
 			}

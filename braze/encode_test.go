@@ -69,7 +69,7 @@ func BenchmarkEncode(b *testing.B) {
 			for b.Loop() {
 				t0 := now()
 				for range 100 {
-					if err := o.sdk.validate(DefaultMaxArrayLength); err != nil {
+					if err := o.sdk.validate(newChecker(DefaultMaxArrayLength)); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -99,7 +99,7 @@ type attrField struct {
 	write func(b []byte, a *UserAttributes, keys *[]string) ([]byte, error)
 	// check validates a field that is sent (null included); nil when
 	// there is nothing to check.
-	check func(a *UserAttributes) error
+	check func(a *UserAttributes, k *checker) error
 }
 
 // wireKind is the memory layout of a Field's value that the encoder
@@ -239,7 +239,7 @@ type fieldCodec[T any] struct {
 	// field.
 	write func(b []byte, v T, keys *[]string) ([]byte, error)
 	// check validates a value (nil: nothing to check).
-	check func(f *FieldInfo, v T) error
+	check func(f *FieldInfo, v T, k *checker) error
 }
 
 // field builds the entry of a profile field held in a Field[T] of
@@ -270,13 +270,13 @@ func field[T any](info FieldInfo, get func(*UserAttributes) *Field[T], c fieldCo
 	f.write = func(b []byte, a *UserAttributes, keys *[]string) ([]byte, error) {
 		return c.write(b, get(a).value, keys)
 	}
-	f.check = func(a *UserAttributes) error {
+	f.check = func(a *UserAttributes, k *checker) error {
 		fv := get(a)
 		switch {
 		case fv.state == fieldNull && !info.Nullable:
 			return nullErr(&info)
 		case fv.state == fieldSet && c.check != nil:
-			return c.check(&info, fv.value)
+			return c.check(&info, fv.value, k)
 		}
 		return nil
 	}

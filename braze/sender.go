@@ -484,7 +484,7 @@ func (s *sender) encode(u Update, seq int64) (arr array, obj []byte, user userKe
 	case u.Attributes != nil:
 		a := u.Attributes
 		if s.c.validate {
-			if err := a.validate(s.c.maxArray); err != nil {
+			if err := a.validate(s.c.checks); err != nil {
 				return 0, nil, user, false, withObject(err, name("attributes"))
 			}
 		}

@@ -58,7 +58,7 @@ func (c *Client) Track(ctx context.Context, req TrackRequest) (*TrackResponse, e
 	body := make([]byte, 0, 1024)
 	body = append(body, '{')
 	var err error
-	if body, err = appendArray(body, "attributes", req.Attributes, c.validate, func(a *UserAttributes) error { return a.validate(c.maxArray) }, &keys); err != nil {
+	if body, err = appendArray(body, "attributes", req.Attributes, c.validate, func(a *UserAttributes) error { return a.validate(c.checks) }, &keys); err != nil {
 		return nil, err
 	}
 	if body, err = appendArray(body, "events", req.Events, c.validate, (*Event).validate, &keys); err != nil {

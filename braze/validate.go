@@ -24,7 +24,7 @@ const (
 // and string lengths, string arrays of at most 25 elements and nested
 // objects of at most 100 KB. The error is a *ValidationError naming the
 // field.
-func (a *UserAttributes) Validate() error { return a.validate(DefaultMaxArrayLength) }
+func (a *UserAttributes) Validate() error { return a.validate(newChecker(DefaultMaxArrayLength)) }
 
 // checkPrimary refuses an object with more than one primary identifier
 // (external_id, braze_id, user_alias), which Braze rejects.
@@ -70,7 +70,7 @@ func checkString(field, s string) error {
 	return nil
 }
 
-func (a *UserAttributes) validate(maxArray int) error {
+func (a *UserAttributes) validate(k *checker) error {
 	if a.PushTokenImport {
 		if a.ExternalID != "" || a.BrazeID != "" {
 			return bad("push_token_import", "external_id and braze_id must be left out when importing push tokens")
@@ -96,12 +96,12 @@ func (a *UserAttributes) validate(maxArray int) error {
 		} else if !f.present(a) {
 			continue
 		}
-		if err := f.check(a); err != nil {
+		if err := f.check(a, k); err != nil {
 			return err
 		}
 	}
 	for name, v := range a.custom {
-		if err := validateCustom(name, v, maxArray); err != nil {
+		if err := validateCustom(name, v, k.maxArray); err != nil {
 			return err
 		}
 	}
