@@ -98,8 +98,10 @@ func FuzzParseURL(f *testing.F) {
 			if !errors.As(err, &ue) {
 				t.Fatalf("error %v is not a *URLError", err)
 			}
-			_, query, _ := strings.Cut(raw, "?")
-			if slices.Contains(strings.Split(query, "&"), "sig=s3cr3t") && strings.Contains(err.Error(), "s3cr3t") {
+			// Only a signature is hidden: "s3cr3t" before the "?" (in the
+			// host or path) is shown, as the reason may quote it.
+			base, query, _ := strings.Cut(raw, "?")
+			if !strings.Contains(base, "s3cr3t") && slices.Contains(strings.Split(query, "&"), "sig=s3cr3t") && strings.Contains(err.Error(), "s3cr3t") {
 				t.Fatalf("error %v shows the signature", err)
 			}
 			return
