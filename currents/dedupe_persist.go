@@ -53,12 +53,26 @@ var ErrDedupeState = errors.New("currents: malformed saved deduplicator state")
 // hours, so that the next run of a job can recognise duplicates of events
 // this run delivered. It implements io.WriterTo.
 func (d *Deduper) WriteTo(w io.Writer) (int64, error) {
+	return d.writeForm(w, false)
+}
+
+// WriteUnsaved writes, in WriteTo's form (for ReadFrom), the ids added
+// since the last SaveFile or LoadFile: all the ids held when there was
+// none. A job that commits its output before it calls SaveFile keeps them
+// beside the output it commits, so that a crash between its commit and
+// SaveFile does not forget them: its next run adds them back with ReadFrom
+// and saves them.
+func (d *Deduper) WriteUnsaved(w io.Writer) (int64, error) {
+	return d.writeForm(w, true)
+}
+
+func (d *Deduper) writeForm(w io.Writer, onlyNew bool) (int64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	bw := bufio.NewWriter(w)
 	cw := &countingWriter{w: bw}
 	cw.str(dedupeMagic)
-	d.writeBody(cw, false)
+	d.writeBody(cw, onlyNew)
 	if cw.flush() == nil {
 		cw.err = bw.Flush()
 	}

@@ -373,3 +373,62 @@ func FuzzDeduperLoadLog(f *testing.F) {
 		}
 	})
 }
+
+// WriteUnsaved writes the ids added since the last save, not those saved
+// or forgotten; a Deduper that loads the file and reads them back saves
+// them, so the next run holds all. Before any save it writes every id.
+func TestDeduperWriteUnsaved(t *testing.T) {
+	d := filledDeduper()
+	var all, before bytes.Buffer
+	d.WriteTo(&all)
+	if _, err := d.WriteUnsaved(&before); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(all.Bytes()[len(dedupeMagic):], before.Bytes()[len(dedupeMagic):]) {
+		t.Error("before any save, WriteUnsaved does not write every id")
+	}
+
+	path := filepath.Join(t.TempDir(), "dedupe")
+	if err := d.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	d.Seen(typSend, uuidN(50), at(5))
+	d.Seen(typOpen, "other-new", at(14))
+	d.Seen(typOpen, uuidN(51), at(14))
+	d.Forget(uuidN(51))
+	var unsaved bytes.Buffer
+	n, err := d.WriteUnsaved(&unsaved)
+	if err != nil || n != int64(unsaved.Len()) {
+		t.Fatalf("WriteUnsaved = %d, %v (wrote %d)", n, err, unsaved.Len())
+	}
+	only := NewDeduper(3*time.Hour, WithMaxIDs(0))
+	if _, err := only.ReadFrom(bytes.NewReader(unsaved.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := only.Stats().Held; got != 2 {
+		t.Errorf("WriteUnsaved wrote %d ids, want the 2 added since the save and not forgotten", got)
+	}
+
+	// The next run: the file lacks the new ids until they are read back
+	// and saved.
+	next := NewDeduper(3*time.Hour, WithMaxIDs(0))
+	if err := next.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := next.ReadFrom(bytes.NewReader(unsaved.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	final := NewDeduper(3*time.Hour, WithMaxIDs(0))
+	if err := final.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := final.Stats().Held, d.Stats().Held; got != want {
+		t.Errorf("held %d after the ids were read back and saved, want %d", got, want)
+	}
+	if !final.Seen(typSend, uuidN(50), at(5)) || !final.Seen(typOpen, "other-new", at(14)) || final.Seen(typOpen, uuidN(51), at(14)) {
+		t.Error("the saved state lacks an unsaved id, or holds the forgotten one")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -159,7 +160,8 @@ func TestRegression_Issue16_FullDiskThenRerun(t *testing.T) {
 // A commit that fails after the checkpoint's save (here the
 // deduplicator's ids cannot be saved) leaves its batch staged: the run
 // fails, and the next run moves the batch into the output folder rather
-// than losing it (its files are done) or writing it twice.
+// than losing it (its files are done) or writing it twice, and saves the
+// batch's ids, so that a redelivery of its events is still caught.
 func TestRegression_Issue16_FailureAfterCommitPointKeepsBatch(t *testing.T) {
 	in, out := t.TempDir(), t.TempDir()
 	want := writeCorpus(t, in, 12, 5)
@@ -188,6 +190,33 @@ func TestRegression_Issue16_FailureAfterCommitPointKeepsBatch(t *testing.T) {
 	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
 	if code != exitOK || !strings.Contains(stdout, "Read 4 files") {
 		t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, out, want)
+
+	// The ids of the batch whose save failed were kept with it and saved
+	// by the rerun's sweep: Currents delivering two of its files again
+	// (an Open and a Send) adds nothing.
+	for _, n := range []int{9, 0} {
+		name := fmt.Sprintf("+0+%010d.avro", n)
+		var orig string
+		filepath.WalkDir(in, func(path string, _ fs.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(path, name) {
+				orig = path
+			}
+			return err
+		})
+		b, err := os.ReadFile(orig)
+		if err != nil {
+			t.Fatalf("corpus file %d: %v", n, err)
+		}
+		again := strings.TrimSuffix(orig, name) + fmt.Sprintf("+0+%010d.avro", 100+n)
+		if err := os.WriteFile(again, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = runExport(t, "-input", in, "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "Read 2 files") {
+		t.Fatalf("run after the redelivery: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	checkExactlyOnce(t, out, want)
 }
@@ -223,9 +252,10 @@ func TestExportSecondRunRefused(t *testing.T) {
 }
 
 // The sweep at a run's start moves the parts of a batch that the
-// checkpoint marks committed into the output folder, removes a batch it
-// does not mark, leaves workers' batches to their workers, and forgets the
-// markers once there are more than maxMarkers.
+// checkpoint marks committed into the output folder, after it has saved
+// the deduplicator's ids kept with the batch; removes a batch it does not
+// mark, ids and all; leaves workers' batches to their workers; and forgets
+// the markers once there are more than maxMarkers.
 func TestSweepRuns(t *testing.T) {
 	out := t.TempDir()
 	stage := func(batch, typ, name, body string) {
@@ -241,6 +271,20 @@ func TestSweepRuns(t *testing.T) {
 	stage(committed, typSend, "part-20261203T000000Z.ndjson", "committed\n")
 	stage(uncommitted, typSend, "part-20261203T000000Z-2.ndjson", "uncommitted\n")
 	stage(worker, typSend, "part-20261203T000000Z.ndjson", "worker\n")
+	stageIDs := func(batch string, ids ...string) {
+		d := currents.NewDeduper(time.Hour)
+		for _, id := range ids {
+			d.Seen(typSend, id, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))
+		}
+		var b bytes.Buffer
+		d.WriteUnsaved(&b)
+		stage(batch, "", stagedIDs, b.String())
+	}
+	stageIDs(committed, "id-committed")
+	stageIDs(uncommitted, "id-uncommitted")
+	damaged := "run-20261203T000000Z-00000000-000003"
+	stage(damaged, typSend, "part-20261203T000000Z.ndjson", "damaged ids\n")
+	stage(damaged, "", stagedIDs, "ampbraze-dedupe\x01\x01\x01") // cut short
 	// A part of an earlier run has the committed part's name already.
 	if err := os.MkdirAll(filepath.Join(out, typSend), 0o755); err != nil {
 		t.Fatal(err)
@@ -254,21 +298,40 @@ func TestSweepRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp.MarkDone(context.Background(), batchMarker(committed))
+	cp.MarkDone(context.Background(), batchMarker(damaged))
 	cp.MarkDone(context.Background(), "currents/some-object.avro")
 	if err := cp.Save(); err != nil {
 		t.Fatal(err)
 	}
 
-	published, err := sweepRuns(out, cp, quiet())
+	dedupePath := cpPath + ".dedupe"
+	var logged bytes.Buffer
+	published, err := sweepRuns(out, cp, currents.NewDeduper(time.Hour), dedupePath, slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantPath := filepath.Join(out, typSend, "part-20261203T000000Z-2.ndjson")
-	if len(published) != 1 || published[0] != wantPath {
-		t.Fatalf("published %v, want %s", published, wantPath)
+	wantDamaged := filepath.Join(out, typSend, "part-20261203T000000Z-3.ndjson")
+	if len(published) != 2 || published[0] != wantPath || published[1] != wantDamaged {
+		t.Fatalf("published %v, want %s and %s", published, wantPath, wantDamaged)
+	}
+	if !strings.Contains(logged.String(), "damaged") {
+		t.Errorf("no warning about the damaged ids:\n%s", logged.String())
+	}
+	saved := currents.NewDeduper(time.Hour)
+	if err := saved.LoadFile(dedupePath); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	if saved.Stats().Held != 1 || !saved.Seen(typSend, "id-committed", at) {
+		t.Errorf("saved ids: %d held, want the committed batch's one", saved.Stats().Held)
+	}
+	if ids, _ := filepath.Glob(filepath.Join(out, "*", stagedIDs)); len(ids) > 0 || !errors.Is(statErr(filepath.Join(out, stagedIDs)), fs.ErrNotExist) {
+		t.Errorf("the batch's ids were published as a part: %v", ids)
 	}
 	for path, want := range map[string]string{
-		wantPath: "committed\n",
+		wantPath:    "committed\n",
+		wantDamaged: "damaged ids\n",
 		filepath.Join(out, typSend, "part-20261203T000000Z.ndjson"):                     "earlier\n",
 		filepath.Join(out, stagingDir, worker, typSend, "part-20261203T000000Z.ndjson"): "worker\n",
 	} {
@@ -276,7 +339,7 @@ func TestSweepRuns(t *testing.T) {
 			t.Errorf("%s: %q, %v; want %q", path, b, err, want)
 		}
 	}
-	for _, gone := range []string{committed, uncommitted} {
+	for _, gone := range []string{committed, uncommitted, damaged} {
 		if _, err := os.Stat(filepath.Join(out, stagingDir, gone)); !os.IsNotExist(err) {
 			t.Errorf("staging folder %s still there (%v)", gone, err)
 		}
@@ -284,19 +347,19 @@ func TestSweepRuns(t *testing.T) {
 	if err := cp.Save(); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := os.ReadFile(cpPath)
+	cpSaved, err := os.ReadFile(cpPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(saved), "some-object") {
-		t.Errorf("checkpoint after the sweep:\n%s", saved)
+	if !strings.Contains(string(cpSaved), "some-object") {
+		t.Errorf("checkpoint after the sweep:\n%s", cpSaved)
 	}
 
 	// Past maxMarkers, a sweep forgets them all.
 	for i := range maxMarkers + 1 {
 		cp.MarkDone(context.Background(), batchMarker(fmt.Sprintf("run-x-%d", i)))
 	}
-	if _, err := sweepRuns(out, cp, quiet()); err != nil {
+	if _, err := sweepRuns(out, cp, currents.NewDeduper(time.Hour), dedupePath, quiet()); err != nil {
 		t.Fatal(err)
 	}
 	if err := cp.Save(); err != nil {
@@ -305,6 +368,11 @@ func TestSweepRuns(t *testing.T) {
 	if saved, _ := os.ReadFile(cpPath); strings.Contains(string(saved), "committed batch") || !strings.Contains(string(saved), "some-object") {
 		t.Errorf("checkpoint after a sweep past %d markers:\n%.300s", maxMarkers, saved)
 	}
+}
+
+func statErr(path string) error {
+	_, err := os.Stat(path)
+	return err
 }
 
 // doneFiles returns the numbers of the corpus files (writeCorpus) that the

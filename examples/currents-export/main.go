@@ -298,12 +298,6 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{byType: map[string]int64{}}
-	if rep.outputs, err = sweepRuns(c.out, cp, log); err != nil {
-		return rep, err
-	}
-	opts := append(sourceFilters(c), currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log))
-	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
 	// The deduplicator's ids persist beside the checkpoint and commit with
 	// it, so a copy of an event delivered again in a later run is caught
 	// too.
@@ -313,8 +307,14 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 		return nil, err
 	}
 	if n := dedupe.Stats().TornTail; n > 0 {
-		log.Warn("the deduplicator's last save was cut short by a crash: the ids of its batch are forgotten, so a later redelivery of one of those events is written again", "file", dedupePath, "bytes ignored", n)
+		log.Warn("the deduplicator's last save was cut short by a crash; its batch is still staged, and the sweep adds its ids back from there", "file", dedupePath, "bytes ignored", n)
 	}
+	rep := &report{byType: map[string]int64{}}
+	if rep.outputs, err = sweepRuns(c.out, cp, dedupe, dedupePath, log); err != nil {
+		return rep, err
+	}
+	opts := append(sourceFilters(c), currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log))
+	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
 	outs := newOutputs(c.out, c.format, c.now().UTC())
 	if c.syncFile != nil {
 		outs.syncFile = c.syncFile
@@ -379,9 +379,10 @@ func (e *outputError) Unwrap() error { return e.err }
 
 // batch commits the work of a run in batches. A batch's parts are written
 // in its staging folder (see staging.go). Committing closes them (each
-// synced once), then saves the checkpoint, which holds the batch's marker
-// ahead of its files and is the commit point, then the deduplicator's ids,
-// then moves the parts into the output folder. A crash before the
+// synced once), writes the ids the batch added to the deduplicator beside
+// them, then saves the checkpoint, which holds the batch's marker ahead of
+// its files and is the commit point, then the deduplicator's ids, then
+// moves the parts into the output folder. A crash before the
 // checkpoint's save leaves the batch's files out of it and its parts in the
 // staging folder, which the next run removes before it exports the files
 // again: at most one batch is read twice, and nothing of the first reading
@@ -426,6 +427,9 @@ func (b *batch) commit() error {
 	}
 	if b.files == 0 {
 		return nil // the batch stays open, its marker not saved
+	}
+	if err := b.stageIDs(); err != nil {
+		return fmt.Errorf("keeping the deduplicator's ids with the batch: %w", err)
 	}
 	if err := b.cp.Save(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)

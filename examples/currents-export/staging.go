@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/objstore"
 )
 
@@ -31,10 +32,12 @@ import (
 // publishes the staged batches whose marker the checkpoint holds (their
 // run stopped between the save and the moves) and removes the others: the
 // checkpoint holds none of their files, which are read again.
-// The deduplicator's ids are saved after the checkpoint: a crash between
-// the two forgets the batch's ids, so a later redelivery of one of its
-// events would be written again, where the other order would drop the
-// events of a batch the next run removes.
+// The deduplicator's ids are saved after the checkpoint (the other order
+// would drop the events of a batch the next run removes, as duplicates).
+// So that a crash between the two saves does not forget the batch's ids
+// (a later redelivery of one of its events would be written again), the
+// batch's folder holds them too, written before the checkpoint's save:
+// the sweep adds them back and saves them before it moves the parts.
 
 // runBatchPrefix starts the staging folder name of a batch of a run
 // without -workers-db; workers' batches are named <worker>_<tag>-<n>.
@@ -45,6 +48,28 @@ const runBatchPrefix = "run-"
 const batchMarkerPrefix = "\x00currents-export committed batch "
 
 func batchMarker(id string) string { return batchMarkerPrefix + id }
+
+// stagedIDs names the file in a run's batch folder that holds the ids the
+// batch added to the deduplicator (currents.Deduper.WriteUnsaved). It is
+// not a part: moveStaged leaves it, and publishRun removes it with the
+// folder once the ids are saved.
+const stagedIDs = ".dedupe-ids"
+
+// stageIDs writes the ids the batch added to the deduplicator into its
+// folder, ahead of the commit point. It is not synced: it guards against
+// the process dying between the checkpoint's save and the ids' save; after
+// a power loss the sweep may find it torn, and says so.
+func (b *batch) stageIDs() error {
+	if err := os.MkdirAll(b.dir, 0o755); err != nil { // a batch of duplicates has no part
+		return err
+	}
+	f, err := os.Create(filepath.Join(b.dir, stagedIDs))
+	if err != nil {
+		return err
+	}
+	_, err = b.dedupe.WriteUnsaved(f)
+	return errors.Join(err, f.Close())
+}
 
 // newRunTag returns the part of this run's batch names that sets them
 // apart from every other run's: its start time and random bytes.
@@ -98,6 +123,9 @@ func moveStaged(out, dir string, dest func(path string) (string, error)) ([]stri
 		if err != nil {
 			return err
 		}
+		if rel == stagedIDs {
+			return nil // the batch's ids, saved by now (see stageIDs)
+		}
 		to, err := dest(filepath.Join(out, rel))
 		if err != nil {
 			return err
@@ -137,25 +165,49 @@ func freeName(path string) (string, error) {
 }
 
 // sweepRuns finishes what earlier runs that stopped left in the staging
-// folder: it publishes the batches the checkpoint marks committed and
-// removes the others, then forgets the batch markers once there are more
-// than maxMarkers (the next save rewrites the checkpoint without them). It returns the parts it
-// published. The caller holds the run lock (lockRun), so no other run is
-// writing there.
-func sweepRuns(out string, cp *objstore.FileCheckpoint, log *slog.Logger) ([]string, error) {
+// folder: it adds the ids of the batches the checkpoint marks committed to
+// dedupe and saves them to dedupePath, publishes those batches and removes
+// the others, then forgets the batch markers once there are more than
+// maxMarkers (the next save rewrites the checkpoint without them). It
+// returns the parts it published. The caller holds the run lock
+// (lockRun), so no other run is writing there.
+func sweepRuns(out string, cp *objstore.FileCheckpoint, dedupe *currents.Deduper, dedupePath string, log *slog.Logger) ([]string, error) {
 	root := filepath.Join(out, stagingDir)
 	entries, err := os.ReadDir(root)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("staging folder: %w", err)
 	}
-	var published []string
+	committed := map[string]bool{}
+	restored := false
 	for _, e := range entries {
 		name := e.Name()
 		if !e.IsDir() || !strings.HasPrefix(name, runBatchPrefix) {
 			continue // a worker's batch (-workers-db): its workers sweep it
 		}
+		if done, _ := cp.Done(context.Background(), batchMarker(name)); !done {
+			continue
+		}
+		committed[name] = true
+		ok, err := restoreIDs(filepath.Join(root, name), dedupe, log)
+		if err != nil {
+			return nil, fmt.Errorf("batch %s, committed by a run that stopped: %w", name, err)
+		}
+		restored = restored || ok
+	}
+	if restored {
+		// Before any batch folder, and its ids, goes.
+		if err := dedupe.SaveFile(dedupePath); err != nil {
+			return nil, err
+		}
+	}
+	var published []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, runBatchPrefix) {
+			continue
+		}
 		dir := filepath.Join(root, name)
-		if done, _ := cp.Done(context.Background(), batchMarker(name)); done {
+		if committed[name] {
 			paths, err := publishRun(out, dir)
 			published = append(published, paths...)
 			if err != nil {
@@ -183,6 +235,30 @@ func sweepRuns(out string, cp *objstore.FileCheckpoint, log *slog.Logger) ([]str
 		cp.Prune(func(key string) bool { return strings.HasPrefix(key, batchMarkerPrefix) })
 	}
 	return published, nil
+}
+
+// restoreIDs adds the ids in a committed batch's folder (see stageIDs) to
+// dedupe and reports whether it found any. Ids torn by a power loss are
+// reported and skipped: the batch's events are in the checkpoint and the
+// parts, and only a later redelivery of one of them could be written
+// again.
+func restoreIDs(dir string, dedupe *currents.Deduper, log *slog.Logger) (bool, error) {
+	f, err := os.Open(filepath.Join(dir, stagedIDs))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil // a batch staged before the ids were kept there
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if _, err := dedupe.ReadFrom(f); err != nil {
+		if !errors.Is(err, currents.ErrDedupeState) {
+			return false, err
+		}
+		log.Warn("the deduplicator's ids kept with a committed batch are damaged (a power loss before they reached the disk?): those read are kept, the rest are forgotten, so a later redelivery of one of the batch's events may be written again",
+			"file", f.Name(), "err", err)
+	}
+	return true, nil
 }
 
 // maxMarkers is the number of batch markers the checkpoint keeps before a
