@@ -313,7 +313,8 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if rep.outputs, err = sweepRuns(c.out, cp, dedupe, dedupePath, log); err != nil {
 		return rep, err
 	}
-	opts := append(sourceFilters(c), currents.WithCheckpoint(lookupOnly{cp}), currents.WithSourceLogger(log))
+	watch := &listingWatch{lookupOnly: lookupOnly{cp}}
+	opts := append(sourceFilters(c), currents.WithCheckpoint(watch), currents.WithSourceLogger(log))
 	src := currents.NewSource(loc.Store, loc.Prefix, opts...)
 	outs := newOutputs(c.out, c.format, c.now().UTC())
 	if c.syncFile != nil {
@@ -336,11 +337,25 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 		rep.outputs = append(rep.outputs, b.published...)
 		return rep, errors.Join(err, os.RemoveAll(b.dir))
 	}
+	// The keys of files the input no longer holds go with the next save
+	// (see retention.go).
+	forgot := 0
+	if err == nil && ctx.Err() == nil && wholeListing(c) {
+		var before time.Time
+		if forgot, before = watch.forgetGone(loc.Prefix); forgot > 0 {
+			log.Info("the checkpoint forgets the files queued before the oldest one the input holds", "files", forgot, "before", before)
+		}
+	}
 	// Whatever ended the run (its end, Ctrl-C, a listing failure), the
 	// files exported completely are committed.
+	saves := b.files > 0
 	cerr := b.commit()
 	if cerr == nil && b.files == 0 {
 		cerr = os.RemoveAll(b.dir) // the open batch holds nothing
+	}
+	if cerr == nil && forgot > 0 && !saves {
+		// The open batch's marker goes too; its folder is gone.
+		cerr = cp.Save()
 	}
 	rep.outputs = append(rep.outputs, b.published...)
 	rep.commits = b.commits

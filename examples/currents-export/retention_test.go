@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// retentionSetup exports a corpus of 48 files, 24 queued at 10:00 and 24
+// at 11:00, then deletes the 10:00 ones from the input, as a bucket's
+// lifecycle rule does. It returns the input and output folders and the
+// ids exported.
+func retentionSetup(t *testing.T) (in, out string, want map[string][]string) {
+	t.Helper()
+	in, out = t.TempDir(), t.TempDir()
+	want = writeCorpus(t, in, 48, 2)
+	if code, stdout, stderr := runExport(t, "-input", in, "-out", out); code != exitOK || !strings.Contains(stdout, "Read 48 files") {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	gone := 0
+	filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && strings.HasSuffix(path, "date=2026-11-27-10") {
+			gone++
+			if err := os.RemoveAll(path); err != nil {
+				return err
+			}
+			return fs.SkipDir
+		}
+		return err
+	})
+	if gone != 2 { // one folder per event type
+		t.Fatalf("removed %d hour folders, want 2", gone)
+	}
+	return in, out, want
+}
+
+// checkDone fails unless the checkpoint in out marks exactly the corpus
+// files from..to-1 done.
+func checkDone(t *testing.T, out string, from, to int) {
+	t.Helper()
+	done := doneFiles(t, out)
+	for n := range 48 {
+		if done[n] != (n >= from && n < to) {
+			t.Fatalf("checkpoint marks %d files done (file %d: %v), want files %d to %d", len(done), n, done[n], from, to-1)
+		}
+	}
+}
+
+// A run that lists the whole input forgets the checkpoint keys of files
+// queued before the oldest file the input still holds, and exports
+// nothing again: the checkpoint does not grow with every file ever read.
+func TestCheckpointForgetsFilesTheInputNoLongerHolds(t *testing.T) {
+	in, out, want := retentionSetup(t)
+	checkDone(t, out, 0, 48)
+	code, stdout, stderr := runExport(t, "-input", in, "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "Read 0 files") {
+		t.Fatalf("run after the deletion: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkDone(t, out, 24, 48)
+	if !strings.Contains(stderr, "the checkpoint forgets") || !strings.Contains(stderr, "files=24") {
+		t.Errorf("the run does not say what it forgot:\n%s", stderr)
+	}
+	checkExactlyOnce(t, out, want)
+	code, stdout, stderr = runExport(t, "-input", in, "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "Read 0 files") {
+		t.Fatalf("next run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkExactlyOnce(t, out, want)
+}
+
+// No key is forgotten on a listing that may not be the checkpoint's whole
+// input: narrowed by -types, -from or -to; an empty folder; a folder whose
+// files the checkpoint does not know (an -input typo).
+func TestCheckpointForgetsNothingOnANarrowListing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args func(in string) []string
+	}{
+		{"types", func(in string) []string {
+			return []string{"-input", in, "-types", "users.messages.email.Send,users.messages.email.Open"}
+		}},
+		{"from", func(in string) []string { return []string{"-input", in, "-from", "2026-01-01"} }},
+		{"to", func(in string) []string { return []string{"-input", in, "-to", "2027-01-01"} }},
+		{"empty folder", func(string) []string { return []string{"-input", t.TempDir()} }},
+		{"another folder", func(in string) []string {
+			// One file the checkpoint does not know, queued at 11:00.
+			other := t.TempDir()
+			err := filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || !strings.HasSuffix(path, fmt.Sprintf("+0+%010d.avro", 30)) {
+					return err
+				}
+				rel, _ := filepath.Rel(in, path)
+				to := filepath.Join(other, strings.Replace(rel, "+0+0000000030.avro", "+0+0000000099.avro", 1))
+				b, err := os.ReadFile(path)
+				if err == nil {
+					err = os.MkdirAll(filepath.Dir(to), 0o755)
+				}
+				if err == nil {
+					err = os.WriteFile(to, b, 0o644)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-input", other}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, out, _ := retentionSetup(t)
+			code, stdout, stderr := runExport(t, append(tc.args(in), "-out", out)...)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			if strings.Contains(stderr, "the checkpoint forgets") {
+				t.Errorf("the run forgot keys:\n%s", stderr)
+			}
+			checkDone(t, out, 0, 48)
+		})
+	}
+}
