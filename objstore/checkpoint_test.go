@@ -414,3 +414,47 @@ func TestCheckpointRefuseTornLines(t *testing.T) {
 		}
 	}
 }
+
+// PruneFolders forgets every key of the folders drop names, whatever the
+// encoding of their names (a topic-repeating Currents name, a plain one),
+// keeps the others, and the next Save rewrites the file without them.
+func TestPruneFolders(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "checkpoint")
+	cp, err := OpenFileCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "c/dataexport.S3.integration.x/event_type=a/date=2025-04-01-10/"
+	kept := []string{"c/dataexport.S3.integration.x/event_type=a/date=2025-04-01-11/dataexport.S3.integration.x+0+1.avro", "top.avro", "c/other"}
+	for _, k := range append([]string{old + "dataexport.S3.integration.x+0+1.avro", old + "plain.avro", old + "\x00nul"}, kept...) {
+		cp.MarkDone(ctx, k)
+	}
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	n := cp.PruneFolders(func(folder string) bool {
+		asked = append(asked, folder)
+		return folder == old
+	})
+	slices.Sort(asked)
+	if want := []string{"", "c/", old, "c/dataexport.S3.integration.x/event_type=a/date=2025-04-01-11/"}; n != 3 || !slices.Equal(asked, want) {
+		t.Fatalf("PruneFolders dropped %d keys, asked about %q; want 3 and %q", n, asked, want)
+	}
+	if cp.Len() != 3 {
+		t.Errorf("Len = %d after PruneFolders, want 3", cp.Len())
+	}
+	if err := cp.Save(); err != nil {
+		t.Fatal(err)
+	}
+	re, err := OpenFileCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(re.keys.all())
+	want := slices.Sorted(slices.Values(kept))
+	if !slices.Equal(got, want) {
+		t.Errorf("after PruneFolders and Save the file holds %q, want %q", got, want)
+	}
+}

@@ -127,3 +127,18 @@ func (s *keySet) all() iter.Seq[string] {
 		}
 	}
 }
+
+// removeDirs removes every key in the directories (with their trailing
+// "/"; "" for keys without one) for which drop returns true, and returns
+// how many keys it removed.
+func (s *keySet) removeDirs(drop func(dir string) bool) int {
+	removed := 0
+	for dir, d := range s.dirs {
+		if drop(dir) {
+			removed += len(d.names)
+			delete(s.dirs, dir)
+		}
+	}
+	s.n -= removed
+	return removed
+}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/examples/internal/currentsdemo"
+	"github.com/ampbraze/ampbraze/objstore"
 )
 
 // retentionSetup exports a corpus of 48 files, 24 queued at 10:00 and 24
@@ -120,5 +126,62 @@ func TestCheckpointForgetsNothingOnANarrowListing(t *testing.T) {
 			}
 			checkDone(t, out, 0, 48)
 		})
+	}
+}
+
+// BenchmarkForgetGone measures forgetting by folder (forgetGone) against
+// the plain way, Prune with currents.QueuedBefore, which builds and
+// parses every key, on a checkpoint of a million Currents keys (10 event
+// types, 12 files an hour, about 11 months). Nothing is older than the
+// cutoff, as in most runs: both walk every key and forget none.
+func BenchmarkForgetGone(b *testing.B) {
+	cp, err := objstore.OpenFileCheckpoint(filepath.Join(b.TempDir(), "checkpoint"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	keys := 0
+	for hour := 0; keys < 1_000_000; hour++ {
+		for typ := range 10 {
+			for n := range 12 {
+				cp.MarkDone(context.Background(), currentsdemo.Key("currents", fmt.Sprintf("users.messages.email.Type%d", typ), start.Add(time.Duration(hour)*time.Hour), n))
+				keys++
+			}
+		}
+	}
+	w := &listingWatch{lookupOnly: lookupOnly{cp}, oldest: start, sawDone: true}
+	var byFolder, byKey time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if n, _ := w.forgetGone(""); n != 0 {
+			b.Fatalf("forgot %d", n)
+		}
+		t1 := time.Now()
+		if n := cp.Prune(currents.QueuedBefore(start)); n != 0 {
+			b.Fatalf("forgot %d", n)
+		}
+		byFolder, byKey = byFolder+t1.Sub(t0), byKey+time.Since(t1)
+	}
+	b.ReportMetric(float64(byFolder.Nanoseconds())/float64(b.N*keys), "ns/key")
+	b.ReportMetric(float64(byKey.Nanoseconds())/float64(b.N*keys), "baseline-ns/key")
+	b.ReportMetric(float64(byKey)/float64(byFolder), "speedup")
+}
+
+func TestFolderQueuedBefore(t *testing.T) {
+	hour := time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)
+	for folder, want := range map[string]bool{
+		"c/dataexport.S3.integration.x/event_type=a/date=2026-11-27-10/version=1/us-01/": true,
+		"event_type=a/date=2026-11-27-10/":                                               true,
+		"c/event_type=a/date=2026-11-27-11/":                                             false, // the hour itself
+		"c/event_type=a/date=2026-11-28-00/":                                             false,
+		"c/date=2026-11-27-10/":                                                          false, // no event_type=
+		"c/event_type=a/":                                                                false, // no date=
+		"c/event_type=a/date=2026-11-27/":                                                false, // not an hour
+		"c/event_type=a/date=2026-11-27-10/date=2026-11-27-09/":                          false, // two
+		"": false,
+	} {
+		if got := folderQueuedBefore(folder, hour); got != want {
+			t.Errorf("folderQueuedBefore(%q) = %v, want %v", folder, got, want)
+		}
 	}
 }
