@@ -66,7 +66,8 @@ func (w *listingWatch) forgetGone(prefix string) (int, time.Time) {
 // keys the checkpoint holds in such a folder are Currents keys of that
 // hour: a key there that is not is never marked done (the Source reports
 // it). Deciding by folder, not by key, makes forgetting quick: on a
-// million keys, about 0.1 s against seconds for parsing each key.
+// million keys, about 56 ms against 2.3 s for building and parsing each
+// key (BenchmarkForgetGone).
 func folderQueuedBefore(folder string, hour time.Time) bool {
 	var typed bool
 	var queued time.Time
