@@ -128,22 +128,17 @@ func (d *Deduper) writeBody(cw *countingWriter, onlyNew bool) int {
 			if onlyNew {
 				uFrom, oFrom = max(uFrom, b.savedU), max(oFrom, b.savedO)
 			}
-			// Only live entries: not those Forget left behind.
+			// Only live entries: not those Forget left behind. Until a
+			// Forget, every entry is live, and the lookups (a cache miss
+			// per id, most of a save's time) are skipped.
 			hour := int32(st.base + int64(i))
-			uuids, others = uuids[:0], others[:0]
-			for _, u := range b.uuids[uFrom:] {
-				if h, ok := d.uuids.get(u); !d.stale || ok && h == hour {
-					uuids = append(uuids, u)
-				}
+			uuids, others = b.uuids[uFrom:], b.others[oFrom:]
+			if d.stale {
+				uuids, others = d.liveUUIDs(uuids, hour), d.liveOthers(others, hour)
 			}
 			cw.uvarint(uint64(len(uuids)))
 			for _, u := range uuids {
 				cw.bytes(u[:])
-			}
-			for _, s := range b.others[oFrom:] {
-				if h, ok := d.others[s]; !d.stale || ok && h == hour {
-					others = append(others, s)
-				}
 			}
 			cw.uvarint(uint64(len(others)))
 			for _, s := range others {
@@ -153,6 +148,29 @@ func (d *Deduper) writeBody(cw *countingWriter, onlyNew bool) int {
 		}
 	}
 	return len(spans)
+}
+
+// liveUUIDs returns the ids of ids that the Deduper holds at hour, in a
+// new slice.
+func (d *Deduper) liveUUIDs(ids [][16]byte, hour int32) [][16]byte {
+	var live [][16]byte
+	for _, u := range ids {
+		if h, ok := d.uuids.get(u); ok && h == hour {
+			live = append(live, u)
+		}
+	}
+	return live
+}
+
+// liveOthers is liveUUIDs for the ids that are not UUIDs.
+func (d *Deduper) liveOthers(ids []string, hour int32) []string {
+	var live []string
+	for _, s := range ids {
+		if h, ok := d.others[s]; ok && h == hour {
+			live = append(live, s)
+		}
+	}
+	return live
 }
 
 // markSaved records that the log file holds every id held.
