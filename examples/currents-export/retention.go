@@ -5,8 +5,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/ampbraze/ampbraze/currents"
 )
 
 // The checkpoint holds the key of every file exported (about 80 bytes a
@@ -28,21 +26,46 @@ import (
 type listingWatch struct {
 	lookupOnly
 	mu      sync.Mutex
-	oldest  time.Time // the oldest queue hour of a key listed
-	sawDone bool      // a key listed was done already
+	oldest  string // the oldest date= folder of a key listed (dateLayout), or ""
+	sawDone bool   // a key listed was done already
 }
 
-// Done reports whether key is done, and notes its queue hour.
+// Done reports whether key is done, and notes the hour of its date=
+// folder. It reads the folder without parsing the key (about 0.7 µs a
+// key, a second for a million listed): a Currents key has one date=
+// folder, and an hour noted for a key that is not one can only make the
+// oldest hour older, which forgets less.
 func (w *listingWatch) Done(ctx context.Context, key string) (bool, error) {
 	done, err := w.lookupOnly.Done(ctx, key)
-	k, perr := currents.ParseKey(key)
+	date := dateFolder(key)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if perr == nil && !k.Hour.IsZero() && (w.oldest.IsZero() || k.Hour.Before(w.oldest)) {
-		w.oldest = k.Hour
+	if date != "" && (w.oldest == "" || date < w.oldest) {
+		w.oldest = date
 	}
 	w.sawDone = w.sawDone || done
 	return done, err
+}
+
+// dateFolder returns the hour of the first date= folder of key that reads
+// as one, in dateLayout, or "" when none does. Hours in that layout sort
+// as strings.
+func dateFolder(key string) string {
+	for rest := key; ; {
+		i := strings.Index(rest, "date=")
+		if i < 0 {
+			return ""
+		}
+		if i == 0 || rest[i-1] == '/' {
+			v := rest[i+len("date="):]
+			if end := strings.IndexByte(v, '/'); end >= 0 {
+				if _, err := time.Parse(dateLayout, v[:end]); err == nil {
+					return v[:end]
+				}
+			}
+		}
+		rest = rest[i+len("date="):]
+	}
 }
 
 // forgetGone forgets the checkpoint's keys under prefix that were queued
@@ -51,10 +74,11 @@ func (w *listingWatch) Done(ctx context.Context, key string) (bool, error) {
 // whole: complete, and not narrowed by a filter.
 func (w *listingWatch) forgetGone(prefix string) (int, time.Time) {
 	w.mu.Lock()
-	oldest, sawDone := w.oldest, w.sawDone
+	date, sawDone := w.oldest, w.sawDone
 	w.mu.Unlock()
-	if oldest.IsZero() || !sawDone {
-		return 0, time.Time{}
+	oldest, err := time.Parse(dateLayout, date)
+	if err != nil || !sawDone {
+		return 0, time.Time{} // no file with an hour was listed
 	}
 	return w.PruneFolders(func(folder string) bool {
 		return strings.HasPrefix(folder, prefix) && folderQueuedBefore(folder, oldest)

@@ -149,7 +149,7 @@ func BenchmarkForgetGone(b *testing.B) {
 			}
 		}
 	}
-	w := &listingWatch{lookupOnly: lookupOnly{cp}, oldest: start, sawDone: true}
+	w := &listingWatch{lookupOnly: lookupOnly{cp}, oldest: start.Format(dateLayout), sawDone: true}
 	var byFolder, byKey time.Duration
 	for b.Loop() {
 		t0 := time.Now()
@@ -182,6 +182,22 @@ func TestFolderQueuedBefore(t *testing.T) {
 	} {
 		if got := folderQueuedBefore(folder, hour); got != want {
 			t.Errorf("folderQueuedBefore(%q) = %v, want %v", folder, got, want)
+		}
+	}
+}
+
+func TestDateFolder(t *testing.T) {
+	for key, want := range map[string]string{
+		"c/dataexport.S3.integration.x/event_type=a/date=2026-11-27-10/version=1/us-01/f.avro": "2026-11-27-10",
+		"date=2026-11-27-10/f.avro":                       "2026-11-27-10",
+		"c/xdate=2026-11-27-09/date=2026-11-27-10/f.avro": "2026-11-27-10", // not a date= folder first
+		"c/date=2026-11-27/date=2026-11-27-10/f.avro":     "2026-11-27-10", // not an hour first
+		"c/event_type=a/date=2026-11-27-10.avro":          "",              // the file's name
+		"c/event_type=a/f.avro":                           "",
+		"":                                                "",
+	} {
+		if got := dateFolder(key); got != want {
+			t.Errorf("dateFolder(%q) = %q, want %q", key, got, want)
 		}
 	}
 }
