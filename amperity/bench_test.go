@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -107,15 +106,6 @@ func benchFile(b *testing.B, rows int) string {
 		b.Fatal(err)
 	}
 	return path
-}
-
-// cpuTime returns the user and system CPU time used by the process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // heapSampler tracks the largest heap seen, to show memory is flat in rows.

@@ -299,7 +299,7 @@ func TestRegression_Issue14_PermissionDenied(t *testing.T) {
 		}
 		cmd := exec.Command(bin, "-test.run=^TestRegression_Issue14_PermissionDenied$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "DIFF_PERM_CHILD="+dir)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		asNobody(t, cmd)
 		o, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("child as nobody: %v\n%s", err, o)
