@@ -355,6 +355,7 @@ func (s *syncer) runOnce(ctx context.Context) int {
 	if err != nil {
 		return s.fatal(err)
 	}
+	defer loc.Close()
 	var cp *objstore.FileCheckpoint
 	if loc.Folder && !c.dryRun {
 		if cp, err = s.openCheckpoint(ctx); err != nil {

@@ -275,6 +275,7 @@ func export(ctx context.Context, c *config, log *slog.Logger, progress *progress
 	if err != nil {
 		return nil, err
 	}
+	defer loc.Close()
 	if !loc.Folder {
 		return nil, fmt.Errorf("%s: give a directory or an s3:// prefix ending in /", c.input)
 	}

@@ -50,6 +50,7 @@ func findTypes(ctx context.Context, c *config) error {
 	if err != nil {
 		return err
 	}
+	defer loc.Close()
 	missing := slices.Clone(c.unlisted)
 	src := currents.NewSource(loc.Store, loc.Prefix, currents.WithEventTypes(missing...))
 	for f, err := range src.Files(ctx) {

@@ -42,6 +42,15 @@ type Location struct {
 	base string
 }
 
+// Close releases the store's client when the store has one to release
+// (gcsstore's, built by its OpenURL); the other stores hold nothing open.
+func (l *Location) Close() error {
+	if c, ok := l.Store.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
 // Objects yields the folder's objects in key order, or the single object.
 func (l *Location) Objects(ctx context.Context) iter.Seq2[objstore.Object, error] {
 	if !l.Folder {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ampbraze/ampbraze/objstore"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
@@ -138,5 +139,29 @@ func TestOpenS3(t *testing.T) {
 		if _, err := Open(ctx, bad, opt); err == nil {
 			t.Errorf("Open(%q) accepted", bad)
 		}
+	}
+}
+
+// closingStore is a store with a client to release, as gcsstore's.
+type closingStore struct {
+	objstore.Store
+	closed int
+}
+
+func (s *closingStore) Close() error { s.closed++; return nil }
+
+// Close releases a store that has a client (gcsstore's), and is a no-op
+// for the others.
+func TestLocationClose(t *testing.T) {
+	s := &closingStore{Store: objstore.NewFSStore(os.DirFS(t.TempDir()))}
+	if err := (&Location{Store: s}).Close(); err != nil || s.closed != 1 {
+		t.Errorf("Close = %v, store closed %d times; want nil and 1", err, s.closed)
+	}
+	local, err := Open(context.Background(), t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Close(); err != nil {
+		t.Errorf("Close of a local folder = %v", err)
 	}
 }
