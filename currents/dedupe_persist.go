@@ -150,8 +150,8 @@ func (d *Deduper) writeBody(cw *countingWriter, onlyNew bool) int {
 	return len(spans)
 }
 
-// liveUUIDs returns the ids of ids that the Deduper holds at hour, in a
-// new slice.
+// liveUUIDs returns, in a new slice, those of ids that the Deduper still
+// holds at hour.
 func (d *Deduper) liveUUIDs(ids [][16]byte, hour int32) [][16]byte {
 	var live [][16]byte
 	for _, u := range ids {
