@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/diff"
+	"github.com/ampbraze/ampbraze/internal/cputime"
 )
 
 // BenchmarkMapCSV maps a generated Amperity export end to end (read, type,
@@ -138,7 +139,7 @@ func BenchmarkMapCSV(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Process()
 		start := time.Now()
 		for range b.N {
 			f, err := os.Open(path)
@@ -151,7 +152,7 @@ func BenchmarkMapCSV(b *testing.B) {
 			f.Close()
 		}
 		elapsed := time.Since(start)
-		cpu := cpuTime() - cpu0
+		cpu := cputime.Process() - cpu0
 		b.StopTimer()
 		runtime.ReadMemStats(&after)
 		total := float64(rows) * float64(b.N)

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ampbraze/ampbraze/internal/cputime"
 )
 
 var (
@@ -68,7 +70,7 @@ func BenchmarkTrackAll(b *testing.B) {
 		}
 		ctx := context.Background()
 		b.ReportAllocs()
-		m0, c0 := mallocs(), cpuTime()
+		m0, c0 := mallocs(), cputime.Process()
 		start := time.Now()
 		for b.Loop() {
 			updates := func(yield func(Update) bool) {
@@ -98,7 +100,7 @@ func BenchmarkTrackAll(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
 		hc := &http.Client{Transport: benchTransport()}
 		b.ReportAllocs()
-		m0, c0 := mallocs(), cpuTime()
+		m0, c0 := mallocs(), cputime.Process()
 		start := time.Now()
 		for b.Loop() {
 			if got := baselineSend(hc, srv.URL+"/users/track", n, tiers); got != n {
@@ -115,7 +117,7 @@ func report(b *testing.B, n int, m0 uint64, c0 time.Duration, start time.Time) {
 	objs := float64(n) * float64(b.N)
 	b.ReportMetric(objs/time.Since(start).Seconds(), "objects/s")
 	b.ReportMetric(float64(mallocs()-m0)/objs, "allocs/object")
-	if c := cpuTime(); c > 0 {
+	if c := cputime.Process(); c > 0 {
 		b.ReportMetric(float64(c-c0)/objs, "cpu-ns/object")
 	}
 }

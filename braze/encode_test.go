@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/ampbraze/ampbraze/internal/cputime"
 )
 
 // benchObjects returns the object BenchmarkTrackAll sends and the golden
@@ -119,13 +121,13 @@ func BenchmarkSet(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	for b.Loop() {
 		if _, err := NewUserAttributes("external_id", "u1", seq); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if c := cpuTime(); c > 0 {
+	if c := cputime.Process(); c > 0 {
 		b.ReportMetric(float64(c-c0)/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -133,7 +135,7 @@ func BenchmarkSet(b *testing.B) {
 // now is the process's CPU time, or the wall clock where getrusage is
 // missing.
 func now() time.Duration {
-	if c := cpuTime(); c > 0 {
+	if c := cputime.Process(); c > 0 {
 		return c
 	}
 	return time.Duration(time.Now().UnixNano())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
+	"github.com/ampbraze/ampbraze/internal/cputime"
 )
 
 // addedFieldsFiles returns the benchmark's email Send records written
@@ -62,7 +63,7 @@ func BenchmarkDecodeAddedFields(b *testing.B) {
 		runtime.GC()
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		cpu0 := processCPU()
+		cpu0 := cputime.Process()
 		n := 0
 		for ev, err := range dec.Events(bytes.NewReader(data), emailSend) {
 			if err != nil {
@@ -70,7 +71,7 @@ func BenchmarkDecodeAddedFields(b *testing.B) {
 			}
 			n += len(ev.(*currents.EmailSend).ID)
 		}
-		cpu := processCPU() - cpu0
+		cpu := cputime.Process() - cpu0
 		runtime.ReadMemStats(&m1)
 		if n != benchRecords*36 {
 			b.Fatalf("decoded %d id bytes, want %d", n, benchRecords*36)

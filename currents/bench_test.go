@@ -9,6 +9,7 @@ import (
 
 	"github.com/ampbraze/ampbraze/currents"
 	"github.com/ampbraze/ampbraze/currents/currentstest"
+	"github.com/ampbraze/ampbraze/internal/cputime"
 	"github.com/hamba/avro/v2/ocf"
 	"github.com/linkedin/goavro/v2"
 )
@@ -181,13 +182,13 @@ func BenchmarkDecodeEmailSend(b *testing.B) {
 				b.SetBytes(f.rawSize)
 				var m0, m1 runtime.MemStats
 				runtime.ReadMemStats(&m0)
-				cpu0 := processCPU()
+				cpu0 := cputime.Process()
 				b.ResetTimer()
 				for b.Loop() {
 					d.run(b, f.data)
 				}
 				b.StopTimer()
-				cpu := processCPU() - cpu0
+				cpu := cputime.Process() - cpu0
 				runtime.ReadMemStats(&m1)
 				events := float64(b.N) * benchRecords
 				if cpu > 0 {

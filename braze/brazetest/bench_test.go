@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/ampbraze/ampbraze/internal/cputime"
 )
 
 // benchBody returns a /users/track body of n attribute objects for users
@@ -78,7 +80,7 @@ func BenchmarkServer(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bodies[0])))
 			i := 0
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				r := httptest.NewRequest(http.MethodPost, "/users/track", bytes.NewReader(bodies[i%len(bodies)]))
 				r.Header.Set("Authorization", "Bearer "+DefaultAPIKey)
@@ -90,7 +92,7 @@ func BenchmarkServer(b *testing.B) {
 				}
 				i++
 			}
-			reportRates(b, processCPU()-cpu0)
+			reportRates(b, cputime.Process()-cpu0)
 		})
 	}
 	for _, h := range handlers {
@@ -101,7 +103,7 @@ func BenchmarkServer(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bodies[0])))
 			i := 0
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				req, _ := http.NewRequest(http.MethodPost, ts.URL+"/users/track", bytes.NewReader(bodies[i%len(bodies)]))
 				req.Header.Set("Authorization", "Bearer "+DefaultAPIKey)
@@ -117,7 +119,7 @@ func BenchmarkServer(b *testing.B) {
 				}
 				i++
 			}
-			reportRates(b, processCPU()-cpu0)
+			reportRates(b, cputime.Process()-cpu0)
 		})
 	}
 }

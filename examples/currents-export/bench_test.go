@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ampbraze/ampbraze/currents"
+	"github.com/ampbraze/ampbraze/internal/cputime"
 	"github.com/ampbraze/ampbraze/objstore"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkExportVsDecode(b *testing.B) {
 	var syncs, parts, commits int64
 	for i := 0; b.Loop(); i++ {
 		// Baseline: the decode-only loop.
-		t0, c0 := time.Now(), processCPU()
+		t0, c0 := time.Now(), cputime.Process()
 		src := currents.NewSource(objstore.NewFSStore(os.DirFS(in)), "currents/")
 		n := 0
 		for ke, err := range src.All(ctx) {
@@ -47,7 +48,7 @@ func BenchmarkExportVsDecode(b *testing.B) {
 			}
 		}
 		decodeWall += time.Since(t0)
-		decodeCPU += processCPU() - c0
+		decodeCPU += cputime.Process() - c0
 		if n != files*perFile {
 			b.Fatalf("decoded %d events", n)
 		}
@@ -58,10 +59,10 @@ func BenchmarkExportVsDecode(b *testing.B) {
 		c := testConfig(b, in, out)
 		var s atomic.Int64
 		c.syncFile = func(f *os.File) error { s.Add(1); return f.Sync() }
-		t0, c0 = time.Now(), processCPU()
+		t0, c0 = time.Now(), cputime.Process()
 		rep, err := export(ctx, c, quiet(), newProgress(&bytes.Buffer{}, quiet()))
 		exportWall += time.Since(t0)
-		exportCPU += processCPU() - c0
+		exportCPU += cputime.Process() - c0
 		if err != nil || rep.written != int64(files*perFile) {
 			b.Fatalf("export: %v, %d written", err, rep.written)
 		}

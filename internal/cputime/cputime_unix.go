@@ -1,14 +1,15 @@
 //go:build unix
 
-package amperity
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the user and system CPU time used by the process.
-func cpuTime() time.Duration {
+// Process returns the CPU time (user and system) the process has used, or
+// 0 when getrusage fails.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
